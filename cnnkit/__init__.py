@@ -1,3 +1,21 @@
-"""cnnkit: build, train and understand convolutional neural networks, Keras-style, on PyTorch."""
+"""cnnkit: build, train and understand convolutional neural networks, Keras-style, on PyTorch.
+
+``import cnnkit as keras`` works for ordinary Keras image-classification code::
+
+    import cnnkit as keras
+    model = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+"""
+
+from cnnkit import activations as activations
+from cnnkit import constraints as constraints
+from cnnkit import initializers as initializers
+from cnnkit import layers as layers
+from cnnkit import models as models
+from cnnkit import regularizers as regularizers
+from cnnkit import utils as utils
+from cnnkit import zoo as zoo
+from cnnkit.layers import Input as Input
+from cnnkit.models import Sequential as Sequential
 
 __version__ = "0.1.0"

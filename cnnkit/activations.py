@@ -1,0 +1,136 @@
+"""Activation functions by Keras name, so ``activation='relu'`` and callables both work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from cnnkit._validation import did_you_mean
+
+__all__ = [
+    "relu", "leaky_relu", "tanh", "sigmoid", "softmax", "linear", "elu", "selu", "gelu",
+    "silu", "swish", "softplus", "softsign", "exponential", "hard_sigmoid", "get", "serialize",
+]
+
+LEAKY_RELU_SLOPE = 0.01  # the lecture's T(x) = 0.01 x for x < 0 (Keras' default is 0.2)
+
+
+def relu(x: torch.Tensor) -> torch.Tensor:
+    """max(0, x): the lecture's thresholding of feature maps."""
+    return F.relu(x)
+
+
+def leaky_relu(x: torch.Tensor, negative_slope: float = LEAKY_RELU_SLOPE) -> torch.Tensor:
+    """x for x >= 0, ``negative_slope * x`` otherwise (slope 0.01, as the lecture defines it)."""
+    return F.leaky_relu(x, negative_slope)
+
+
+def tanh(x: torch.Tensor) -> torch.Tensor:
+    """Hyperbolic tangent, range (-1, 1)."""
+    return torch.tanh(x)
+
+
+def sigmoid(x: torch.Tensor) -> torch.Tensor:
+    """1 / (1 + exp(-x)), range (0, 1)."""
+    return torch.sigmoid(x)
+
+
+def softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
+    """Class probabilities along ``axis`` (the last one, as in Keras)."""
+    return torch.softmax(x, dim=axis)
+
+
+def linear(x: torch.Tensor) -> torch.Tensor:
+    """The identity: what ``activation=None`` means."""
+    return x
+
+
+def elu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+    """Exponential linear unit."""
+    return F.elu(x, alpha)
+
+
+def selu(x: torch.Tensor) -> torch.Tensor:
+    """Scaled exponential linear unit."""
+    return F.selu(x)
+
+
+def gelu(x: torch.Tensor, approximate: bool = False) -> torch.Tensor:
+    """Gaussian error linear unit (exact erf form by default, as Keras)."""
+    return F.gelu(x, approximate="tanh" if approximate else "none")
+
+
+def silu(x: torch.Tensor) -> torch.Tensor:
+    """x * sigmoid(x)."""
+    return F.silu(x)
+
+
+swish = silu
+
+
+def softplus(x: torch.Tensor) -> torch.Tensor:
+    """log(1 + exp(x))."""
+    return F.softplus(x)
+
+
+def softsign(x: torch.Tensor) -> torch.Tensor:
+    """x / (1 + |x|)."""
+    return F.softsign(x)
+
+
+def exponential(x: torch.Tensor) -> torch.Tensor:
+    """exp(x)."""
+    return torch.exp(x)
+
+
+def hard_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    """Piecewise-linear sigmoid, relu6(x + 3) / 6 as Keras 3."""
+    return F.relu6(x + 3.0) / 6.0
+
+
+_BY_NAME: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "relu": relu, "leaky_relu": leaky_relu, "tanh": tanh, "sigmoid": sigmoid,
+    "softmax": softmax, "linear": linear, "elu": elu, "selu": selu, "gelu": gelu,
+    "silu": silu, "swish": swish, "softplus": softplus, "softsign": softsign,
+    "exponential": exponential, "hard_sigmoid": hard_sigmoid,
+}
+
+
+def get(identifier: str | Callable | None, owner: str | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Resolve ``None``, a Keras activation name or a callable into a function of a tensor.
+
+    Example:
+        >>> get("relu") is relu
+        True
+    """
+    if identifier is None:
+        return linear
+    if isinstance(identifier, str):
+        key = identifier.lower()
+        if key in _BY_NAME:
+            return _BY_NAME[key]
+        prefix = f"{owner}: " if owner else ""
+        raise ValueError(
+            f"{prefix}unknown activation {identifier!r}. Accepted: "
+            + ", ".join(repr(n) for n in _BY_NAME) + ", None or a callable."
+            + did_you_mean(key, _BY_NAME)
+        )
+    if callable(identifier):
+        return identifier
+    prefix = f"{owner}: " if owner else ""
+    raise TypeError(
+        f"{prefix}activation must be a name, a callable or None. Received: activation={identifier!r}"
+    )
+
+
+def serialize(function: Callable) -> str:
+    """Return the Keras name of a built-in activation (for saving a model as JSON)."""
+    for name, candidate in _BY_NAME.items():
+        if candidate is function:
+            return name
+    raise ValueError(
+        f"activation {function!r} is not a built-in activation, so it cannot be saved by name; "
+        "use one of " + ", ".join(repr(n) for n in _BY_NAME)
+    )

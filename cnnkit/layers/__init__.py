@@ -1,0 +1,25 @@
+"""Keras-style layers on PyTorch: ``from cnnkit.layers import Conv2D, MaxPooling2D, Dense``."""
+
+from cnnkit.layers._activation import Activation as Activation
+from cnnkit.layers._activation import LeakyReLU as LeakyReLU
+from cnnkit.layers._activation import ReLU as ReLU
+from cnnkit.layers._activation import Softmax as Softmax
+from cnnkit.layers._base import Layer as Layer
+from cnnkit.layers._conv import Conv2D as Conv2D
+from cnnkit.layers._core import Dense as Dense
+from cnnkit.layers._core import Flatten as Flatten
+from cnnkit.layers._core import Input as Input
+from cnnkit.layers._core import InputLayer as InputLayer
+from cnnkit.layers._pooling import AveragePooling2D as AveragePooling2D
+from cnnkit.layers._pooling import GlobalAveragePooling2D as GlobalAveragePooling2D
+from cnnkit.layers._pooling import GlobalMaxPooling2D as GlobalMaxPooling2D
+from cnnkit.layers._pooling import MaxPooling2D as MaxPooling2D
+from cnnkit.layers._regularization import BatchNormalization as BatchNormalization
+from cnnkit.layers._regularization import Dropout as Dropout
+
+# Keras' aliases
+Convolution2D = Conv2D
+MaxPool2D = MaxPooling2D
+AvgPool2D = AveragePooling2D
+GlobalAvgPool2D = GlobalAveragePooling2D
+GlobalMaxPool2D = GlobalMaxPooling2D

@@ -1,0 +1,319 @@
+"""The Layer base class: Keras' naming, lazy building, weights in Keras layouts, penalties."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from cnnkit import constraints as constraints_module
+from cnnkit import initializers as initializers_module
+from cnnkit import regularizers as regularizers_module
+from cnnkit._validation import did_you_mean
+
+Shape = tuple  # (None, height, width, channels) style: the batch axis is None
+
+_BASE_ARGUMENTS = ("name", "trainable", "dtype", "input_shape", "batch_size", "input_dim")
+
+
+def default_name(cls: type) -> str:
+    """Keras' snake_case name for a layer class: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d."""
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", cls.__name__).lower()
+    return name.replace("2_d", "2d").replace("1_d", "1d").replace("3_d", "3d")
+
+
+class Layer(nn.Module):
+    """Base of every cnnkit layer: a ``torch.nn.Module`` with Keras' layer surface.
+
+    Subclasses create their weights in ``build(input_shape)`` (shapes carry ``None`` for the
+    batch axis), report shapes in ``compute_output_shape`` and compute in ``forward``.
+    Weights are stored in PyTorch's layouts (``Conv2D.weight`` is (out, in, kh, kw)) so the
+    module behaves like its ``torch.nn`` twin; ``get_weights``/``set_weights`` speak Keras'
+    layouts ((kh, kw, in, out)) so weights move between the two libraries unchanged.
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        trainable: bool = True,
+        dtype: Any = None,
+        input_shape: Sequence[int | None] | None = None,
+        batch_size: int | None = None,
+        input_dim: int | None = None,
+        **unknown: Any,
+    ):
+        super().__init__()
+        if unknown:
+            self._reject_unknown_arguments(unknown)
+        if name is not None and (not isinstance(name, str) or not name or "." in name):
+            raise ValueError(
+                f"{type(self).__name__}: name must be a non-empty string without '.'. Received: name={name!r}"
+            )
+        self.name = name or default_name(type(self))
+        self._auto_named = name is None
+        self.dtype = _resolve_dtype(dtype, type(self).__name__)
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        self.input_shape_hint = _check_input_shape(input_shape, type(self).__name__)
+        self.batch_size = batch_size
+        self.built = False
+        self.input_shape: Shape | None = None
+        self.output_shape: Shape | None = None
+        self.activity_regularizer = None
+        self._activity_penalty: torch.Tensor | None = None
+        self._trainable = bool(trainable)
+
+    # ----------------------------------------------------------------- construction helpers
+    def _reject_unknown_arguments(self, unknown: dict[str, Any]) -> None:
+        accepted = [p for p in inspect.signature(type(self).__init__).parameters if p not in ("self", "kwargs")]
+        accepted += [a for a in _BASE_ARGUMENTS if a not in accepted]
+        word = next(iter(unknown))
+        raise TypeError(
+            f"{type(self).__name__}: unexpected keyword argument {word!r}."
+            + did_you_mean(word, accepted)
+            + " Accepted: " + ", ".join(accepted)
+        )
+
+    def _owner(self) -> str:
+        return f"{type(self).__name__} {self.name!r}"
+
+    def add_weight(
+        self,
+        name: str,
+        keras_shape: tuple[int, ...],
+        initializer: Any,
+        torch_layout: tuple[int, ...] | None = None,
+        trainable: bool = True,
+    ) -> nn.Parameter | torch.Tensor:
+        """Create a weight initialised in Keras' layout, stored permuted to ``torch_layout``.
+
+        ``torch_layout`` gives, for each stored axis, the Keras axis it comes from (e.g. (3, 2,
+        0, 1) stores a (kh, kw, in, out) kernel as (out, in, kh, kw)). Non-trainable weights
+        become buffers (BatchNormalization's moving statistics).
+        """
+        value = initializer(tuple(keras_shape), dtype=self.dtype)
+        value = torch.as_tensor(value, dtype=self.dtype)
+        if tuple(value.shape) != tuple(keras_shape):
+            raise ValueError(
+                f"{self._owner()}: the initializer of {name} returned shape {tuple(value.shape)}, "
+                f"expected {tuple(keras_shape)}"
+            )
+        if torch_layout is not None:
+            value = value.permute(*torch_layout)
+        value = value.contiguous()
+        device = self._device()
+        if device is not None:
+            value = value.to(device)
+        if trainable:
+            parameter = nn.Parameter(value, requires_grad=self._trainable)
+            self.register_parameter(name, parameter)
+            return parameter
+        self.register_buffer(name, value)
+        return value
+
+    def _device(self) -> torch.device | None:
+        for tensor in self.parameters():
+            return tensor.device
+        return None
+
+    # ----------------------------------------------------------------- building
+    def build(self, input_shape: Shape) -> None:
+        """Create the weights for inputs of ``input_shape``; layers without weights do nothing."""
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """Return the output shape for ``input_shape`` (batch axis ``None``); default: unchanged."""
+        return tuple(input_shape)
+
+    def build_for(self, input_shape: Sequence[int | None]) -> Shape:
+        """Check ``input_shape``, build once, and return the output shape (used by Sequential)."""
+        input_shape = (None, *tuple(input_shape)[1:])
+        self.check_input_shape(input_shape)
+        output_shape = self.compute_output_shape(input_shape)
+        if not self.built:
+            self.build(input_shape)
+            self.built = True
+        self.input_shape, self.output_shape = input_shape, tuple(output_shape)
+        return self.output_shape
+
+    def check_input_shape(self, input_shape: Shape) -> None:
+        """Raise a ValueError naming this layer when it cannot take ``input_shape``."""
+
+    # ----------------------------------------------------------------- calling
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if args and not isinstance(args[0], torch.Tensor):
+            args = (self._to_tensor(args[0]), *args[1:])
+        x = args[0]
+        if x.dtype != self.dtype:
+            args = (x.to(self.dtype), *args[1:])
+        if not self.built:
+            self.build_for(tuple(args[0].shape))
+        output = super().__call__(*args, **kwargs)
+        if self.activity_regularizer is not None:
+            penalty = self.activity_regularizer(output)
+            self._activity_penalty = penalty / max(int(output.shape[0]), 1) if output.ndim else penalty
+        return output
+
+    def _to_tensor(self, x: Any) -> torch.Tensor:
+        if isinstance(x, np.ndarray) or isinstance(x, (list, tuple, float, int)):
+            device = self._device()
+            return torch.as_tensor(np.asarray(x), dtype=self.dtype, device=device)
+        raise TypeError(
+            f"{self._owner()}: inputs must be a torch.Tensor or a NumPy array. Received: {type(x).__name__}"
+        )
+
+    def _expect_rank(self, x: torch.Tensor, rank: int, layout: str) -> None:
+        if x.ndim != rank:
+            raise ValueError(
+                f"{self._owner()} expects inputs of rank {rank} {layout}; "
+                f"received shape {tuple(x.shape)} (rank {x.ndim})"
+            )
+
+    # ----------------------------------------------------------------- weights, Keras' way
+    def keras_weights(self) -> list[torch.Tensor]:
+        """Views of this layer's weights in Keras' layouts and order (kernel, bias, ...)."""
+        return []
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Return the weights as NumPy arrays in Keras' layouts (conv kernel (kh, kw, in, out))."""
+        return [w.detach().cpu().numpy().copy() for w in self.keras_weights()]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Load weights given in Keras' layouts and order, e.g. from ``keras_layer.get_weights()``."""
+        targets = self.keras_weights()
+        if len(weights) != len(targets):
+            raise ValueError(
+                f"{self._owner()}: set_weights expects {len(targets)} arrays "
+                f"(shapes {[tuple(t.shape) for t in targets]}); received {len(weights)}"
+            )
+        with torch.no_grad():
+            for index, (target, value) in enumerate(zip(targets, weights)):
+                value = torch.as_tensor(np.asarray(value), dtype=target.dtype)
+                if tuple(value.shape) != tuple(target.shape):
+                    raise ValueError(
+                        f"{self._owner()}: weight {index} must have shape {tuple(target.shape)}; "
+                        f"received {tuple(value.shape)}"
+                    )
+                target.copy_(value)
+
+    @property
+    def weights(self) -> list[torch.Tensor]:
+        """Every weight (trainable first), as the stored PyTorch tensors."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def trainable_weights(self) -> list[torch.Tensor]:
+        """Weights the optimizer updates."""
+        return [p for p in self.parameters() if p.requires_grad]
+
+    @property
+    def non_trainable_weights(self) -> list[torch.Tensor]:
+        """Frozen parameters and statistics such as BatchNormalization's moving mean."""
+        frozen = [p for p in self.parameters() if not p.requires_grad]
+        return frozen + [b for b in self.buffers() if b.is_floating_point()]
+
+    def count_params(self) -> int:
+        """Number of scalars in all weights, trainable or not, as Keras counts them."""
+        return sum(int(w.numel()) for w in self.weights)
+
+    @property
+    def trainable(self) -> bool:
+        """Whether the optimizer may change this layer's weights (Keras' ``layer.trainable``)."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for parameter in self.parameters():
+            parameter.requires_grad_(self._trainable)
+
+    # ----------------------------------------------------------------- penalties, constraints
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        """Regularization penalties: weight penalties now, activity penalty of the last call."""
+        penalties = []
+        for attribute, regularizer in self._weight_regularizers():
+            weight = getattr(self, attribute, None)
+            if regularizer is not None and weight is not None:
+                penalties.append(regularizer(self._keras_view(attribute)))
+        if self._activity_penalty is not None:
+            penalties.append(self._activity_penalty)
+        return penalties
+
+    def apply_constraints(self) -> None:
+        """Project weights onto their constraints; the training loop calls this after each step."""
+        with torch.no_grad():
+            for attribute, constraint in self._weight_constraints():
+                if constraint is not None and getattr(self, attribute, None) is not None:
+                    view = self._keras_view(attribute)
+                    view.copy_(constraint(view))
+
+    def _weight_regularizers(self) -> list[tuple[str, Any]]:
+        return []
+
+    def _weight_constraints(self) -> list[tuple[str, Any]]:
+        return []
+
+    def _keras_view(self, attribute: str) -> torch.Tensor:
+        return getattr(self, attribute)
+
+    # ----------------------------------------------------------------- description
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this layer (JSON-able where built in)."""
+        config: dict[str, Any] = {"name": self.name, "trainable": self.trainable}
+        if self.input_shape_hint is not None:
+            config["input_shape"] = list(self.input_shape_hint)
+        for parameter in inspect.signature(type(self).__init__).parameters.values():
+            if parameter.name in ("self", "kwargs", "name", "trainable", "input_shape"):
+                continue
+            config[parameter.name] = _serializable(getattr(self, parameter.name, parameter.default))
+        return config
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}"
+
+
+def _serializable(value: Any) -> Any:
+    from cnnkit import activations
+
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, initializers_module.Initializer):
+        return initializers_module.serialize(value)
+    if isinstance(value, regularizers_module.Regularizer):
+        return regularizers_module.serialize(value)
+    if isinstance(value, constraints_module.Constraint):
+        return constraints_module.serialize(value)
+    if callable(value):
+        return activations.serialize(value)
+    return value
+
+
+def _resolve_dtype(dtype: Any, owner: str) -> torch.dtype:
+    if dtype is None:
+        return torch.float32
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    names = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16, "bfloat16": torch.bfloat16}
+    if isinstance(dtype, str) and dtype in names:
+        return names[dtype]
+    raise ValueError(f"{owner}: dtype must be one of {list(names)} or a torch.dtype. Received: dtype={dtype!r}")
+
+
+def _check_input_shape(shape: Any, owner: str) -> tuple[int | None, ...] | None:
+    if shape is None:
+        return None
+    if isinstance(shape, int) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, Sequence) or isinstance(shape, str) or not all(
+        s is None or (isinstance(s, int) and not isinstance(s, bool) and s > 0) for s in shape
+    ):
+        raise ValueError(
+            f"{owner}: input_shape must be a tuple of positive ints without the batch axis, "
+            f"e.g. (28, 28, 1). Received: input_shape={shape!r}"
+        )
+    return tuple(shape)

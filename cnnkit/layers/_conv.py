@@ -1,0 +1,176 @@
+"""Conv2D: the lecture's convolutional layer, with every argument Keras documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from cnnkit import activations, constraints, initializers, regularizers
+from cnnkit._validation import check_positive_int, normalize_tuple
+from cnnkit.layers._base import Layer
+from cnnkit.layers._spatial import (
+    SamePadding, channels_of, check_data_format, check_padding, from_channels_first, make_shape,
+    output_hw, spatial_dims, to_channels_first,
+)
+
+_KERAS_FROM_TORCH = (2, 3, 1, 0)  # stored (out, in, kh, kw) -> Keras (kh, kw, in, out)
+_TORCH_FROM_KERAS = (3, 2, 0, 1)  # Keras (kh, kw, in, out) -> stored (out, in, kh, kw)
+
+
+class Conv2D(Layer):
+    """2-D convolution layer (in CNN arithmetic there is no filter flip: it is a correlation).
+
+    Each of the ``filters`` kernels spans ``kernel_size`` pixels and every input channel, so the
+    layer has ``filters * (kh * kw * in_channels) + filters`` parameters.
+
+    Input shape: (batch, height, width, channels) ("channels_last", default) or
+    (batch, channels, height, width). Output shape: (batch, new_height, new_width, filters).
+    ``padding='same'`` with strides > 1 pads like Keras/TensorFlow (the extra pixel goes
+    bottom/right). ``weight`` is stored (filters, in, kh, kw) as in ``torch.nn.Conv2d``;
+    ``get_weights()`` returns Keras' (kh, kw, in, filters) kernel and the bias.
+
+    Example:
+        >>> layer = Conv2D(filters=6, kernel_size=5, activation="tanh", input_shape=(32, 32, 1))
+        >>> layer.build_for((None, 32, 32, 1))
+        (None, 28, 28, 6)
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | tuple[int, int],
+        strides: int | tuple[int, int] = (1, 1),
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate: int | tuple[int, int] = (1, 1),
+        groups: int = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        self.filters = check_positive_int(filters, "filters", owner)
+        self.kernel_size = normalize_tuple(kernel_size, 2, "kernel_size", owner)
+        self.strides = normalize_tuple(strides, 2, "strides", owner)
+        self.padding = check_padding(padding, owner)
+        self.data_format = check_data_format(data_format or "channels_last", owner)
+        self.dilation_rate = normalize_tuple(dilation_rate, 2, "dilation_rate", owner)
+        self.groups = check_positive_int(groups, "groups", owner)
+        if self.filters % self.groups:
+            raise ValueError(
+                f"{owner}: filters must be a multiple of groups. Received: filters={filters}, groups={groups}"
+            )
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                f"{owner}: strides > 1 cannot be combined with dilation_rate > 1. "
+                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
+            )
+        self.activation = activations.get(activation, owner)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer, owner, "kernel_initializer")
+        self.bias_initializer = initializers.get(bias_initializer, owner, "bias_initializer")
+        self.kernel_regularizer = regularizers.get(kernel_regularizer, owner, "kernel_regularizer")
+        self.bias_regularizer = regularizers.get(bias_regularizer, owner, "bias_regularizer")
+        self.activity_regularizer = regularizers.get(activity_regularizer, owner, "activity_regularizer")
+        self.kernel_constraint = constraints.get(kernel_constraint, owner, "kernel_constraint")
+        self.bias_constraint = constraints.get(bias_constraint, owner, "bias_constraint")
+        self.register_parameter("bias", None)
+        self._same: SamePadding | None = None
+        self._same_for: tuple[int, int] | None = None
+
+    def check_input_shape(self, input_shape):
+        if len(input_shape) != 4:
+            layout = "(batch, height, width, channels)" if self.data_format == "channels_last" else "(batch, channels, height, width)"
+            raise ValueError(
+                f"{self._owner()} expects inputs of rank 4 {layout}; received shape {input_shape} "
+                f"(rank {len(input_shape)})" + (" - add a channel axis, e.g. x[..., None]" if len(input_shape) == 3 else "")
+            )
+        channels = channels_of(input_shape, self.data_format)
+        if channels is None:
+            raise ValueError(f"{self._owner()}: the channel axis of the input must be known; received shape {input_shape}")
+        if channels % self.groups:
+            raise ValueError(f"{self._owner()}: input channels ({channels}) must be a multiple of groups ({self.groups})")
+        if self.built and channels != self.weight.shape[1] * self.groups:
+            raise ValueError(
+                f"{self._owner()} was built for {self.weight.shape[1] * self.groups} input channels; "
+                f"received shape {input_shape} with {channels}"
+            )
+        if self.padding == "valid":
+            for axis, size, k, d in zip(("height", "width"), spatial_dims(input_shape, self.data_format), self.kernel_size, self.dilation_rate):
+                if size is not None and size < (k - 1) * d + 1:
+                    raise ValueError(
+                        f"{self._owner()}: kernel_size {self.kernel_size} (dilation {self.dilation_rate}) is larger "
+                        f"than the input {axis} {size} with padding='valid'; input shape {input_shape}. "
+                        "Use padding='same', a smaller kernel or a larger input."
+                    )
+
+    def compute_output_shape(self, input_shape):
+        height, width = spatial_dims(input_shape, self.data_format)
+        out_h, out_w = output_hw(height, width, self.kernel_size, self.strides, self.padding, self.dilation_rate)
+        return make_shape(input_shape[0], out_h, out_w, self.filters, self.data_format)
+
+    def build(self, input_shape):
+        in_channels = channels_of(input_shape, self.data_format) // self.groups
+        kernel_shape = (*self.kernel_size, in_channels, self.filters)
+        self.weight = self.add_weight("weight", kernel_shape, self.kernel_initializer, _TORCH_FROM_KERAS)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._expect_rank(x, 4, "(batch, height, width, channels)" if self.data_format == "channels_last" else "(batch, channels, height, width)")
+        x = to_channels_first(x, self.data_format)
+        if x.shape[1] != self.weight.shape[1] * self.groups:
+            raise ValueError(
+                f"{self._owner()} was built for {self.weight.shape[1] * self.groups} input channels; "
+                f"received inputs of shape {tuple(from_channels_first(x, self.data_format).shape)}"
+                + _layout_hint(x.shape, self.data_format)
+            )
+        padding: tuple[int, int] | int = 0
+        if self.padding == "same":
+            same = self._same_padding(x.shape[2], x.shape[3])
+            x, padding = same.pad(x), same.kernel_padding
+        y = F.conv2d(x, self.weight, self.bias, self.strides, padding, self.dilation_rate, self.groups)
+        return self.activation(from_channels_first(y, self.data_format))
+
+    def _same_padding(self, height: int, width: int) -> SamePadding:
+        if self._same_for != (height, width):  # computed once per input size, not per call
+            self._same = SamePadding(height, width, self.kernel_size, self.strides, self.dilation_rate)
+            self._same_for = (height, width)
+        return self._same
+
+    def keras_weights(self):
+        if not self.built:
+            return []
+        return [self.weight.permute(*_KERAS_FROM_TORCH)] + ([self.bias] if self.bias is not None else [])
+
+    def _keras_view(self, attribute):
+        return self.weight.permute(*_KERAS_FROM_TORCH) if attribute == "weight" else getattr(self, attribute)
+
+    def _weight_regularizers(self):
+        return [("weight", self.kernel_regularizer), ("bias", self.bias_regularizer)]
+
+    def _weight_constraints(self):
+        return [("weight", self.kernel_constraint), ("bias", self.bias_constraint)]
+
+    def extra_repr(self):
+        return (
+            f"name={self.name!r}, filters={self.filters}, kernel_size={self.kernel_size}, "
+            f"strides={self.strides}, padding={self.padding!r}, data_format={self.data_format!r}"
+        )
+
+
+def _layout_hint(shape_nchw: torch.Size, data_format: str) -> str:
+    """Suggest a data_format mix-up when the channel count sits on the other axis."""
+    if data_format == "channels_last" and shape_nchw[3] in (1, 3, 4) and shape_nchw[1] > 4:
+        return " - are the images channels-first (batch, channels, height, width)? cnnkit expects channels-last by default"
+    return ""

@@ -1,0 +1,3 @@
+"""Models: ``from cnnkit.models import Sequential``."""
+
+from cnnkit.models._sequential import Sequential as Sequential

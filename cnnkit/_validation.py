@@ -12,7 +12,9 @@ def owner_prefix(owner: str | None) -> str:
     return f"{owner}: " if owner else ""
 
 
-def normalize_tuple(value: Any, n: int, name: str, owner: str | None = None, *, allow_zero: bool = False) -> tuple[int, ...]:
+def normalize_tuple(
+    value: Any, n: int, name: str, owner: str | None = None, *, allow_zero: bool = False
+) -> tuple[int, ...]:
     """Turn an int or a sequence of ``n`` ints into an ``n``-tuple of positive ints.
 
     Example:
@@ -20,7 +22,9 @@ def normalize_tuple(value: Any, n: int, name: str, owner: str | None = None, *, 
         (3, 3)
     """
     if isinstance(value, bool):
-        raise TypeError(f"{owner_prefix(owner)}{name} must be an int or a tuple of {n} ints. Received: {name}={value!r}")
+        raise TypeError(
+            f"{owner_prefix(owner)}{name} must be an int or a tuple of {n} ints. Received: {name}={value!r}"
+        )
     if isinstance(value, int):
         values: tuple[Any, ...] = (value,) * n
     elif isinstance(value, Sequence) and not isinstance(value, str):
@@ -42,7 +46,9 @@ def normalize_tuple(value: Any, n: int, name: str, owner: str | None = None, *, 
     return values
 
 
-def check_choice(value: Any, choices: Iterable[str], name: str, owner: str | None = None, *, lower: bool = True) -> str:
+def check_choice(
+    value: Any, choices: Iterable[str], name: str, owner: str | None = None, *, lower: bool = True
+) -> str:
     """Return ``value`` (lower-cased if asked) when it is one of ``choices``, else raise a listing error."""
     choices = tuple(choices)
     if not isinstance(value, str):
@@ -61,18 +67,26 @@ def check_choice(value: Any, choices: Iterable[str], name: str, owner: str | Non
 def check_positive_int(value: Any, name: str, owner: str | None = None) -> int:
     """Return ``value`` if it is an int > 0 (filters, units, ...), else raise naming the argument."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{owner_prefix(owner)}{name} must be a positive int. Received: {name}={value!r}")
+        raise TypeError(
+            f"{owner_prefix(owner)}{name} must be a positive int. Received: {name}={value!r}"
+        )
     if value <= 0:
-        raise ValueError(f"{owner_prefix(owner)}{name} must be a positive int. Received: {name}={value!r}")
+        raise ValueError(
+            f"{owner_prefix(owner)}{name} must be a positive int. Received: {name}={value!r}"
+        )
     return value
 
 
 def check_fraction(value: Any, name: str, owner: str | None = None) -> float:
     """Return ``value`` as a float in [0, 1) (dropout rates, ...), else raise naming the argument."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{owner_prefix(owner)}{name} must be a float in [0, 1). Received: {name}={value!r}")
+        raise TypeError(
+            f"{owner_prefix(owner)}{name} must be a float in [0, 1). Received: {name}={value!r}"
+        )
     if not 0 <= value < 1:
-        raise ValueError(f"{owner_prefix(owner)}{name} must be a float in [0, 1). Received: {name}={value!r}")
+        raise ValueError(
+            f"{owner_prefix(owner)}{name} must be a float in [0, 1). Received: {name}={value!r}"
+        )
     return float(value)
 
 

@@ -10,8 +10,23 @@ import torch.nn.functional as F
 from cnnkit._validation import did_you_mean
 
 __all__ = [
-    "relu", "leaky_relu", "tanh", "sigmoid", "softmax", "linear", "elu", "selu", "gelu",
-    "silu", "swish", "softplus", "softsign", "exponential", "hard_sigmoid", "get", "serialize",
+    "relu",
+    "leaky_relu",
+    "tanh",
+    "sigmoid",
+    "softmax",
+    "linear",
+    "elu",
+    "selu",
+    "gelu",
+    "silu",
+    "swish",
+    "softplus",
+    "softsign",
+    "exponential",
+    "hard_sigmoid",
+    "get",
+    "serialize",
 ]
 
 LEAKY_RELU_SLOPE = 0.01  # the lecture's T(x) = 0.01 x for x < 0 (Keras' default is 0.2)
@@ -91,14 +106,27 @@ def hard_sigmoid(x: torch.Tensor) -> torch.Tensor:
 
 
 _BY_NAME: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "relu": relu, "leaky_relu": leaky_relu, "tanh": tanh, "sigmoid": sigmoid,
-    "softmax": softmax, "linear": linear, "elu": elu, "selu": selu, "gelu": gelu,
-    "silu": silu, "swish": swish, "softplus": softplus, "softsign": softsign,
-    "exponential": exponential, "hard_sigmoid": hard_sigmoid,
+    "relu": relu,
+    "leaky_relu": leaky_relu,
+    "tanh": tanh,
+    "sigmoid": sigmoid,
+    "softmax": softmax,
+    "linear": linear,
+    "elu": elu,
+    "selu": selu,
+    "gelu": gelu,
+    "silu": silu,
+    "swish": swish,
+    "softplus": softplus,
+    "softsign": softsign,
+    "exponential": exponential,
+    "hard_sigmoid": hard_sigmoid,
 }
 
 
-def get(identifier: str | Callable | None, owner: str | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
+def get(
+    identifier: str | Callable | None, owner: str | None = None
+) -> Callable[[torch.Tensor], torch.Tensor]:
     """Resolve ``None``, a Keras activation name or a callable into a function of a tensor.
 
     Example:
@@ -114,7 +142,8 @@ def get(identifier: str | Callable | None, owner: str | None = None) -> Callable
         prefix = f"{owner}: " if owner else ""
         raise ValueError(
             f"{prefix}unknown activation {identifier!r}. Accepted: "
-            + ", ".join(repr(n) for n in _BY_NAME) + ", None or a callable."
+            + ", ".join(repr(n) for n in _BY_NAME)
+            + ", None or a callable."
             + did_you_mean(key, _BY_NAME)
         )
     if callable(identifier):

@@ -7,7 +7,9 @@ import math
 __all__ = ["conv_output_size", "pool_output_size", "same_padding", "conv_params"]
 
 
-def same_padding(input_size: int, kernel: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
+def same_padding(
+    input_size: int, kernel: int, stride: int = 1, dilation: int = 1
+) -> tuple[int, int]:
     """Return the (before, after) zero padding Keras/TensorFlow use for ``padding='same'``.
 
     The output has ``ceil(input_size / stride)`` elements; when the total padding is odd the
@@ -44,12 +46,16 @@ def conv_output_size(
     )
 
 
-def pool_output_size(input_size: int, pool: int, stride: int | None = None, padding: str = "valid") -> int:
+def pool_output_size(
+    input_size: int, pool: int, stride: int | None = None, padding: str = "valid"
+) -> int:
     """Return the spatial output size of a pooling window along one axis (stride defaults to pool)."""
     return conv_output_size(input_size, pool, stride or pool, padding)
 
 
-def conv_params(in_channels: int, filters: int, kernel: int | tuple[int, int], use_bias: bool = True) -> int:
+def conv_params(
+    in_channels: int, filters: int, kernel: int | tuple[int, int], use_bias: bool = True
+) -> int:
     """Count a Conv2D layer's parameters: filters x (kh x kw x in_channels) weights plus one bias each.
 
     Example (the lecture's quiz: 3 input maps, two 5x5 filters):

@@ -12,8 +12,12 @@ from cnnkit import zoo
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnnkit", description="Build, train and understand CNNs.")
     commands = parser.add_subparsers(dest="command")
-    summary = commands.add_parser("summary", help="print a zoo model's layers, shapes and parameter counts")
-    summary.add_argument("model", nargs="?", default="lenet5", help=f"one of: {', '.join(zoo.names())}")
+    summary = commands.add_parser(
+        "summary", help="print a zoo model's layers, shapes and parameter counts"
+    )
+    summary.add_argument(
+        "model", nargs="?", default="lenet5", help=f"one of: {', '.join(zoo.names())}"
+    )
     summary.add_argument("--input-shape", help="e.g. 32,32,3 (height,width,channels)")
     return parser
 
@@ -29,7 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 kwargs["input_shape"] = tuple(int(s) for s in args.input_shape.split(","))
             except ValueError:
-                parser.error(f"--input-shape must be comma-separated ints such as 32,32,3; got {args.input_shape!r}")
+                parser.error(
+                    f"--input-shape must be comma-separated ints such as 32,32,3; got {args.input_shape!r}"
+                )
         try:
             model = zoo.get(name, **kwargs)
         except (ValueError, TypeError) as error:

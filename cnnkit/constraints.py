@@ -9,7 +9,16 @@ import torch
 
 from cnnkit._validation import did_you_mean
 
-__all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "get", "serialize", "deserialize"]
+__all__ = [
+    "Constraint",
+    "MaxNorm",
+    "MinMaxNorm",
+    "NonNeg",
+    "UnitNorm",
+    "get",
+    "serialize",
+    "deserialize",
+]
 
 _EPSILON = 1e-7  # Keras' backend epsilon, keeps the norm division finite
 
@@ -48,8 +57,19 @@ class MaxNorm(Constraint):
 class MinMaxNorm(Constraint):
     """Keep each unit's weight norm within [min_value, max_value], moving ``rate`` of the way."""
 
-    def __init__(self, min_value: float = 0.0, max_value: float = 1.0, rate: float = 1.0, axis: int | Sequence[int] = 0):
-        self.min_value, self.max_value, self.rate, self.axis = float(min_value), float(max_value), float(rate), axis
+    def __init__(
+        self,
+        min_value: float = 0.0,
+        max_value: float = 1.0,
+        rate: float = 1.0,
+        axis: int | Sequence[int] = 0,
+    ):
+        self.min_value, self.max_value, self.rate, self.axis = (
+            float(min_value),
+            float(max_value),
+            float(rate),
+            axis,
+        )
 
     def __call__(self, w):
         norms = _norms(w, self.axis)
@@ -74,10 +94,17 @@ class UnitNorm(Constraint):
         return w / (_EPSILON + _norms(w, self.axis))
 
 
-_BY_NAME = {"max_norm": MaxNorm, "min_max_norm": MinMaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm}
+_BY_NAME = {
+    "max_norm": MaxNorm,
+    "min_max_norm": MinMaxNorm,
+    "non_neg": NonNeg,
+    "unit_norm": UnitNorm,
+}
 
 
-def get(identifier: Any, owner: str | None = None, argument: str = "constraint") -> Constraint | None:
+def get(
+    identifier: Any, owner: str | None = None, argument: str = "constraint"
+) -> Constraint | None:
     """Resolve None, a name ('max_norm', 'non_neg', 'unit_norm', 'min_max_norm') or a callable."""
     if identifier is None:
         return None
@@ -88,20 +115,26 @@ def get(identifier: Any, owner: str | None = None, argument: str = "constraint")
         prefix = f"{owner}: " if owner else ""
         raise ValueError(
             f"{prefix}unknown {argument} {identifier!r}. Accepted: "
-            + ", ".join(repr(n) for n in _BY_NAME) + ", None, a Constraint or a callable."
+            + ", ".join(repr(n) for n in _BY_NAME)
+            + ", None, a Constraint or a callable."
             + did_you_mean(key, _BY_NAME)
         )
     if callable(identifier):
         return identifier
     prefix = f"{owner}: " if owner else ""
-    raise TypeError(f"{prefix}{argument} must be a name, a Constraint, a callable or None. Received: {argument}={identifier!r}")
+    raise TypeError(
+        f"{prefix}{argument} must be a name, a Constraint, a callable or None. Received: {argument}={identifier!r}"
+    )
 
 
 def serialize(constraint: Constraint) -> dict[str, Any]:
     """Return a JSON-able description of a built-in constraint."""
     for name, cls in _BY_NAME.items():
         if type(constraint) is cls:
-            config = {k: list(v) if isinstance(v, tuple) else v for k, v in constraint.get_config().items()}
+            config = {
+                k: list(v) if isinstance(v, tuple) else v
+                for k, v in constraint.get_config().items()
+            }
             return {"class_name": name, "config": config}
     raise ValueError(f"constraint {constraint!r} is not built in, so it cannot be saved by name")
 
@@ -110,5 +143,7 @@ def deserialize(config: dict[str, Any]) -> Constraint:
     """Rebuild a built-in constraint from :func:`serialize`'s output."""
     name = config.get("class_name")
     if name not in _BY_NAME:
-        raise ValueError(f"unknown constraint {name!r} in saved config; accepted: {sorted(_BY_NAME)}")
+        raise ValueError(
+            f"unknown constraint {name!r} in saved config; accepted: {sorted(_BY_NAME)}"
+        )
     return _BY_NAME[name](**config.get("config", {}))

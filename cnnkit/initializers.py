@@ -10,9 +10,24 @@ import torch
 from cnnkit._validation import check_choice, did_you_mean
 
 __all__ = [
-    "Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal",
-    "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeNormal", "HeUniform", "LecunNormal",
-    "LecunUniform", "Orthogonal", "get", "serialize", "compute_fans",
+    "Initializer",
+    "Zeros",
+    "Ones",
+    "Constant",
+    "RandomNormal",
+    "RandomUniform",
+    "TruncatedNormal",
+    "VarianceScaling",
+    "GlorotUniform",
+    "GlorotNormal",
+    "HeNormal",
+    "HeUniform",
+    "LecunNormal",
+    "LecunUniform",
+    "Orthogonal",
+    "get",
+    "serialize",
+    "compute_fans",
 ]
 
 # Standard deviation of a unit normal truncated to [-2, 2]; dividing by it keeps the variance.
@@ -119,7 +134,9 @@ class VarianceScaling(Initializer):
         self.scale = float(scale)
         self.mode = check_choice(mode, ("fan_in", "fan_out", "fan_avg"), "mode", "VarianceScaling")
         self.distribution = check_choice(
-            distribution, ("truncated_normal", "untruncated_normal", "uniform"), "distribution",
+            distribution,
+            ("truncated_normal", "untruncated_normal", "uniform"),
+            "distribution",
             "VarianceScaling",
         )
         self.seed = seed
@@ -133,12 +150,19 @@ class VarianceScaling(Initializer):
             stddev = math.sqrt(variance) / _TRUNCATED_STDDEV
             return _truncated_normal(shape, dtype, 0.0, stddev, generator)
         if self.distribution == "untruncated_normal":
-            return torch.empty(shape, dtype=dtype).normal_(0.0, math.sqrt(variance), generator=generator)
+            return torch.empty(shape, dtype=dtype).normal_(
+                0.0, math.sqrt(variance), generator=generator
+            )
         limit = math.sqrt(3.0 * variance)
         return torch.empty(shape, dtype=dtype).uniform_(-limit, limit, generator=generator)
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+        return {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "seed": self.seed,
+        }
 
 
 class GlorotUniform(VarianceScaling):
@@ -209,7 +233,9 @@ class Orthogonal(Initializer):
 
     def __call__(self, shape, dtype=torch.float32):
         rows = math.prod(shape[:-1]) if len(shape) > 1 else 1
-        flat = torch.empty(rows, shape[-1], dtype=torch.float64).normal_(generator=self._generator())
+        flat = torch.empty(rows, shape[-1], dtype=torch.float64).normal_(
+            generator=self._generator()
+        )
         q, r = torch.linalg.qr(flat if rows >= shape[-1] else flat.T)
         q = q * torch.sign(torch.diagonal(r))
         q = q if rows >= shape[-1] else q.T
@@ -226,15 +252,26 @@ def _truncated_normal(shape, dtype, mean, stddev, generator) -> torch.Tensor:
 
 
 _BY_NAME: dict[str, type[Initializer]] = {
-    "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
-    "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal,
-    "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform,
-    "glorot_normal": GlorotNormal, "he_normal": HeNormal, "he_uniform": HeUniform,
-    "lecun_normal": LecunNormal, "lecun_uniform": LecunUniform, "orthogonal": Orthogonal,
+    "zeros": Zeros,
+    "ones": Ones,
+    "constant": Constant,
+    "random_normal": RandomNormal,
+    "random_uniform": RandomUniform,
+    "truncated_normal": TruncatedNormal,
+    "variance_scaling": VarianceScaling,
+    "glorot_uniform": GlorotUniform,
+    "glorot_normal": GlorotNormal,
+    "he_normal": HeNormal,
+    "he_uniform": HeUniform,
+    "lecun_normal": LecunNormal,
+    "lecun_uniform": LecunUniform,
+    "orthogonal": Orthogonal,
 }
 
 
-def get(identifier: str | Initializer | Any, owner: str | None = None, argument: str = "initializer") -> Initializer:
+def get(
+    identifier: str | Initializer | Any, owner: str | None = None, argument: str = "initializer"
+) -> Initializer:
     """Resolve a Keras initializer name, an Initializer or a callable ``(shape, dtype) -> tensor``."""
     if isinstance(identifier, str):
         key = identifier.lower()
@@ -243,7 +280,8 @@ def get(identifier: str | Initializer | Any, owner: str | None = None, argument:
         prefix = f"{owner}: " if owner else ""
         raise ValueError(
             f"{prefix}unknown {argument} {identifier!r}. Accepted: "
-            + ", ".join(repr(n) for n in _BY_NAME) + ", an Initializer or a callable."
+            + ", ".join(repr(n) for n in _BY_NAME)
+            + ", an Initializer or a callable."
             + did_you_mean(key, _BY_NAME)
         )
     if callable(identifier):
@@ -266,5 +304,7 @@ def deserialize(config: dict[str, Any]) -> Initializer:
     """Rebuild a built-in initializer from :func:`serialize`'s output."""
     name = config.get("class_name")
     if name not in _BY_NAME:
-        raise ValueError(f"unknown initializer {name!r} in saved config; accepted: {sorted(_BY_NAME)}")
+        raise ValueError(
+            f"unknown initializer {name!r} in saved config; accepted: {sorted(_BY_NAME)}"
+        )
     return _BY_NAME[name](**config.get("config", {}))

@@ -8,7 +8,18 @@ import torch
 
 from cnnkit._validation import did_you_mean
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize", "deserialize"]
+__all__ = [
+    "Regularizer",
+    "L1",
+    "L2",
+    "L1L2",
+    "l1",
+    "l2",
+    "l1_l2",
+    "get",
+    "serialize",
+    "deserialize",
+]
 
 
 class Regularizer:
@@ -28,7 +39,9 @@ class L1L2(Regularizer):
     def __init__(self, l1: float = 0.0, l2: float = 0.0):
         for name, value in (("l1", l1), ("l2", l2)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"{type(self).__name__}: {name} must be a float >= 0. Received: {name}={value!r}")
+                raise ValueError(
+                    f"{type(self).__name__}: {name} must be a float >= 0. Received: {name}={value!r}"
+                )
         self.l1, self.l2 = float(l1), float(l2)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
@@ -71,7 +84,9 @@ l2 = L2
 _BY_NAME = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "l1l2": L1L2}
 
 
-def get(identifier: Any, owner: str | None = None, argument: str = "regularizer") -> Regularizer | None:
+def get(
+    identifier: Any, owner: str | None = None, argument: str = "regularizer"
+) -> Regularizer | None:
     """Resolve None, a name ('l1', 'l2', 'l1_l2'), a Regularizer or a callable."""
     if identifier is None:
         return None
@@ -87,7 +102,9 @@ def get(identifier: Any, owner: str | None = None, argument: str = "regularizer"
     if callable(identifier):
         return identifier
     prefix = f"{owner}: " if owner else ""
-    raise TypeError(f"{prefix}{argument} must be a name, a Regularizer, a callable or None. Received: {argument}={identifier!r}")
+    raise TypeError(
+        f"{prefix}{argument} must be a name, a Regularizer, a callable or None. Received: {argument}={identifier!r}"
+    )
 
 
 def serialize(regularizer: Regularizer) -> dict[str, Any]:

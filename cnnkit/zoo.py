@@ -7,8 +7,15 @@ from typing import Any
 
 from cnnkit._validation import did_you_mean
 from cnnkit.layers import (
-    Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
-    GlobalAveragePooling2D, MaxPooling2D,
+    Activation,
+    AveragePooling2D,
+    BatchNormalization,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAveragePooling2D,
+    MaxPooling2D,
 )
 from cnnkit.models import Sequential
 
@@ -41,7 +48,8 @@ def get(name: str, **kwargs: Any) -> Sequential:
     """
     if name not in _REGISTRY:
         raise ValueError(
-            f"zoo.get: unknown model {name!r}. Available: {', '.join(names())}." + did_you_mean(name, _REGISTRY)
+            f"zoo.get: unknown model {name!r}. Available: {', '.join(names())}."
+            + did_you_mean(name, _REGISTRY)
         )
     return _REGISTRY[name](**kwargs)
 
@@ -54,7 +62,15 @@ def lenet5(input_shape: Sequence[int] = (32, 32, 1), num_classes: int = 10) -> S
     filters (156 -> 456 parameters).
     """
     model = Sequential(name="lenet5")
-    model.add(Conv2D(filters=6, kernel_size=(5, 5), activation="tanh", input_shape=tuple(input_shape), padding="valid"))
+    model.add(
+        Conv2D(
+            filters=6,
+            kernel_size=(5, 5),
+            activation="tanh",
+            input_shape=tuple(input_shape),
+            padding="valid",
+        )
+    )
     model.add(AveragePooling2D(pool_size=(2, 2)))
     model.add(Conv2D(filters=16, kernel_size=(5, 5), activation="tanh", padding="valid"))
     model.add(AveragePooling2D(pool_size=(2, 2)))
@@ -67,7 +83,10 @@ def lenet5(input_shape: Sequence[int] = (32, 32, 1), num_classes: int = 10) -> S
 
 @register("small_cnn")
 def small_cnn(
-    input_shape: Sequence[int] = (28, 28, 1), num_classes: int = 10, width: int = 32, dropout: float = 0.2
+    input_shape: Sequence[int] = (28, 28, 1),
+    num_classes: int = 10,
+    width: int = 32,
+    dropout: float = 0.2,
 ) -> Sequential:
     """A modern small CNN for 28x28 / 32x32 images: conv-BN-ReLU blocks, pooling, global average.
 

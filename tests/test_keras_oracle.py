@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from keras_oracle import build_cnnkit, build_keras, random_stack, randomize_keras_weights
 
 from cnnkit.layers import AveragePooling2D
 from cnnkit.layers._spatial import SamePadding, spatial_dims
-from keras_oracle import build_cnnkit, build_keras, random_stack, randomize_keras_weights
 
 SEEDS = range(60)
 
@@ -18,7 +18,7 @@ def test_generated_stack_matches_keras(seed):
     input_shape, spec = random_stack(seed)
     try:
         keras_model = build_keras(input_shape, spec)
-    except ValueError as keras_error:
+    except ValueError:
         with pytest.raises(ValueError):
             build_cnnkit(input_shape, spec)
         return
@@ -70,6 +70,13 @@ def test_generated_stacks_include_refusals_and_every_layer_kind():
             build_keras(input_shape, spec)
         except ValueError:
             refused += 1
-    assert {"Conv2D", "MaxPooling2D", "AveragePooling2D", "BatchNormalization", "Flatten", "Dense"} <= kinds
+    assert {
+        "Conv2D",
+        "MaxPooling2D",
+        "AveragePooling2D",
+        "BatchNormalization",
+        "Flatten",
+        "Dense",
+    } <= kinds
     assert {"channels_last", "channels_first"} <= formats
     assert refused >= 3

@@ -43,7 +43,9 @@ CASES = [
 @pytest.mark.parametrize("pool, strides, padding, size", CASES)
 @pytest.mark.parametrize("layer_cls, reduce", [(AveragePooling2D, np.mean), (MaxPooling2D, np.max)])
 def test_pooling_matches_reference(layer_cls, reduce, pool, strides, padding, size):
-    x = np.random.default_rng(0).normal(size=(2, *size, 3)).astype(np.float32) - 1.0  # mostly negative
+    x = (
+        np.random.default_rng(0).normal(size=(2, *size, 3)).astype(np.float32) - 1.0
+    )  # mostly negative
     layer = layer_cls(pool_size=pool, strides=strides, padding=padding)
     got = layer(torch.from_numpy(x)).numpy()
     expected = reference_pool(x.astype(np.float64), pool, strides, padding, reduce)

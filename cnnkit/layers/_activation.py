@@ -35,10 +35,22 @@ class ReLU(Layer):
     negative_slope * (x - threshold) otherwise.
     """
 
-    def __init__(self, max_value: float | None = None, negative_slope: float = 0.0, threshold: float = 0.0, **kwargs: Any):
+    def __init__(
+        self,
+        max_value: float | None = None,
+        negative_slope: float = 0.0,
+        threshold: float = 0.0,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
-        for name, value in (("max_value", max_value), ("negative_slope", negative_slope), ("threshold", threshold)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+        for name, value in (
+            ("max_value", max_value),
+            ("negative_slope", negative_slope),
+            ("threshold", threshold),
+        ):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0
+            ):
                 raise ValueError(f"ReLU: {name} must be a float >= 0. Received: {name}={value!r}")
         self.max_value = None if max_value is None else float(max_value)
         self.negative_slope, self.threshold = float(negative_slope), float(threshold)
@@ -60,7 +72,11 @@ class LeakyReLU(Layer):
 
     def __init__(self, negative_slope: float = LEAKY_RELU_SLOPE, **kwargs: Any):
         super().__init__(**kwargs)
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)) or negative_slope < 0:
+        if (
+            isinstance(negative_slope, bool)
+            or not isinstance(negative_slope, (int, float))
+            or negative_slope < 0
+        ):
             raise ValueError(
                 f"LeakyReLU: negative_slope must be a float >= 0. Received: negative_slope={negative_slope!r}"
             )

@@ -70,13 +70,18 @@ class Layer(nn.Module):
 
     # ----------------------------------------------------------------- construction helpers
     def _reject_unknown_arguments(self, unknown: dict[str, Any]) -> None:
-        accepted = [p for p in inspect.signature(type(self).__init__).parameters if p not in ("self", "kwargs")]
+        accepted = [
+            p
+            for p in inspect.signature(type(self).__init__).parameters
+            if p not in ("self", "kwargs")
+        ]
         accepted += [a for a in _BASE_ARGUMENTS if a not in accepted]
         word = next(iter(unknown))
         raise TypeError(
             f"{type(self).__name__}: unexpected keyword argument {word!r}."
             + did_you_mean(word, accepted)
-            + " Accepted: " + ", ".join(accepted)
+            + " Accepted: "
+            + ", ".join(accepted)
         )
 
     def _owner(self) -> str:
@@ -155,7 +160,9 @@ class Layer(nn.Module):
         output = super().__call__(*args, **kwargs)
         if self.activity_regularizer is not None:
             penalty = self.activity_regularizer(output)
-            self._activity_penalty = penalty / max(int(output.shape[0]), 1) if output.ndim else penalty
+            self._activity_penalty = (
+                penalty / max(int(output.shape[0]), 1) if output.ndim else penalty
+            )
         return output
 
     def _to_tensor(self, x: Any) -> torch.Tensor:
@@ -298,10 +305,17 @@ def _resolve_dtype(dtype: Any, owner: str) -> torch.dtype:
         return torch.float32
     if isinstance(dtype, torch.dtype):
         return dtype
-    names = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16, "bfloat16": torch.bfloat16}
+    names = {
+        "float32": torch.float32,
+        "float64": torch.float64,
+        "float16": torch.float16,
+        "bfloat16": torch.bfloat16,
+    }
     if isinstance(dtype, str) and dtype in names:
         return names[dtype]
-    raise ValueError(f"{owner}: dtype must be one of {list(names)} or a torch.dtype. Received: dtype={dtype!r}")
+    raise ValueError(
+        f"{owner}: dtype must be one of {list(names)} or a torch.dtype. Received: dtype={dtype!r}"
+    )
 
 
 def _check_input_shape(shape: Any, owner: str) -> tuple[int | None, ...] | None:
@@ -309,8 +323,12 @@ def _check_input_shape(shape: Any, owner: str) -> tuple[int | None, ...] | None:
         return None
     if isinstance(shape, int) and not isinstance(shape, bool):
         shape = (shape,)
-    if not isinstance(shape, Sequence) or isinstance(shape, str) or not all(
-        s is None or (isinstance(s, int) and not isinstance(s, bool) and s > 0) for s in shape
+    if (
+        not isinstance(shape, Sequence)
+        or isinstance(shape, str)
+        or not all(
+            s is None or (isinstance(s, int) and not isinstance(s, bool) and s > 0) for s in shape
+        )
     ):
         raise ValueError(
             f"{owner}: input_shape must be a tuple of positive ints without the batch axis, "

@@ -11,8 +11,15 @@ from cnnkit import activations, constraints, initializers, regularizers
 from cnnkit._validation import check_positive_int, normalize_tuple
 from cnnkit.layers._base import Layer
 from cnnkit.layers._spatial import (
-    SamePadding, channels_of, check_data_format, check_padding, from_channels_first, make_shape,
-    output_hw, spatial_dims, to_channels_first,
+    SamePadding,
+    channels_of,
+    check_data_format,
+    check_padding,
+    from_channels_first,
+    make_shape,
+    output_hw,
+    spatial_dims,
+    to_channels_first,
 )
 
 _KERAS_FROM_TORCH = (2, 3, 1, 0)  # stored (out, in, kh, kw) -> Keras (kh, kw, in, out)
@@ -81,7 +88,9 @@ class Conv2D(Layer):
         self.bias_initializer = initializers.get(bias_initializer, owner, "bias_initializer")
         self.kernel_regularizer = regularizers.get(kernel_regularizer, owner, "kernel_regularizer")
         self.bias_regularizer = regularizers.get(bias_regularizer, owner, "bias_regularizer")
-        self.activity_regularizer = regularizers.get(activity_regularizer, owner, "activity_regularizer")
+        self.activity_regularizer = regularizers.get(
+            activity_regularizer, owner, "activity_regularizer"
+        )
         self.kernel_constraint = constraints.get(kernel_constraint, owner, "kernel_constraint")
         self.bias_constraint = constraints.get(bias_constraint, owner, "bias_constraint")
         self.register_parameter("bias", None)
@@ -90,23 +99,37 @@ class Conv2D(Layer):
 
     def check_input_shape(self, input_shape):
         if len(input_shape) != 4:
-            layout = "(batch, height, width, channels)" if self.data_format == "channels_last" else "(batch, channels, height, width)"
+            layout = (
+                "(batch, height, width, channels)"
+                if self.data_format == "channels_last"
+                else "(batch, channels, height, width)"
+            )
             raise ValueError(
                 f"{self._owner()} expects inputs of rank 4 {layout}; received shape {input_shape} "
-                f"(rank {len(input_shape)})" + (" - add a channel axis, e.g. x[..., None]" if len(input_shape) == 3 else "")
+                f"(rank {len(input_shape)})"
+                + (" - add a channel axis, e.g. x[..., None]" if len(input_shape) == 3 else "")
             )
         channels = channels_of(input_shape, self.data_format)
         if channels is None:
-            raise ValueError(f"{self._owner()}: the channel axis of the input must be known; received shape {input_shape}")
+            raise ValueError(
+                f"{self._owner()}: the channel axis of the input must be known; received shape {input_shape}"
+            )
         if channels % self.groups:
-            raise ValueError(f"{self._owner()}: input channels ({channels}) must be a multiple of groups ({self.groups})")
+            raise ValueError(
+                f"{self._owner()}: input channels ({channels}) must be a multiple of groups ({self.groups})"
+            )
         if self.built and channels != self.weight.shape[1] * self.groups:
             raise ValueError(
                 f"{self._owner()} was built for {self.weight.shape[1] * self.groups} input channels; "
                 f"received shape {input_shape} with {channels}"
             )
         if self.padding == "valid":
-            for axis, size, k, d in zip(("height", "width"), spatial_dims(input_shape, self.data_format), self.kernel_size, self.dilation_rate):
+            for axis, size, k, d in zip(
+                ("height", "width"),
+                spatial_dims(input_shape, self.data_format),
+                self.kernel_size,
+                self.dilation_rate,
+            ):
                 if size is not None and size < (k - 1) * d + 1:
                     raise ValueError(
                         f"{self._owner()}: kernel_size {self.kernel_size} (dilation {self.dilation_rate}) is larger "
@@ -116,18 +139,28 @@ class Conv2D(Layer):
 
     def compute_output_shape(self, input_shape):
         height, width = spatial_dims(input_shape, self.data_format)
-        out_h, out_w = output_hw(height, width, self.kernel_size, self.strides, self.padding, self.dilation_rate)
+        out_h, out_w = output_hw(
+            height, width, self.kernel_size, self.strides, self.padding, self.dilation_rate
+        )
         return make_shape(input_shape[0], out_h, out_w, self.filters, self.data_format)
 
     def build(self, input_shape):
         in_channels = channels_of(input_shape, self.data_format) // self.groups
         kernel_shape = (*self.kernel_size, in_channels, self.filters)
-        self.weight = self.add_weight("weight", kernel_shape, self.kernel_initializer, _TORCH_FROM_KERAS)
+        self.weight = self.add_weight(
+            "weight", kernel_shape, self.kernel_initializer, _TORCH_FROM_KERAS
+        )
         if self.use_bias:
             self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self._expect_rank(x, 4, "(batch, height, width, channels)" if self.data_format == "channels_last" else "(batch, channels, height, width)")
+        self._expect_rank(
+            x,
+            4,
+            "(batch, height, width, channels)"
+            if self.data_format == "channels_last"
+            else "(batch, channels, height, width)",
+        )
         x = to_channels_first(x, self.data_format)
         if x.shape[1] != self.weight.shape[1] * self.groups:
             raise ValueError(
@@ -139,22 +172,32 @@ class Conv2D(Layer):
         if self.padding == "same":
             same = self._same_padding(x.shape[2], x.shape[3])
             x, padding = same.pad(x), same.kernel_padding
-        y = F.conv2d(x, self.weight, self.bias, self.strides, padding, self.dilation_rate, self.groups)
+        y = F.conv2d(
+            x, self.weight, self.bias, self.strides, padding, self.dilation_rate, self.groups
+        )
         return self.activation(from_channels_first(y, self.data_format))
 
     def _same_padding(self, height: int, width: int) -> SamePadding:
         if self._same_for != (height, width):  # computed once per input size, not per call
-            self._same = SamePadding(height, width, self.kernel_size, self.strides, self.dilation_rate)
+            self._same = SamePadding(
+                height, width, self.kernel_size, self.strides, self.dilation_rate
+            )
             self._same_for = (height, width)
         return self._same
 
     def keras_weights(self):
         if not self.built:
             return []
-        return [self.weight.permute(*_KERAS_FROM_TORCH)] + ([self.bias] if self.bias is not None else [])
+        return [self.weight.permute(*_KERAS_FROM_TORCH)] + (
+            [self.bias] if self.bias is not None else []
+        )
 
     def _keras_view(self, attribute):
-        return self.weight.permute(*_KERAS_FROM_TORCH) if attribute == "weight" else getattr(self, attribute)
+        return (
+            self.weight.permute(*_KERAS_FROM_TORCH)
+            if attribute == "weight"
+            else getattr(self, attribute)
+        )
 
     def _weight_regularizers(self):
         return [("weight", self.kernel_regularizer), ("bias", self.bias_regularizer)]

@@ -51,7 +51,9 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer, owner, "bias_initializer")
         self.kernel_regularizer = regularizers.get(kernel_regularizer, owner, "kernel_regularizer")
         self.bias_regularizer = regularizers.get(bias_regularizer, owner, "bias_regularizer")
-        self.activity_regularizer = regularizers.get(activity_regularizer, owner, "activity_regularizer")
+        self.activity_regularizer = regularizers.get(
+            activity_regularizer, owner, "activity_regularizer"
+        )
         self.kernel_constraint = constraints.get(kernel_constraint, owner, "kernel_constraint")
         self.bias_constraint = constraints.get(bias_constraint, owner, "bias_constraint")
         self.register_parameter("bias", None)
@@ -60,7 +62,8 @@ class Dense(Layer):
         if len(input_shape) < 2 or input_shape[-1] is None:
             raise ValueError(
                 f"{self._owner()} expects inputs of rank >= 2 with a known last axis; received shape "
-                f"{input_shape}" + (" - add a Flatten() layer before it" if len(input_shape) > 2 else "")
+                f"{input_shape}"
+                + (" - add a Flatten() layer before it" if len(input_shape) > 2 else "")
             )
         if self.built and input_shape[-1] != self.weight.shape[1]:
             raise ValueError(
@@ -72,7 +75,9 @@ class Dense(Layer):
         return (*input_shape[:-1], self.units)
 
     def build(self, input_shape):
-        self.weight = self.add_weight("weight", (input_shape[-1], self.units), self.kernel_initializer, (1, 0))
+        self.weight = self.add_weight(
+            "weight", (input_shape[-1], self.units), self.kernel_initializer, (1, 0)
+        )
         if self.use_bias:
             self.bias = self.add_weight("bias", (self.units,), self.bias_initializer)
 
@@ -119,7 +124,9 @@ class Flatten(Layer):
 
     def check_input_shape(self, input_shape):
         if len(input_shape) < 2:
-            raise ValueError(f"{self._owner()} expects inputs of rank >= 2; received shape {input_shape}")
+            raise ValueError(
+                f"{self._owner()} expects inputs of rank >= 2; received shape {input_shape}"
+            )
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]
@@ -156,7 +163,9 @@ class InputLayer(Layer):
         return {"name": self.name, "shape": list(self.shape), "batch_size": self.batch_size}
 
 
-def Input(shape: Sequence[int | None], batch_size: int | None = None, name: str | None = None) -> InputLayer:  # noqa: N802
+def Input(
+    shape: Sequence[int | None], batch_size: int | None = None, name: str | None = None
+) -> InputLayer:  # noqa: N802
     """Keras' ``Input(shape=...)`` for Sequential models: returns an :class:`InputLayer`.
 
     Example:

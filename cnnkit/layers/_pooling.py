@@ -10,8 +10,15 @@ import torch.nn.functional as F
 from cnnkit._validation import normalize_tuple
 from cnnkit.layers._base import Layer
 from cnnkit.layers._spatial import (
-    SamePadding, channels_of, check_data_format, check_padding, from_channels_first, make_shape,
-    output_hw, spatial_dims, to_channels_first,
+    SamePadding,
+    channels_of,
+    check_data_format,
+    check_padding,
+    from_channels_first,
+    make_shape,
+    output_hw,
+    spatial_dims,
+    to_channels_first,
 )
 
 
@@ -29,7 +36,9 @@ class _Pooling2D(Layer):
         super().__init__(**kwargs)
         owner = type(self).__name__
         self.pool_size = normalize_tuple(pool_size, 2, "pool_size", owner)
-        self.strides = self.pool_size if strides is None else normalize_tuple(strides, 2, "strides", owner)
+        self.strides = (
+            self.pool_size if strides is None else normalize_tuple(strides, 2, "strides", owner)
+        )
         self.padding = check_padding(padding, owner)
         self.data_format = check_data_format(data_format or "channels_last", owner)
         self._same: SamePadding | None = None
@@ -42,7 +51,9 @@ class _Pooling2D(Layer):
                 f"{input_shape} (rank {len(input_shape)})"
             )
         if self.padding == "valid":
-            for axis, size, k in zip(("height", "width"), spatial_dims(input_shape, self.data_format), self.pool_size):
+            for axis, size, k in zip(
+                ("height", "width"), spatial_dims(input_shape, self.data_format), self.pool_size
+            ):
                 if size is not None and size < k:
                     raise ValueError(
                         f"{self._owner()}: pool_size {self.pool_size} is larger than the input {axis} {size} "
@@ -50,12 +61,22 @@ class _Pooling2D(Layer):
                     )
 
     def _layout(self) -> str:
-        return "(batch, height, width, channels)" if self.data_format == "channels_last" else "(batch, channels, height, width)"
+        return (
+            "(batch, height, width, channels)"
+            if self.data_format == "channels_last"
+            else "(batch, channels, height, width)"
+        )
 
     def compute_output_shape(self, input_shape):
         height, width = spatial_dims(input_shape, self.data_format)
         out_h, out_w = output_hw(height, width, self.pool_size, self.strides, self.padding)
-        return make_shape(input_shape[0], out_h, out_w, channels_of(input_shape, self.data_format), self.data_format)
+        return make_shape(
+            input_shape[0],
+            out_h,
+            out_w,
+            channels_of(input_shape, self.data_format),
+            self.data_format,
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._expect_rank(x, 4, self._layout())
@@ -100,8 +121,12 @@ class MaxPooling2D(_Pooling2D):
         # Padded pixels never win the max: pad with -inf where PyTorch's own padding can't.
         if same.symmetric and all(p <= k // 2 for p, k in zip(same.kernel_padding, self.pool_size)):
             return F.max_pool2d(x, self.pool_size, self.strides, same.kernel_padding)
-        left, right, top, bottom = same.explicit or (same.kernel_padding[1],) * 2 + (same.kernel_padding[0],) * 2
-        return F.max_pool2d(F.pad(x, (left, right, top, bottom), value=float("-inf")), self.pool_size, self.strides)
+        left, right, top, bottom = (
+            same.explicit or (same.kernel_padding[1],) * 2 + (same.kernel_padding[0],) * 2
+        )
+        return F.max_pool2d(
+            F.pad(x, (left, right, top, bottom), value=float("-inf")), self.pool_size, self.strides
+        )
 
 
 class AveragePooling2D(_Pooling2D):
@@ -119,7 +144,9 @@ class AveragePooling2D(_Pooling2D):
 
     def _pool_same(self, x, same):
         if same.symmetric and all(p <= k // 2 for p, k in zip(same.kernel_padding, self.pool_size)):
-            return F.avg_pool2d(x, self.pool_size, self.strides, same.kernel_padding, count_include_pad=False)
+            return F.avg_pool2d(
+                x, self.pool_size, self.strides, same.kernel_padding, count_include_pad=False
+            )
         pads = same.explicit or (same.kernel_padding[1],) * 2 + (same.kernel_padding[0],) * 2
         sums = F.avg_pool2d(F.pad(x, pads), self.pool_size, self.strides, divisor_override=1)
         ones = torch.ones((1, 1, x.shape[2], x.shape[3]), dtype=x.dtype, device=x.device)

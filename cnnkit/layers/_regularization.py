@@ -18,11 +18,15 @@ class Dropout(Layer):
     Identity in inference (``model.eval()``, ``predict``, ``evaluate``).
     """
 
-    def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs: Any):
+    def __init__(
+        self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs: Any
+    ):
         super().__init__(**kwargs)
         self.rate = check_fraction(rate, "rate", "Dropout")
         if noise_shape is not None:
-            raise ValueError("Dropout: noise_shape is not supported; use SpatialDropout-style masks in PyTorch")
+            raise ValueError(
+                "Dropout: noise_shape is not supported; use SpatialDropout-style masks in PyTorch"
+            )
         self.noise_shape, self.seed = noise_shape, seed
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -67,8 +71,12 @@ class BatchNormalization(Layer):
         self.epsilon, self.center, self.scale = float(epsilon), bool(center), bool(scale)
         self.beta_initializer = initializers.get(beta_initializer, owner, "beta_initializer")
         self.gamma_initializer = initializers.get(gamma_initializer, owner, "gamma_initializer")
-        self.moving_mean_initializer = initializers.get(moving_mean_initializer, owner, "moving_mean_initializer")
-        self.moving_variance_initializer = initializers.get(moving_variance_initializer, owner, "moving_variance_initializer")
+        self.moving_mean_initializer = initializers.get(
+            moving_mean_initializer, owner, "moving_mean_initializer"
+        )
+        self.moving_variance_initializer = initializers.get(
+            moving_variance_initializer, owner, "moving_variance_initializer"
+        )
         self.beta_regularizer = regularizers.get(beta_regularizer, owner, "beta_regularizer")
         self.gamma_regularizer = regularizers.get(gamma_regularizer, owner, "gamma_regularizer")
         self.beta_constraint = constraints.get(beta_constraint, owner, "beta_constraint")
@@ -83,7 +91,9 @@ class BatchNormalization(Layer):
                 f"{self._owner()}: axis {self.axis} is not a feature axis of inputs of shape {input_shape}"
             )
         if input_shape[self.axis] is None:
-            raise ValueError(f"{self._owner()}: the size of axis {self.axis} must be known; received shape {input_shape}")
+            raise ValueError(
+                f"{self._owner()}: the size of axis {self.axis} must be known; received shape {input_shape}"
+            )
 
     def build(self, input_shape):
         channels = (input_shape[self.axis],)
@@ -91,15 +101,27 @@ class BatchNormalization(Layer):
             self.gamma = self.add_weight("gamma", channels, self.gamma_initializer)
         if self.center:
             self.beta = self.add_weight("beta", channels, self.beta_initializer)
-        self.moving_mean = self.add_weight("moving_mean", channels, self.moving_mean_initializer, trainable=False)
-        self.moving_variance = self.add_weight("moving_variance", channels, self.moving_variance_initializer, trainable=False)
+        self.moving_mean = self.add_weight(
+            "moving_mean", channels, self.moving_mean_initializer, trainable=False
+        )
+        self.moving_variance = self.add_weight(
+            "moving_variance", channels, self.moving_variance_initializer, trainable=False
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         axis = self.axis % x.ndim
-        moved = x if axis == 1 else x.movedim(axis, 1)  # a view: channels-last stays in its memory format
+        moved = (
+            x if axis == 1 else x.movedim(axis, 1)
+        )  # a view: channels-last stays in its memory format
         y = F.batch_norm(
-            moved, self.moving_mean, self.moving_variance, self.gamma, self.beta,
-            self.training, 1.0 - self.momentum, self.epsilon,
+            moved,
+            self.moving_mean,
+            self.moving_variance,
+            self.gamma,
+            self.beta,
+            self.training,
+            1.0 - self.momentum,
+            self.epsilon,
         )
         return y if axis == 1 else y.movedim(1, axis)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from cnnkit.arithmetic import conv_output_size, same_padding
 from cnnkit._validation import check_choice
+from cnnkit.arithmetic import conv_output_size, same_padding
 
 DATA_FORMATS = ("channels_last", "channels_first")
 PADDINGS = ("valid", "same")
@@ -50,8 +50,12 @@ def make_shape(batch, height, width, channels, data_format: str) -> tuple:
 
 
 def output_hw(
-    height: int | None, width: int | None, kernel: tuple[int, int], strides: tuple[int, int],
-    padding: str, dilation: tuple[int, int] = (1, 1),
+    height: int | None,
+    width: int | None,
+    kernel: tuple[int, int],
+    strides: tuple[int, int],
+    padding: str,
+    dilation: tuple[int, int] = (1, 1),
 ) -> tuple[int | None, int | None]:
     """Output (height, width) of a window of ``kernel`` sliding with ``strides``."""
     return tuple(  # type: ignore[return-value]

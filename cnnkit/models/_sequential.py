@@ -34,7 +34,9 @@ class Sequential(Layer):
         108810
     """
 
-    def __init__(self, layers: Iterable[Layer] | None = None, name: str | None = None, trainable: bool = True):
+    def __init__(
+        self, layers: Iterable[Layer] | None = None, name: str | None = None, trainable: bool = True
+    ):
         super().__init__(name=name, trainable=trainable)
         self.stack = nn.ModuleDict()
         self._model_input_shape: tuple | None = None
@@ -59,12 +61,18 @@ class Sequential(Layer):
             raise ValueError("Sequential.add: a model cannot be added to itself")
         if isinstance(layer, InputLayer):
             if len(self.stack) or self._input_layer is not None:
-                raise ValueError("Sequential.add: an Input/InputLayer can only be the first layer of the model")
+                raise ValueError(
+                    "Sequential.add: an Input/InputLayer can only be the first layer of the model"
+                )
             self._input_layer = layer
             self._set_input_shape(layer.shape, layer.batch_size)
             return
         self._assign_name(layer)
-        if not len(self.stack) and self._model_input_shape is None and layer.input_shape_hint is not None:
+        if (
+            not len(self.stack)
+            and self._model_input_shape is None
+            and layer.input_shape_hint is not None
+        ):
             self._set_input_shape(layer.input_shape_hint, layer.batch_size)
         self.stack[layer.name] = layer
         if self._model_input_shape is not None:
@@ -79,7 +87,11 @@ class Sequential(Layer):
     def _assign_name(self, layer: Layer) -> None:
         taken = set(self.stack) | ({self._input_layer.name} if self._input_layer else set())
         if layer._auto_named:
-            base = layer.name.rsplit("_", 1)[0] if layer.name.rsplit("_", 1)[-1].isdigit() else layer.name
+            base = (
+                layer.name.rsplit("_", 1)[0]
+                if layer.name.rsplit("_", 1)[-1].isdigit()
+                else layer.name
+            )
             name, index = base, 0
             while name in taken:
                 index += 1
@@ -130,7 +142,9 @@ class Sequential(Layer):
         """Create every layer's weights for inputs of ``input_shape`` (with the batch axis)."""
         if input_shape is None:
             if self._model_input_shape is None:
-                raise ValueError("Sequential.build needs input_shape, e.g. build((None, 28, 28, 1))")
+                raise ValueError(
+                    "Sequential.build needs input_shape, e.g. build((None, 28, 28, 1))"
+                )
             input_shape = self._model_input_shape
         if not self.built:
             self.build_for(tuple(input_shape))
@@ -153,10 +167,14 @@ class Sequential(Layer):
             raise ValueError("Sequential.get_layer: provide exactly one of name or index")
         if index is not None:
             if not -len(self.stack) <= index < len(self.stack):
-                raise ValueError(f"Sequential.get_layer: index {index} is out of range for {len(self.stack)} layers")
+                raise ValueError(
+                    f"Sequential.get_layer: index {index} is out of range for {len(self.stack)} layers"
+                )
             return self.layers[index]
         if name not in self.stack:
-            raise ValueError(f"Sequential.get_layer: no layer named {name!r}. Layer names: {list(self.stack)}")
+            raise ValueError(
+                f"Sequential.get_layer: no layer named {name!r}. Layer names: {list(self.stack)}"
+            )
         return self.stack[name]
 
     def keras_weights(self) -> list[torch.Tensor]:
@@ -232,20 +250,26 @@ class Sequential(Layer):
             show_trainable: add a column saying whether each layer is trainable.
         """
         self._require_built("summary")
-        for line in _summary.summary_lines(self, line_length=line_length, show_trainable=show_trainable):
+        for line in _summary.summary_lines(
+            self, line_length=line_length, show_trainable=show_trainable
+        ):
             (print_fn or print)(line)
 
     def summary_text(self, line_length: int | None = None, show_trainable: bool = False) -> str:
         """Return what :meth:`summary` prints, as one string."""
         self._require_built("summary_text")
-        return "\n".join(_summary.summary_lines(self, line_length=line_length, show_trainable=show_trainable))
+        return "\n".join(
+            _summary.summary_lines(self, line_length=line_length, show_trainable=show_trainable)
+        )
 
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"name": self.name, "layers": []}
         if self._model_input_shape is not None:
             config["input_shape"] = list(self._model_input_shape[1:])
         for layer in self.stack.values():
-            config["layers"].append({"class_name": type(layer).__name__, "config": layer.get_config()})
+            config["layers"].append(
+                {"class_name": type(layer).__name__, "config": layer.get_config()}
+            )
         return config
 
     def extra_repr(self) -> str:

@@ -14,7 +14,12 @@ def format_shape(shape: tuple | None) -> str:
     """``(None, 28, 28, 6)`` for a shape whose batch axis is unknown."""
     if shape is None:
         return "?"
-    return "(" + ", ".join("None" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+    return (
+        "("
+        + ", ".join("None" if s is None else str(s) for s in shape)
+        + ("," if len(shape) == 1 else "")
+        + ")"
+    )
 
 
 def readable_size(num_bytes: float) -> str:
@@ -30,7 +35,11 @@ def layer_rows(model: Layer, show_trainable: bool) -> list[tuple[str, ...]]:
     """One tuple of cell texts per layer: name (type), output shape, parameter count."""
     rows = []
     for layer in model.layers:
-        row = (f"{layer.name} ({type(layer).__name__})", format_shape(layer.output_shape), f"{layer.count_params():,}")
+        row = (
+            f"{layer.name} ({type(layer).__name__})",
+            format_shape(layer.output_shape),
+            f"{layer.count_params():,}",
+        )
         if show_trainable:
             row += ("Y" if layer.trainable else "N",)
         rows.append(row)
@@ -50,7 +59,9 @@ def totals(model: Layer) -> list[str]:
     ]
 
 
-def table_lines(headers: tuple[str, ...], rows: list[tuple[str, ...]], min_width: int | None) -> list[str]:
+def table_lines(
+    headers: tuple[str, ...], rows: list[tuple[str, ...]], min_width: int | None
+) -> list[str]:
     """Lay out ``rows`` under ``headers``: first column left-aligned, numbers right-aligned."""
     widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
     gap = 3
@@ -61,7 +72,10 @@ def table_lines(headers: tuple[str, ...], rows: list[tuple[str, ...]], min_width
 
     def render(cells: tuple[str, ...]) -> str:
         parts = [cells[0].ljust(widths[0])]
-        parts += [cell.ljust(w) if i == 1 else cell.rjust(w) for i, (cell, w) in enumerate(zip(cells[1:], widths[1:]), 1)]
+        parts += [
+            cell.ljust(w) if i == 1 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(cells[1:], widths[1:]), 1)
+        ]
         return " " + (" " * gap).join(parts).rstrip()
 
     lines = ["_" * width, render(headers), "=" * width]
@@ -70,7 +84,9 @@ def table_lines(headers: tuple[str, ...], rows: list[tuple[str, ...]], min_width
     return lines
 
 
-def summary_lines(model: Layer, line_length: int | None = None, show_trainable: bool = False) -> list[str]:
+def summary_lines(
+    model: Layer, line_length: int | None = None, show_trainable: bool = False
+) -> list[str]:
     """Every line of the summary of a Sequential ``model``."""
     headers = _HEADERS + (("Trainable",) if show_trainable else ())
     lines = [f'Model: "{model.name}"']

@@ -20,15 +20,25 @@ def to_categorical(y: Any, num_classes: int | None = None) -> np.ndarray:
         labels = labels.reshape(labels.shape[:-1])
     if labels.size and not np.issubdtype(labels.dtype, np.integer):
         if not np.issubdtype(labels.dtype, np.floating) or not np.all(np.mod(labels, 1) == 0):
-            raise ValueError(f"to_categorical expects integer class labels; received dtype {labels.dtype}")
+            raise ValueError(
+                f"to_categorical expects integer class labels; received dtype {labels.dtype}"
+            )
         labels = labels.astype(np.int64)
     if labels.size and labels.min() < 0:
-        raise ValueError(f"to_categorical: labels must be >= 0; received a label {int(labels.min())}")
+        raise ValueError(
+            f"to_categorical: labels must be >= 0; received a label {int(labels.min())}"
+        )
     largest = int(labels.max()) if labels.size else -1
     if num_classes is None:
         num_classes = largest + 1
-    elif isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
-        raise ValueError(f"to_categorical: num_classes must be a positive int. Received: num_classes={num_classes!r}")
+    elif (
+        isinstance(num_classes, bool)
+        or not isinstance(num_classes, (int, np.integer))
+        or num_classes < 1
+    ):
+        raise ValueError(
+            f"to_categorical: num_classes must be a positive int. Received: num_classes={num_classes!r}"
+        )
     elif largest >= num_classes:
         raise ValueError(
             f"to_categorical: label {largest} is out of range for num_classes={num_classes} "

@@ -31,7 +31,7 @@ class Activation(Layer):
 class ReLU(Layer):
     """Rectified linear unit with Keras' options: ``max_value``, ``negative_slope``, ``threshold``.
 
-    f(x) = max_value if x >= max_value; x if threshold <= x < max_value;
+    f(x) = max_value if x >= max_value; x if threshold < x < max_value;
     negative_slope * (x - threshold) otherwise.
     """
 
@@ -59,7 +59,7 @@ class ReLU(Layer):
         if self.negative_slope == 0.0 and self.threshold == 0.0:
             y = F.relu(x)
         else:
-            y = torch.where(x >= self.threshold, x, self.negative_slope * (x - self.threshold))
+            y = torch.where(x > self.threshold, x, self.negative_slope * (x - self.threshold))
         return y if self.max_value is None else y.clamp_max(self.max_value)
 
 

@@ -27,7 +27,30 @@ def default_name(cls: type) -> str:
     return name.replace("2_d", "2d").replace("1_d", "1d").replace("3_d", "3d")
 
 
-class Layer(nn.Module):
+class _CheckedArguments(type):
+    """Metaclass that checks constructor arguments before Python binds them, so a misspelled
+    keyword gets a "did you mean" instead of a bare "missing argument" TypeError."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        signature = inspect.signature(cls.__init__)
+        accepted = [p for p in signature.parameters if p not in ("self", "kwargs")]
+        accepted += [a for a in _BASE_ARGUMENTS if a not in accepted]
+        for word in kwargs:
+            if word not in accepted:
+                raise TypeError(
+                    f"{cls.__name__}: unexpected keyword argument {word!r}."
+                    + did_you_mean(word, accepted)
+                    + " Accepted: "
+                    + ", ".join(accepted)
+                )
+        try:
+            signature.bind(None, *args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{cls.__name__}: {error}") from None
+        return super().__call__(*args, **kwargs)
+
+
+class Layer(nn.Module, metaclass=_CheckedArguments):
     """Base of every cnnkit layer: a ``torch.nn.Module`` with Keras' layer surface.
 
     Subclasses create their weights in ``build(input_shape)`` (shapes carry ``None`` for the

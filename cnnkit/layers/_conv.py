@@ -163,11 +163,7 @@ class Conv2D(Layer):
         )
         x = to_channels_first(x, self.data_format)
         if x.shape[1] != self.weight.shape[1] * self.groups:
-            raise ValueError(
-                f"{self._owner()} was built for {self.weight.shape[1] * self.groups} input channels; "
-                f"received inputs of shape {tuple(from_channels_first(x, self.data_format).shape)}"
-                + _layout_hint(x.shape, self.data_format)
-            )
+            self._raise_channel_mismatch(tuple(from_channels_first(x, self.data_format).shape))
         padding: tuple[int, int] | int = 0
         if self.padding == "same":
             same = self._same_padding(x.shape[2], x.shape[3])
@@ -176,6 +172,18 @@ class Conv2D(Layer):
             x, self.weight, self.bias, self.strides, padding, self.dilation_rate, self.groups
         )
         return self.activation(from_channels_first(y, self.data_format))
+
+    def _raise_channel_mismatch(self, shape: tuple[int, ...]) -> None:
+        expected = self.weight.shape[1] * self.groups
+        hint = ""
+        if self.data_format == "channels_last" and shape[1] == expected and shape[3] != expected:
+            hint = (
+                " - the images look channels-first (batch, channels, height, width); cnnkit expects "
+                "channels-last (batch, height, width, channels): use x.transpose(0, 2, 3, 1)"
+            )
+        raise ValueError(
+            f"{self._owner()} was built for {expected} input channels; received inputs of shape {shape}{hint}"
+        )
 
     def _same_padding(self, height: int, width: int) -> SamePadding:
         if self._same_for != (height, width):  # computed once per input size, not per call
@@ -210,10 +218,3 @@ class Conv2D(Layer):
             f"name={self.name!r}, filters={self.filters}, kernel_size={self.kernel_size}, "
             f"strides={self.strides}, padding={self.padding!r}, data_format={self.data_format!r}"
         )
-
-
-def _layout_hint(shape_nchw: torch.Size, data_format: str) -> str:
-    """Suggest a data_format mix-up when the channel count sits on the other axis."""
-    if data_format == "channels_last" and shape_nchw[3] in (1, 3, 4) and shape_nchw[1] > 4:
-        return " - are the images channels-first (batch, channels, height, width)? cnnkit expects channels-last by default"
-    return ""

@@ -137,6 +137,7 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
         device = self._device()
         if device is not None:
             value = value.to(device)
+        self._parameters.pop(name, None)  # a None placeholder must not fix the weight's position
         if trainable:
             parameter = nn.Parameter(value, requires_grad=self._trainable)
             self.register_parameter(name, parameter)

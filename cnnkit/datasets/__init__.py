@@ -1,0 +1,12 @@
+"""Datasets for image classification: the classic benchmarks, a built-in one and your own images.
+
+- ``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``: ``load_data()`` returns
+  ``(x_train, y_train), (x_test, y_test)`` uint8 NumPy arrays with Keras' shapes, from a local
+  copy or a checksum-verified, cached download.
+"""
+
+from __future__ import annotations
+
+from . import cifar10, cifar100, fashion_mnist, mnist
+
+__all__ = ["cifar10", "cifar100", "fashion_mnist", "mnist"]

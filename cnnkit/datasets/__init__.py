@@ -1,12 +1,13 @@
-"""Datasets for image classification: the classic benchmarks, a built-in one and your own images.
+"""Datasets for image classification: the classic benchmarks and a built-in one.
 
 - ``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``: ``load_data()`` returns
   ``(x_train, y_train), (x_test, y_test)`` uint8 NumPy arrays with Keras' shapes, from a local
   copy or a checksum-verified, cached download.
+- ``digits``: scikit-learn's bundled 8x8 digits, no download needed.
 """
 
 from __future__ import annotations
 
-from . import cifar10, cifar100, fashion_mnist, mnist
+from . import cifar10, cifar100, digits, fashion_mnist, mnist
 
-__all__ = ["cifar10", "cifar100", "fashion_mnist", "mnist"]
+__all__ = ["cifar10", "cifar100", "digits", "fashion_mnist", "mnist"]

@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 __all__ = ["DownloadError", "download"]
 
@@ -67,7 +67,7 @@ def download(url: str, dest: Path, sha256: str, *, size: int | None = None) -> P
     return dest
 
 
-def _copy_url(url: str, out, size: int | None) -> str:
+def _copy_url(url: str, out: BinaryIO, size: int | None) -> str:
     """Stream ``url`` into the open binary file ``out``; return the hex SHA-256 of the bytes."""
     request = urllib.request.Request(url, headers={"User-Agent": "cnnkit-datasets"})
     hasher = hashlib.sha256()
@@ -115,7 +115,7 @@ def _fsync_dir(directory: Path) -> None:
 class _Progress:
     """Download progress on a text stream: one updating line on a TTY, else plain lines."""
 
-    def __init__(self, url: str, total: int, stream: TextIO) -> None:
+    def __init__(self, url: str, total: int, stream: TextIO | None) -> None:
         self.name = url.rsplit("/", 1)[-1] or url
         self.total = total
         self.stream = stream
@@ -155,6 +155,8 @@ class _Progress:
 
     def _write(self, text: str) -> None:
         """Write and flush, so progress shows up even when stderr is buffered."""
+        if self.stream is None:  # no console at all (e.g. pythonw)
+            return
         self.stream.write(text)
         self.stream.flush()
 

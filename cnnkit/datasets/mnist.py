@@ -1,0 +1,31 @@
+"""MNIST handwritten digits: 60,000 training and 10,000 test 28x28 grayscale images."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._idx import read_mnist_style
+from ._obtain import obtain
+
+__all__ = ["CLASS_NAMES", "load_data"]
+
+#: Label ``i`` is the digit ``CLASS_NAMES[i]``.
+CLASS_NAMES: tuple[str, ...] = tuple(str(d) for d in range(10))
+
+
+def load_data() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Load MNIST from a local copy or a verified download, as ``keras.datasets.mnist`` does.
+
+    Local copies of the four IDX files (gzipped or not) are looked for in
+    ``$CNNKIT_DATA/mnist/``, the user cache and ``/usr/share/datasets/mnist/``; otherwise
+    they are downloaded from Google's Cloud Storage copy, checked against SHA-256 and cached.
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)``: x uint8 ``(60000, 28, 28)`` and
+        ``(10000, 28, 28)`` with values 0..255; y uint8 ``(60000,)`` and ``(10000,)``, 0..9.
+
+    Raises:
+        FileNotFoundError: No local copy and the download failed; says where to put the files.
+    """
+    train_x, train_y, test_x, test_y = obtain("mnist")
+    return read_mnist_style(train_x, train_y), read_mnist_style(test_x, test_y)

@@ -9,6 +9,7 @@
 
 from cnnkit import activations as activations
 from cnnkit import constraints as constraints
+from cnnkit import datasets as datasets
 from cnnkit import initializers as initializers
 from cnnkit import layers as layers
 from cnnkit import models as models

@@ -7,7 +7,6 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cnnkit import activations
 from cnnkit.activations import LEAKY_RELU_SLOPE
 from cnnkit.layers._base import Layer
 
@@ -22,10 +21,10 @@ class Activation(Layer):
 
     def __init__(self, activation: Any, **kwargs: Any):
         super().__init__(**kwargs)
-        self.activation = activations.get(activation, type(self).__name__)
+        self.activation = activation
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.activation(x)
+        return self._activate(x)
 
 
 class ReLU(Layer):

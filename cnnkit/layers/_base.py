@@ -177,8 +177,8 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
         if args and not isinstance(args[0], torch.Tensor):
             args = (self._to_tensor(args[0]), *args[1:])
         x = args[0]
-        if x.dtype != self.dtype:
-            args = (x.to(self.dtype), *args[1:])
+        if x.dtype != self.dtype and (not x.is_floating_point() or x.dtype == torch.float64):
+            args = (x.to(self.dtype), *args[1:])  # integers and NumPy's float64; autocast kept
         if not self.built:
             self.build_for(tuple(args[0].shape))
         output = super().__call__(*args, **kwargs)
@@ -188,6 +188,27 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
                 penalty / max(int(output.shape[0]), 1) if output.ndim else penalty
             )
         return output
+
+    @property
+    def activation(self) -> Any:
+        """The activation function applied to the output (``linear`` when none was given)."""
+        return self._activation
+
+    @activation.setter
+    def activation(self, value: Any) -> None:
+        from cnnkit import activations
+
+        self._activation = activations.get(value, type(self).__name__)
+        self._activation_kernel = activations.kernel_of(self._activation)
+
+    def _activate(self, y: torch.Tensor) -> torch.Tensor:
+        kernel = self._activation_kernel
+        return y if kernel is None else kernel(y)
+
+    @property
+    def plain_call(self) -> bool:
+        """True when calling needs no more than ``forward`` (built, no activity penalty)."""
+        return self.built and self.activity_regularizer is None
 
     def _to_tensor(self, x: Any) -> torch.Tensor:
         if isinstance(x, np.ndarray) or isinstance(x, (list, tuple, float, int)):
@@ -199,10 +220,13 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
 
     def _expect_rank(self, x: torch.Tensor, rank: int, layout: str) -> None:
         if x.ndim != rank:
-            raise ValueError(
-                f"{self._owner()} expects inputs of rank {rank} {layout}; "
-                f"received shape {tuple(x.shape)} (rank {x.ndim})"
-            )
+            self._raise_rank(x, rank, layout)
+
+    def _raise_rank(self, x: torch.Tensor, rank: int, layout: str) -> None:
+        raise ValueError(
+            f"{self._owner()} expects inputs of rank {rank} {layout}; "
+            f"received shape {tuple(x.shape)} (rank {x.ndim})"
+        )
 
     # ----------------------------------------------------------------- weights, Keras' way
     def keras_weights(self) -> list[torch.Tensor]:

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cnnkit import activations, constraints, initializers, regularizers
+from cnnkit import constraints, initializers, regularizers
 from cnnkit._validation import check_positive_int, normalize_tuple
 from cnnkit.layers._base import Layer
 from cnnkit.layers._spatial import (
@@ -19,7 +19,6 @@ from cnnkit.layers._spatial import (
     make_shape,
     output_hw,
     spatial_dims,
-    to_channels_first,
 )
 
 _KERAS_FROM_TORCH = (2, 3, 1, 0)  # stored (out, in, kh, kw) -> Keras (kh, kw, in, out)
@@ -82,7 +81,7 @@ class Conv2D(Layer):
                 f"{owner}: strides > 1 cannot be combined with dilation_rate > 1. "
                 f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
             )
-        self.activation = activations.get(activation, owner)
+        self.activation = activation
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer, owner, "kernel_initializer")
         self.bias_initializer = initializers.get(bias_initializer, owner, "bias_initializer")
@@ -150,28 +149,33 @@ class Conv2D(Layer):
         self.weight = self.add_weight(
             "weight", kernel_shape, self.kernel_initializer, _TORCH_FROM_KERAS
         )
+        self._in_channels = in_channels * self.groups
         if self.use_bias:
             self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self._expect_rank(
-            x,
-            4,
-            "(batch, height, width, channels)"
-            if self.data_format == "channels_last"
-            else "(batch, channels, height, width)",
-        )
-        x = to_channels_first(x, self.data_format)
-        if x.shape[1] != self.weight.shape[1] * self.groups:
+        # Kept lean: it runs once per layer per batch (see bench/bench_forward.py).
+        channels_last = self.data_format == "channels_last"
+        if x.ndim != 4:
+            self._raise_rank(x, 4, self._layout())
+        if channels_last:
+            x = x.permute(0, 3, 1, 2)  # a view in channels-last memory format: no copy
+        weight = self.weight
+        if x.shape[1] != self._in_channels:
             self._raise_channel_mismatch(tuple(from_channels_first(x, self.data_format).shape))
         padding: tuple[int, int] | int = 0
         if self.padding == "same":
             same = self._same_padding(x.shape[2], x.shape[3])
             x, padding = same.pad(x), same.kernel_padding
-        y = F.conv2d(
-            x, self.weight, self.bias, self.strides, padding, self.dilation_rate, self.groups
-        )
-        return self.activation(from_channels_first(y, self.data_format))
+        y = F.conv2d(x, weight, self.bias, self.strides, padding, self.dilation_rate, self.groups)
+        if channels_last:
+            y = y.permute(0, 2, 3, 1)
+        return self._activate(y)
+
+    def _layout(self) -> str:
+        if self.data_format == "channels_last":
+            return "(batch, height, width, channels)"
+        return "(batch, channels, height, width)"
 
     def _raise_channel_mismatch(self, shape: tuple[int, ...]) -> None:
         expected = self.weight.shape[1] * self.groups

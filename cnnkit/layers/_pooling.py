@@ -14,11 +14,9 @@ from cnnkit.layers._spatial import (
     channels_of,
     check_data_format,
     check_padding,
-    from_channels_first,
     make_shape,
     output_hw,
     spatial_dims,
-    to_channels_first,
 )
 
 
@@ -79,13 +77,16 @@ class _Pooling2D(Layer):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self._expect_rank(x, 4, self._layout())
-        x = to_channels_first(x, self.data_format)
+        channels_last = self.data_format == "channels_last"
+        if x.ndim != 4:
+            self._raise_rank(x, 4, self._layout())
+        if channels_last:
+            x = x.permute(0, 3, 1, 2)  # a view in channels-last memory format: no copy
         if self.padding == "same":
             y = self._pool_same(x, self._same_padding(x.shape[2], x.shape[3]))
         else:
-            y = self._pool(x, (0, 0))
-        return from_channels_first(y, self.data_format)
+            y = self._pool(x, 0)
+        return y.permute(0, 2, 3, 1) if channels_last else y
 
     def _same_padding(self, height: int, width: int) -> SamePadding:
         if self._same_for != (height, width):

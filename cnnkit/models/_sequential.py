@@ -13,6 +13,8 @@ from cnnkit.layers._base import Layer
 from cnnkit.layers._core import InputLayer
 from cnnkit.models import _summary
 
+_module_call = nn.Module.__call__
+
 
 class Sequential(Layer):
     """A model that passes its input through each layer in turn.
@@ -151,8 +153,10 @@ class Sequential(Layer):
 
     # ----------------------------------------------------------------- running
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # Built layers skip Layer.__call__'s input conversion: the model did it once on entry.
+        # nn.Module.__call__ still runs, so hooks (cnnkit.inspect) see every layer.
         for layer in self.stack.values():
-            x = layer(x)
+            x = _module_call(layer, x) if layer.plain_call else layer(x)
         return x
 
     # ----------------------------------------------------------------- inspection

@@ -1,0 +1,19 @@
+"""Callbacks: hook into training to stop early, checkpoint, log, schedule the learning rate.
+
+The API follows ``keras.callbacks``: callbacks reach the model only through its public
+Keras-style surface, so a callback written for Keras works unchanged.
+"""
+
+from __future__ import annotations
+
+from cnnkit.callbacks._base import Callback as Callback
+from cnnkit.callbacks._base import CallbackList as CallbackList
+from cnnkit.callbacks._base import History as History
+from cnnkit.callbacks._early_stopping import EarlyStopping as EarlyStopping
+
+__all__ = [
+    "Callback",
+    "CallbackList",
+    "EarlyStopping",
+    "History",
+]

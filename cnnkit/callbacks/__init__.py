@@ -10,10 +10,16 @@ from cnnkit.callbacks._base import Callback as Callback
 from cnnkit.callbacks._base import CallbackList as CallbackList
 from cnnkit.callbacks._base import History as History
 from cnnkit.callbacks._early_stopping import EarlyStopping as EarlyStopping
+from cnnkit.callbacks._progbar import Progbar as Progbar
+from cnnkit.callbacks._progbar import ProgbarLogger as ProgbarLogger
+from cnnkit.callbacks._progbar import resolve_verbose as resolve_verbose
 
 __all__ = [
     "Callback",
     "CallbackList",
     "EarlyStopping",
     "History",
+    "Progbar",
+    "ProgbarLogger",
+    "resolve_verbose",
 ]

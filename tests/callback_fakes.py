@@ -25,7 +25,7 @@ class FakeModel:
         self.stop_training = False
         self.optimizer = FakeOptimizer(learning_rate)
         self.marker = -1.0
-        self.saved: list[tuple[str, str]] = []
+        self.saved: list[tuple[str, float]] = []  # (kind, marker) per save call
 
     def get_weights(self) -> list[np.ndarray]:
         return [np.full(3, float(self.marker)), np.arange(4.0).reshape(2, 2)]
@@ -42,7 +42,7 @@ class FakeModel:
     def _write(self, kind: str, filepath: str) -> None:
         with open(filepath, "w") as f:
             json.dump({"kind": kind, "marker": self.marker}, f)
-        self.saved.append((kind, filepath))
+        self.saved.append((kind, self.marker))
 
 
 def read_saved(path) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from cnnkit.callbacks._base import Callback as Callback
 from cnnkit.callbacks._base import CallbackList as CallbackList
 from cnnkit.callbacks._base import History as History
+from cnnkit.callbacks._checkpoint import ModelCheckpoint as ModelCheckpoint
 from cnnkit.callbacks._early_stopping import EarlyStopping as EarlyStopping
 from cnnkit.callbacks._progbar import Progbar as Progbar
 from cnnkit.callbacks._progbar import ProgbarLogger as ProgbarLogger
@@ -19,6 +20,7 @@ __all__ = [
     "CallbackList",
     "EarlyStopping",
     "History",
+    "ModelCheckpoint",
     "Progbar",
     "ProgbarLogger",
     "resolve_verbose",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -49,3 +50,14 @@ def read_saved(path) -> dict:
     """Return what FakeModel wrote to ``path``."""
     with open(path) as f:
         return json.load(f)
+
+
+@functools.cache
+def keras_metrics():
+    """Metrics of a compiled, trained Keras model: Keras resolves mode='auto' through them."""
+    import keras
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(loss="mse", metrics=["acc", "accuracy"])
+    model.fit(np.zeros((2, 1)), np.zeros((2, 1)), verbose=0)
+    return model.metrics

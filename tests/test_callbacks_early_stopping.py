@@ -8,7 +8,7 @@ import warnings
 import keras
 import numpy as np
 import pytest
-from callback_fakes import FakeModel
+from callback_fakes import FakeModel, keras_metrics
 
 from cnnkit.callbacks import EarlyStopping
 from cnnkit.callbacks._early_stopping import StopState, decide_early_stop
@@ -27,15 +27,6 @@ MONITORS = [
     ("custom_score", "min"),
     ("custom_score", "max"),
 ]
-
-
-@pytest.fixture(scope="module")
-def keras_metrics():
-    """The metrics of a compiled, trained Keras model: Keras reads 'auto' directions there."""
-    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-    model.compile(loss="mse", metrics=["acc", "accuracy"])
-    model.fit(np.zeros((2, 1)), np.zeros((2, 1)), verbose=0)
-    return model.metrics
 
 
 KINDS = ["same", "grid", "tiny", "jump", "nan", "inf", "missing"]
@@ -107,14 +98,14 @@ def _drive(keras_cb, ours, values, keras_metrics=()):
     assert ours.best_epoch == keras_cb.best_epoch
 
 
-def test_decisions_match_keras_on_generated_sequences(keras_metrics):
+def test_decisions_match_keras_on_generated_sequences():
     checked = stopped = restored = 0
     for kwargs, values in _scenarios(500):
         keras_cb = keras.callbacks.EarlyStopping(**kwargs)
         ours = EarlyStopping(**kwargs)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # missing values warn in both
-            _drive(keras_cb, ours, values, keras_metrics)
+            _drive(keras_cb, ours, values, keras_metrics())
         checked += 1
         stopped += ours.stopped_epoch > 0
         restored += ours.best_weights is not None

@@ -11,6 +11,8 @@ from cnnkit.callbacks._base import CallbackList as CallbackList
 from cnnkit.callbacks._base import History as History
 from cnnkit.callbacks._checkpoint import ModelCheckpoint as ModelCheckpoint
 from cnnkit.callbacks._early_stopping import EarlyStopping as EarlyStopping
+from cnnkit.callbacks._lr import LearningRateScheduler as LearningRateScheduler
+from cnnkit.callbacks._lr import ReduceLROnPlateau as ReduceLROnPlateau
 from cnnkit.callbacks._progbar import Progbar as Progbar
 from cnnkit.callbacks._progbar import ProgbarLogger as ProgbarLogger
 from cnnkit.callbacks._progbar import resolve_verbose as resolve_verbose
@@ -20,8 +22,10 @@ __all__ = [
     "CallbackList",
     "EarlyStopping",
     "History",
+    "LearningRateScheduler",
     "ModelCheckpoint",
     "Progbar",
     "ProgbarLogger",
+    "ReduceLROnPlateau",
     "resolve_verbose",
 ]

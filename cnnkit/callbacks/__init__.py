@@ -19,6 +19,7 @@ from cnnkit.callbacks._misc import TerminateOnNaN as TerminateOnNaN
 from cnnkit.callbacks._progbar import Progbar as Progbar
 from cnnkit.callbacks._progbar import ProgbarLogger as ProgbarLogger
 from cnnkit.callbacks._progbar import resolve_verbose as resolve_verbose
+from cnnkit.callbacks._tensorboard import TensorBoard as TensorBoard
 
 __all__ = [
     "Callback",
@@ -32,6 +33,7 @@ __all__ = [
     "Progbar",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "TensorBoard",
     "TerminateOnNaN",
     "resolve_verbose",
 ]

@@ -14,6 +14,9 @@ from cnnkit.callbacks import EarlyStopping
 from cnnkit.callbacks._early_stopping import StopState, decide_early_stop
 from cnnkit.callbacks._monitor import Monitor, infer_direction
 
+# Keras' torch backend reads its float32 variables with an old numpy call; not our concern.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+
 # (monitor, mode) pairs Keras can resolve; 'auto' with acc/accuracy needs the model's metrics.
 MONITORS = [
     ("val_loss", "auto"),

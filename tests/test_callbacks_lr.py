@@ -12,6 +12,9 @@ from callback_fakes import FakeModel, keras_metrics
 
 from cnnkit.callbacks import LearningRateScheduler, ReduceLROnPlateau
 
+# Keras' torch backend reads its float32 variables with an old numpy call; not our concern.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+
 
 class KerasSideModel(FakeModel):
     """What Keras' callbacks see: a real Keras optimizer (float32 learning rate)."""

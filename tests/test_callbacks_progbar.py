@@ -76,8 +76,10 @@ def test_verbose1_on_a_terminal_redraws_in_place_and_ends_each_epoch_with_val_me
     out = _run_fit(Terminal(), verbose=1, epochs=1, steps=10)
     frames = out.split("\r")
     assert frames[0] == ""  # epochs=1: no header, like Keras
-    assert re.match(r" 1/10 \[==>\.{27}\] - ETA: 9s - loss: 1\.0000 - acc: 0\.5000", frames[1])
-    assert re.match(r" 5/10 \[={14}>\.{15}\] - ETA: 5s - loss: 0\.2000", frames[5])
+    assert re.match(
+        r" 1/10 \[==>\.{27}\] - ETA: 9s 1s/step - loss: 1\.0000 - acc: 0\.5000", frames[1]
+    )
+    assert re.match(r" 5/10 \[={14}>\.{15}\] - ETA: 5s 1s/step - loss: 0\.2000", frames[5])
     assert re.fullmatch(FINAL + r" *\n", frames[-1])
     assert len(frames) == 12  # 10 batch frames + the final one
 
@@ -190,3 +192,22 @@ def test_default_stream_is_stdout(capsys):
     bar = Progbar(2, verbose=2)
     bar.update(2, {"loss": 0.5})
     assert re.fullmatch(r"2/2 - \d+s - \S+/step - loss: 0\.5000\n", capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (
+            {"target": 2.5},
+            TypeError,
+            r"Progbar: target must be an int or None\. Received: target=2\.5",
+        ),
+        ({"width": 0}, ValueError, r"Progbar: width must be >= 1\. Received: width=0"),
+        ({"interval": "fast"}, TypeError, r"Progbar: interval must be a number"),
+        ({"verbose": "yes"}, ValueError, r"verbose must be one of 0, 1, 2, 'auto'"),
+    ],
+)
+def test_progbar_bad_arguments(kwargs, error, match):
+    kwargs = {"target": 10, **kwargs}
+    with pytest.raises(error, match=match):
+        Progbar(**kwargs)

@@ -128,6 +128,7 @@ class ModelCheckpoint(Callback):
         self._reset_counters()
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        """Remember the epoch for batch-level checkpoint names."""
         self._current_epoch = epoch
 
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:

@@ -30,6 +30,7 @@ class TerminateOnNaN(Callback):
         self._epoch = 0
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        """Remember the epoch for the message."""
         self._epoch = epoch
 
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
 from cnnkit.callbacks._base import Callback, Logs
+from cnnkit.callbacks._checks import check_int, check_real
 
 __all__ = ["Progbar", "ProgbarLogger", "resolve_verbose"]
 
@@ -108,9 +109,9 @@ class Progbar:
         if target is not None and (isinstance(target, bool) or not isinstance(target, int)):
             raise TypeError(f"Progbar: target must be an int or None. Received: target={target!r}")
         self.target = target
-        self.width = width
+        self.width = check_int("Progbar", "width", width, minimum=1)
         self.verbose = resolve_verbose(verbose, stream)
-        self.interval = interval
+        self.interval = check_real("Progbar", "interval", interval)
         self.unit_name = unit_name
         self._stream = stream
         self._live = supports_live_updates(self.stream)
@@ -185,7 +186,7 @@ class Progbar:
         return "".join(f" - {k}: {format_value(v)}" for k, v in self._values.items())
 
     def _bar_line(self, current: int, now: float, finalize: bool) -> str:
-        """The verbose=1 line: count, ``[===>...]``, ETA or total time, metrics."""
+        """The verbose=1 line: count, ``[===>...]``, ETA or total time, time/step, metrics."""
         line = self._count(current)
         if self.target:
             filled = min(int(self.width * current / self.target), self.width)
@@ -196,8 +197,8 @@ class Progbar:
         if self.target and not finalize:
             line += f" - ETA: {format_eta(step_time * max(self.target - current, 0))}"
         else:
-            line += f" - {now - self._start:.0f}s {format_step_time(step_time, self.unit_name)}"
-        return line + self._metrics()
+            line += f" - {now - self._start:.0f}s"
+        return line + f" {format_step_time(step_time, self.unit_name)}{self._metrics()}"
 
     def _summary_line(self, current: int, now: float) -> str:
         """The one-line form: count, total time, time per step, metrics."""
@@ -266,6 +267,7 @@ class ProgbarLogger(Callback):
         self._in_fit = True
 
     def on_train_end(self, logs: Logs | None = None) -> None:
+        """Later evaluations get their own bar again."""
         self._in_fit = False
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
@@ -277,6 +279,7 @@ class ProgbarLogger(Callback):
         self._new_bar()
 
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Advance the bar with the running metrics."""
         self._update(batch, logs)
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
@@ -284,22 +287,28 @@ class ProgbarLogger(Callback):
         self._finish(logs)
 
     def on_test_begin(self, logs: Logs | None = None) -> None:
+        """Start a bar for ``evaluate`` (not for validation inside ``fit``)."""
         if not self._in_fit:
             self._new_bar()
 
     def on_test_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Advance the evaluation bar."""
         if not self._in_fit:
             self._update(batch, logs)
 
     def on_test_end(self, logs: Logs | None = None) -> None:
+        """Finish the evaluation bar with the final metrics."""
         if not self._in_fit:
             self._finish(logs)
 
     def on_predict_begin(self, logs: Logs | None = None) -> None:
+        """Start a bar for ``predict``."""
         self._new_bar()
 
     def on_predict_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Advance the prediction bar."""
         self._update(batch, None)  # prediction outputs are not metrics
 
     def on_predict_end(self, logs: Logs | None = None) -> None:
+        """Finish the prediction bar."""
         self._finish(None)

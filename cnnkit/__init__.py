@@ -8,6 +8,7 @@
 """
 
 from cnnkit import activations as activations
+from cnnkit import callbacks as callbacks
 from cnnkit import constraints as constraints
 from cnnkit import datasets as datasets
 from cnnkit import initializers as initializers

@@ -11,17 +11,29 @@ import torch.nn.functional as F
 from cnnkit._validation import did_you_mean
 
 __all__ = [
-    "Loss", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "BinaryCrossentropy",
-    "MeanSquaredError", "MeanAbsoluteError", "categorical_crossentropy",
-    "sparse_categorical_crossentropy", "binary_crossentropy", "mean_squared_error",
-    "mean_absolute_error", "get",
+    "Loss",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "BinaryCrossentropy",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+    "binary_crossentropy",
+    "mean_squared_error",
+    "mean_absolute_error",
+    "get",
 ]
 
 EPSILON = 1e-7  # Keras clips probabilities to [EPSILON, 1 - EPSILON] before the log
 
 
-def categorical_crossentropy(y_true: torch.Tensor, y_pred: torch.Tensor, from_logits: bool = False,
-                             label_smoothing: float = 0.0) -> torch.Tensor:
+def categorical_crossentropy(
+    y_true: torch.Tensor,
+    y_pred: torch.Tensor,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+) -> torch.Tensor:
     """Per-sample cross-entropy between one-hot ``y_true`` and predicted class scores.
 
     Shapes: y_true and y_pred (batch, classes) -> (batch,).
@@ -35,8 +47,12 @@ def categorical_crossentropy(y_true: torch.Tensor, y_pred: torch.Tensor, from_lo
     return -(y_true * probabilities.clamp(EPSILON, 1 - EPSILON).log()).sum(dim=-1)
 
 
-def sparse_categorical_crossentropy(y_true: torch.Tensor, y_pred: torch.Tensor, from_logits: bool = False,
-                                    ignore_class: int | None = None) -> torch.Tensor:
+def sparse_categorical_crossentropy(
+    y_true: torch.Tensor,
+    y_pred: torch.Tensor,
+    from_logits: bool = False,
+    ignore_class: int | None = None,
+) -> torch.Tensor:
     """Per-sample cross-entropy between integer labels (batch,) and class scores (batch, classes)."""
     labels = y_true.reshape(y_pred.shape[:-1]).long()
     if from_logits:
@@ -51,8 +67,12 @@ def sparse_categorical_crossentropy(y_true: torch.Tensor, y_pred: torch.Tensor, 
     return -picked * keep
 
 
-def binary_crossentropy(y_true: torch.Tensor, y_pred: torch.Tensor, from_logits: bool = False,
-                        label_smoothing: float = 0.0) -> torch.Tensor:
+def binary_crossentropy(
+    y_true: torch.Tensor,
+    y_pred: torch.Tensor,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+) -> torch.Tensor:
     """Per-sample binary cross-entropy, averaged over the last axis as Keras does."""
     y_true = y_true.to(y_pred.dtype).reshape(y_pred.shape)
     if label_smoothing:
@@ -93,8 +113,9 @@ class Loss:
     def per_sample(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def __call__(self, y_true: torch.Tensor, y_pred: torch.Tensor,
-                 sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+    def __call__(
+        self, y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
         values = self.per_sample(y_true, y_pred)
         if sample_weight is not None:
             values = values * sample_weight.to(values.dtype).reshape(values.shape)
@@ -114,7 +135,9 @@ class CategoricalCrossentropy(Loss):
         super().__init__(from_logits, label_smoothing=float(label_smoothing))
 
     def per_sample(self, y_true, y_pred):
-        return categorical_crossentropy(y_true, y_pred, self.from_logits, self.options["label_smoothing"])
+        return categorical_crossentropy(
+            y_true, y_pred, self.from_logits, self.options["label_smoothing"]
+        )
 
 
 class SparseCategoricalCrossentropy(Loss):
@@ -126,7 +149,9 @@ class SparseCategoricalCrossentropy(Loss):
         super().__init__(from_logits, ignore_class=ignore_class)
 
     def per_sample(self, y_true, y_pred):
-        return sparse_categorical_crossentropy(y_true, y_pred, self.from_logits, self.options["ignore_class"])
+        return sparse_categorical_crossentropy(
+            y_true, y_pred, self.from_logits, self.options["ignore_class"]
+        )
 
 
 class BinaryCrossentropy(Loss):
@@ -138,7 +163,9 @@ class BinaryCrossentropy(Loss):
         super().__init__(from_logits, label_smoothing=float(label_smoothing))
 
     def per_sample(self, y_true, y_pred):
-        return binary_crossentropy(y_true, y_pred, self.from_logits, self.options["label_smoothing"])
+        return binary_crossentropy(
+            y_true, y_pred, self.from_logits, self.options["label_smoothing"]
+        )
 
 
 class MeanSquaredError(Loss):
@@ -187,12 +214,16 @@ _BY_NAME: dict[str, type[Loss]] = {
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     "binary_crossentropy": BinaryCrossentropy,
-    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
-    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+    "mean_squared_error": MeanSquaredError,
+    "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mae": MeanAbsoluteError,
 }
 _FUNCTIONS = {
-    categorical_crossentropy: CategoricalCrossentropy, sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
-    binary_crossentropy: BinaryCrossentropy, mean_squared_error: MeanSquaredError,
+    categorical_crossentropy: CategoricalCrossentropy,
+    sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+    binary_crossentropy: BinaryCrossentropy,
+    mean_squared_error: MeanSquaredError,
     mean_absolute_error: MeanAbsoluteError,
 }
 
@@ -206,14 +237,18 @@ def get(identifier: str | Loss | Callable) -> Loss:
         if key in _BY_NAME:
             return _BY_NAME[key]()
         raise ValueError(
-            f"compile: unknown loss {identifier!r}. Accepted: " + ", ".join(repr(n) for n in _BY_NAME)
-            + ", a cnnkit.losses.Loss or a callable (y_true, y_pred)." + did_you_mean(key, _BY_NAME)
+            f"compile: unknown loss {identifier!r}. Accepted: "
+            + ", ".join(repr(n) for n in _BY_NAME)
+            + ", a cnnkit.losses.Loss or a callable (y_true, y_pred)."
+            + did_you_mean(key, _BY_NAME)
         )
     if identifier in _FUNCTIONS:
         return _FUNCTIONS[identifier]()
     if callable(identifier):
         return _FunctionLoss(identifier)
-    raise TypeError(f"compile: loss must be a name, a Loss or a callable. Received: loss={identifier!r}")
+    raise TypeError(
+        f"compile: loss must be a name, a Loss or a callable. Received: loss={identifier!r}"
+    )
 
 
 def serialize(loss: Loss) -> dict[str, Any]:

@@ -10,9 +10,18 @@ import torch
 from cnnkit._validation import did_you_mean
 
 __all__ = [
-    "Metric", "Mean", "CategoricalAccuracy", "SparseCategoricalAccuracy", "BinaryAccuracy",
-    "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "Precision", "Recall",
-    "MeanSquaredError", "MeanAbsoluteError", "get",
+    "Metric",
+    "Mean",
+    "CategoricalAccuracy",
+    "SparseCategoricalAccuracy",
+    "BinaryAccuracy",
+    "TopKCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy",
+    "Precision",
+    "Recall",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "get",
 ]
 
 
@@ -36,15 +45,18 @@ class Metric:
         """Per-sample values to average; subclasses define it."""
         raise NotImplementedError
 
-    def update_state(self, y_true: torch.Tensor, y_pred: torch.Tensor,
-                     sample_weight: torch.Tensor | None = None) -> None:
+    def update_state(
+        self, y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None
+    ) -> None:
         """Add one batch."""
         values = self.values(y_true, y_pred).to(torch.float32)
         if sample_weight is None:
             self._total = self._total + values.sum()
             self._count = self._count + values.numel()
         else:
-            weight = sample_weight.to(torch.float32).reshape(values.shape[:1] + (1,) * (values.ndim - 1))
+            weight = sample_weight.to(torch.float32).reshape(
+                values.shape[:1] + (1,) * (values.ndim - 1)
+            )
             weight = weight.expand_as(values)
             self._total = self._total + (values * weight).sum()
             self._count = self._count + weight.sum()
@@ -89,7 +101,9 @@ class BinaryAccuracy(Metric):
         super().__init__(name)
 
     def values(self, y_true, y_pred):
-        matches = ((y_pred > self.threshold).float() == y_true.reshape(y_pred.shape).float()).float()
+        matches = (
+            (y_pred > self.threshold).float() == y_true.reshape(y_pred.shape).float()
+        ).float()
         return matches.mean(dim=-1) if matches.ndim > 1 else matches
 
 
@@ -159,14 +173,24 @@ class MeanSquaredError(Metric):
     """Mean of squared errors over the last axis."""
 
     def values(self, y_true, y_pred):
-        return (y_pred - y_true.reshape(y_pred.shape).to(y_pred.dtype)).square().reshape(len(y_pred), -1).mean(dim=-1)
+        return (
+            (y_pred - y_true.reshape(y_pred.shape).to(y_pred.dtype))
+            .square()
+            .reshape(len(y_pred), -1)
+            .mean(dim=-1)
+        )
 
 
 class MeanAbsoluteError(Metric):
     """Mean of absolute errors over the last axis."""
 
     def values(self, y_true, y_pred):
-        return (y_pred - y_true.reshape(y_pred.shape).to(y_pred.dtype)).abs().reshape(len(y_pred), -1).mean(dim=-1)
+        return (
+            (y_pred - y_true.reshape(y_pred.shape).to(y_pred.dtype))
+            .abs()
+            .reshape(len(y_pred), -1)
+            .mean(dim=-1)
+        )
 
 
 class _FunctionMetric(Metric):
@@ -188,8 +212,10 @@ _BY_NAME: dict[str, Callable[[], Metric]] = {
     "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
     "precision": Precision,
     "recall": Recall,
-    "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
-    "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
+    "mse": MeanSquaredError,
+    "mean_squared_error": MeanSquaredError,
+    "mae": MeanAbsoluteError,
+    "mean_absolute_error": MeanAbsoluteError,
 }
 ACCURACY_NAMES = ("accuracy", "acc")
 
@@ -198,8 +224,10 @@ def resolve_accuracy(loss_name: str, y_true: torch.Tensor, y_pred: torch.Tensor)
     """Which accuracy 'accuracy' means, decided as Keras does from the loss and the shapes."""
     if y_pred.shape[-1] == 1 or loss_name == "binary_crossentropy":
         return BinaryAccuracy
-    if loss_name == "sparse_categorical_crossentropy" or y_true.ndim < y_pred.ndim or (
-        y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1
+    if (
+        loss_name == "sparse_categorical_crossentropy"
+        or y_true.ndim < y_pred.ndim
+        or (y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1)
     ):
         return SparseCategoricalAccuracy
     return CategoricalAccuracy
@@ -215,15 +243,22 @@ def get(identifier: str | Metric | Callable) -> Metric | str:
         if key in ACCURACY_NAMES:
             return identifier
         if key in _BY_NAME:
-            return _BY_NAME[key](name=identifier) if key not in ("top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy") else _BY_NAME[key]()
+            return (
+                _BY_NAME[key](name=identifier)
+                if key not in ("top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy")
+                else _BY_NAME[key]()
+            )
         raise ValueError(
             f"compile: unknown metric {identifier!r}. Accepted: 'accuracy', 'acc', "
-            + ", ".join(repr(n) for n in _BY_NAME) + ", a cnnkit.metrics.Metric or a callable."
+            + ", ".join(repr(n) for n in _BY_NAME)
+            + ", a cnnkit.metrics.Metric or a callable."
             + did_you_mean(key, (*ACCURACY_NAMES, *_BY_NAME))
         )
     if callable(identifier):
         return _FunctionMetric(identifier, getattr(identifier, "__name__", "metric"))
-    raise TypeError(f"compile: each metric must be a name, a Metric or a callable. Received: {identifier!r}")
+    raise TypeError(
+        f"compile: each metric must be a name, a Metric or a callable. Received: {identifier!r}"
+    )
 
 
 def _snake(name: str) -> str:

@@ -20,11 +20,17 @@ class Optimizer:
     torch_class: type[torch.optim.Optimizer]
 
     def __init__(self, learning_rate: float, weight_decay: float | None = None, **hyper: Any):
-        if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or learning_rate <= 0:
+        if (
+            isinstance(learning_rate, bool)
+            or not isinstance(learning_rate, (int, float))
+            or learning_rate <= 0
+        ):
             raise ValueError(
                 f"{type(self).__name__}: learning_rate must be a float > 0. Received: learning_rate={learning_rate!r}"
             )
-        if weight_decay is not None and (not isinstance(weight_decay, (int, float)) or weight_decay < 0):
+        if weight_decay is not None and (
+            not isinstance(weight_decay, (int, float)) or weight_decay < 0
+        ):
             raise ValueError(
                 f"{type(self).__name__}: weight_decay must be a float >= 0 or None. Received: weight_decay={weight_decay!r}"
             )
@@ -75,7 +81,11 @@ class Optimizer:
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments, for saving the compiled model as JSON."""
-        return {"learning_rate": self._learning_rate, "weight_decay": self.weight_decay, **self.hyper}
+        return {
+            "learning_rate": self._learning_rate,
+            "weight_decay": self.weight_decay,
+            **self.hyper,
+        }
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(learning_rate={self._learning_rate:g})"
@@ -86,15 +96,25 @@ class SGD(Optimizer):
 
     torch_class = torch.optim.SGD
 
-    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
-                 weight_decay: float | None = None):
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float | None = None,
+    ):
         if not 0 <= momentum < 1:
             raise ValueError(f"SGD: momentum must be in [0, 1). Received: momentum={momentum!r}")
-        super().__init__(learning_rate, weight_decay, momentum=float(momentum), nesterov=bool(nesterov))
+        super().__init__(
+            learning_rate, weight_decay, momentum=float(momentum), nesterov=bool(nesterov)
+        )
 
     def _torch_options(self):
-        return {"momentum": self.hyper["momentum"], "nesterov": self.hyper["nesterov"],
-                "weight_decay": self.weight_decay or 0.0}
+        return {
+            "momentum": self.hyper["momentum"],
+            "nesterov": self.hyper["nesterov"],
+            "weight_decay": self.weight_decay or 0.0,
+        }
 
 
 class Adam(Optimizer):
@@ -106,18 +126,37 @@ class Adam(Optimizer):
 
     torch_class = torch.optim.Adam
 
-    def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, amsgrad: bool = False, weight_decay: float | None = None):
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        weight_decay: float | None = None,
+    ):
         for name, value in (("beta_1", beta_1), ("beta_2", beta_2)):
             if not 0 <= value < 1:
-                raise ValueError(f"{type(self).__name__}: {name} must be in [0, 1). Received: {name}={value!r}")
-        super().__init__(learning_rate, weight_decay, beta_1=float(beta_1), beta_2=float(beta_2),
-                         epsilon=float(epsilon), amsgrad=bool(amsgrad))
+                raise ValueError(
+                    f"{type(self).__name__}: {name} must be in [0, 1). Received: {name}={value!r}"
+                )
+        super().__init__(
+            learning_rate,
+            weight_decay,
+            beta_1=float(beta_1),
+            beta_2=float(beta_2),
+            epsilon=float(epsilon),
+            amsgrad=bool(amsgrad),
+        )
 
     def _torch_options(self):
         h = self.hyper
-        return {"betas": (h["beta_1"], h["beta_2"]), "eps": h["epsilon"], "amsgrad": h["amsgrad"],
-                "weight_decay": self.weight_decay or 0.0}
+        return {
+            "betas": (h["beta_1"], h["beta_2"]),
+            "eps": h["epsilon"],
+            "amsgrad": h["amsgrad"],
+            "weight_decay": self.weight_decay or 0.0,
+        }
 
 
 class AdamW(Adam):
@@ -125,8 +164,15 @@ class AdamW(Adam):
 
     torch_class = torch.optim.AdamW
 
-    def __init__(self, learning_rate: float = 0.001, weight_decay: float = 0.004, beta_1: float = 0.9,
-                 beta_2: float = 0.999, epsilon: float = 1e-7, amsgrad: bool = False):
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        weight_decay: float = 0.004,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+    ):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay)
 
 
@@ -135,15 +181,33 @@ class RMSprop(Optimizer):
 
     torch_class = torch.optim.RMSprop
 
-    def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, momentum: float = 0.0,
-                 epsilon: float = 1e-7, centered: bool = False, weight_decay: float | None = None):
-        super().__init__(learning_rate, weight_decay, rho=float(rho), momentum=float(momentum),
-                         epsilon=float(epsilon), centered=bool(centered))
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+        weight_decay: float | None = None,
+    ):
+        super().__init__(
+            learning_rate,
+            weight_decay,
+            rho=float(rho),
+            momentum=float(momentum),
+            epsilon=float(epsilon),
+            centered=bool(centered),
+        )
 
     def _torch_options(self):
         h = self.hyper
-        return {"alpha": h["rho"], "eps": h["epsilon"], "momentum": h["momentum"], "centered": h["centered"],
-                "weight_decay": self.weight_decay or 0.0}
+        return {
+            "alpha": h["rho"],
+            "eps": h["epsilon"],
+            "momentum": h["momentum"],
+            "centered": h["centered"],
+            "weight_decay": self.weight_decay or 0.0,
+        }
 
 
 class Adagrad(Optimizer):
@@ -151,15 +215,27 @@ class Adagrad(Optimizer):
 
     torch_class = torch.optim.Adagrad
 
-    def __init__(self, learning_rate: float = 0.001, initial_accumulator_value: float = 0.1,
-                 epsilon: float = 1e-7, weight_decay: float | None = None):
-        super().__init__(learning_rate, weight_decay, initial_accumulator_value=float(initial_accumulator_value),
-                         epsilon=float(epsilon))
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        initial_accumulator_value: float = 0.1,
+        epsilon: float = 1e-7,
+        weight_decay: float | None = None,
+    ):
+        super().__init__(
+            learning_rate,
+            weight_decay,
+            initial_accumulator_value=float(initial_accumulator_value),
+            epsilon=float(epsilon),
+        )
 
     def _torch_options(self):
         h = self.hyper
-        return {"initial_accumulator_value": h["initial_accumulator_value"], "eps": h["epsilon"],
-                "weight_decay": self.weight_decay or 0.0}
+        return {
+            "initial_accumulator_value": h["initial_accumulator_value"],
+            "eps": h["epsilon"],
+            "weight_decay": self.weight_decay or 0.0,
+        }
 
 
 class _Wrapped(Optimizer):
@@ -189,10 +265,13 @@ def get(identifier: str | Optimizer | torch.optim.Optimizer) -> Optimizer:
             return _BY_NAME[key]()
         raise ValueError(
             f"compile: unknown optimizer {identifier!r}. Accepted: "
-            + ", ".join(repr(n) for n in _BY_NAME) + ", a cnnkit.optimizers.Optimizer or a torch.optim.Optimizer."
+            + ", ".join(repr(n) for n in _BY_NAME)
+            + ", a cnnkit.optimizers.Optimizer or a torch.optim.Optimizer."
             + did_you_mean(key, _BY_NAME)
         )
-    raise TypeError(f"compile: optimizer must be a name or an optimizer object. Received: optimizer={identifier!r}")
+    raise TypeError(
+        f"compile: optimizer must be a name or an optimizer object. Received: optimizer={identifier!r}"
+    )
 
 
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
@@ -207,5 +286,7 @@ def deserialize(config: dict[str, Any]) -> Optimizer:
     """Rebuild a built-in optimizer from :func:`serialize`'s output."""
     name = config.get("class_name")
     if name not in _BY_NAME:
-        raise ValueError(f"unknown optimizer {name!r} in saved config; accepted: {sorted(_BY_NAME)}")
+        raise ValueError(
+            f"unknown optimizer {name!r} in saved config; accepted: {sorted(_BY_NAME)}"
+        )
     return _BY_NAME[name](**config.get("config", {}))

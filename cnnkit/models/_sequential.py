@@ -12,11 +12,12 @@ from torch import nn
 from cnnkit.layers._base import Layer
 from cnnkit.layers._core import InputLayer
 from cnnkit.models import _summary
+from cnnkit.training import Trainer
 
 _module_call = nn.Module.__call__
 
 
-class Sequential(Layer):
+class Sequential(Trainer, Layer):
     """A model that passes its input through each layer in turn.
 
     Shapes are inferred as soon as the input shape is known (``input_shape=`` on the first

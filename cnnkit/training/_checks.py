@@ -19,9 +19,13 @@ def check_images(model, x: torch.Tensor, what: str) -> None:
     hint = ""
     if len(given) == len(expected) - 1 and given == expected[:-1] and expected[-1] == 1:
         hint = " - the channel axis is missing: use x[..., None] (or x.reshape(-1, *shape, 1))"
-    elif len(given) == 3 and len(expected) == 3 and given == (expected[2], expected[0], expected[1]):
-        hint = (" - the images look channels-first (samples, channels, height, width); cnnkit expects "
-                "channels-last: use x.transpose(0, 2, 3, 1)")
+    elif (
+        len(given) == 3 and len(expected) == 3 and given == (expected[2], expected[0], expected[1])
+    ):
+        hint = (
+            " - the images look channels-first (samples, channels, height, width); cnnkit expects "
+            "channels-last: use x.transpose(0, 2, 3, 1)"
+        )
     elif len(given) == len(expected) and given[:-1] == expected[:-1]:
         hint = f" - the images have {given[-1]} channels but the model was built for {expected[-1]}"
     raise ValueError(
@@ -38,8 +42,10 @@ def check_labels(model, loss: Loss, y: torch.Tensor, what: str) -> None:
     elif loss.expects == "one_hot":
         _check_one_hot(y, outputs, what)
     elif loss.expects == "binary" and y.numel() and (y.min() < 0 or y.max() > 1):
-        raise ValueError(f"{what}: binary_crossentropy needs labels in [0, 1]; received values from "
-                         f"{float(y.min()):g} to {float(y.max()):g}")
+        raise ValueError(
+            f"{what}: binary_crossentropy needs labels in [0, 1]; received values from "
+            f"{float(y.min()):g} to {float(y.max()):g}"
+        )
 
 
 def _check_sparse(y: torch.Tensor, outputs: int | None, what: str) -> None:
@@ -50,9 +56,13 @@ def _check_sparse(y: torch.Tensor, outputs: int | None, what: str) -> None:
             "loss='categorical_crossentropy', or y.argmax(axis=1)"
         )
     if y.ndim > 2:
-        raise ValueError(f"{what}: labels must have shape (samples,) or (samples, 1); received {tuple(y.shape)}")
+        raise ValueError(
+            f"{what}: labels must have shape (samples,) or (samples, 1); received {tuple(y.shape)}"
+        )
     if y.is_floating_point() and not torch.equal(y, y.round()):
-        raise ValueError(f"{what}: sparse_categorical_crossentropy expects integer class labels; received fractional values")
+        raise ValueError(
+            f"{what}: sparse_categorical_crossentropy expects integer class labels; received fractional values"
+        )
     if y.numel() and outputs is not None and (y.min() < 0 or y.max() >= outputs):
         raise ValueError(
             f"{what}: labels must be class indices 0..{outputs - 1} for a model with {outputs} outputs; "
@@ -76,4 +86,9 @@ def _check_one_hot(y: torch.Tensor, outputs: int | None, what: str) -> None:
 
 
 def _shape(shape: tuple) -> str:
-    return "(" + ", ".join("None" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+    return (
+        "("
+        + ", ".join("None" if s is None else str(s) for s in shape)
+        + ("," if len(shape) == 1 else "")
+        + ")"
+    )

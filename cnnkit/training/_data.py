@@ -21,7 +21,12 @@ class ArrayData:
     ``index_select`` per tensor.
     """
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor | None = None, sample_weight: torch.Tensor | None = None):
+    def __init__(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor | None = None,
+        sample_weight: torch.Tensor | None = None,
+    ):
         self.x, self.y, self.sample_weight = x, y, sample_weight
 
     def __len__(self) -> int:
@@ -36,20 +41,28 @@ class ArrayData:
         n = len(self)
         if not shuffle:
             for start in range(0, n, batch_size):
-                yield tuple(t[start : start + batch_size] if t is not None else None
-                            for t in (self.x, self.y, self.sample_weight))  # type: ignore[misc]
+                yield tuple(
+                    t[start : start + batch_size] if t is not None else None
+                    for t in (self.x, self.y, self.sample_weight)
+                )  # type: ignore[misc]
             return
         order = torch.randperm(n).to(self.x.device)
         for start in range(0, n, batch_size):
             index = order[start : start + batch_size]
-            yield tuple(t.index_select(0, index) if t is not None else None
-                        for t in (self.x, self.y, self.sample_weight))  # type: ignore[misc]
+            yield tuple(
+                t.index_select(0, index) if t is not None else None
+                for t in (self.x, self.y, self.sample_weight)
+            )  # type: ignore[misc]
 
     def split(self, fraction: float) -> tuple[ArrayData, ArrayData]:
         """Keras' validation_split: the last ``fraction`` of the samples, taken before shuffling."""
         cut = int(len(self) * (1 - fraction))
-        head = ArrayData(*(t[:cut] if t is not None else None for t in (self.x, self.y, self.sample_weight)))
-        tail = ArrayData(*(t[cut:] if t is not None else None for t in (self.x, self.y, self.sample_weight)))
+        head = ArrayData(
+            *(t[:cut] if t is not None else None for t in (self.x, self.y, self.sample_weight))
+        )
+        tail = ArrayData(
+            *(t[cut:] if t is not None else None for t in (self.x, self.y, self.sample_weight))
+        )
         return head, tail
 
 
@@ -71,7 +84,11 @@ class LoaderData:
                 x, y, w = (*item, None, None)[:3]
             else:
                 x, y, w = item, None, None
-            yield (_to_device(x, self.device), _to_device(y, self.device), _to_device(w, self.device))
+            yield (
+                _to_device(x, self.device),
+                _to_device(y, self.device),
+                _to_device(w, self.device),
+            )
 
 
 def _to_device(value: Any, device: torch.device) -> torch.Tensor | None:
@@ -93,8 +110,12 @@ def as_tensor(value: Any, name: str, device: torch.device, *, images: bool) -> t
         try:
             array = np.asarray(value)
         except Exception as error:  # ragged lists and other oddities
-            raise TypeError(f"{name} must be a NumPy array or a tensor; could not convert {type(value).__name__}: {error}") from None
-        if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+            raise TypeError(
+                f"{name} must be a NumPy array or a tensor; could not convert {type(value).__name__}: {error}"
+            ) from None
+        if array.dtype == object or not (
+            np.issubdtype(array.dtype, np.number) or array.dtype == bool
+        ):
             raise TypeError(f"{name} must hold numbers; received an array of dtype {array.dtype}")
         tensor = torch.from_numpy(np.ascontiguousarray(array))
     if images or tensor.is_floating_point():
@@ -102,8 +123,15 @@ def as_tensor(value: Any, name: str, device: torch.device, *, images: bool) -> t
     return tensor.to(device)
 
 
-def adapt(x: Any, y: Any, sample_weight: Any, batch_size: int, shuffle: bool, device: torch.device,
-          what: str) -> ArrayData | LoaderData:
+def adapt(
+    x: Any,
+    y: Any,
+    sample_weight: Any,
+    batch_size: int,
+    shuffle: bool,
+    device: torch.device,
+    what: str,
+) -> ArrayData | LoaderData:
     """Wrap ``x`` (and ``y``) for batching; raise clear errors for mismatched or empty inputs."""
     if isinstance(x, DataLoader):
         _no_separate_targets(y, what)
@@ -112,20 +140,30 @@ def adapt(x: Any, y: Any, sample_weight: Any, batch_size: int, shuffle: bool, de
         _no_separate_targets(y, what)
         return LoaderData(DataLoader(x, batch_size=batch_size, shuffle=shuffle), device)
     if x is None:
-        raise ValueError(f"{what}: x is required (images as a (samples, height, width, channels) array)")
+        raise ValueError(
+            f"{what}: x is required (images as a (samples, height, width, channels) array)"
+        )
     xt = as_tensor(x, "x", device, images=True)
     if xt.ndim == 0 or xt.shape[0] == 0:
-        raise ValueError(f"{what}: x is empty (shape {tuple(xt.shape)}); there is nothing to {what.split('.')[-1]}")
+        raise ValueError(
+            f"{what}: x is empty (shape {tuple(xt.shape)}); there is nothing to {what.split('.')[-1]}"
+        )
     if not torch.isfinite(xt).all():
         bad = int((~torch.isfinite(xt)).sum())
-        raise ValueError(f"{what}: x contains {bad} NaN or infinite values; clean or impute them before training")
+        raise ValueError(
+            f"{what}: x contains {bad} NaN or infinite values; clean or impute them before training"
+        )
     yt = None if y is None else as_tensor(y, "y", device, images=False)
     if yt is not None and yt.shape[0] != xt.shape[0]:
         raise ValueError(
             f"{what}: x and y must have the same number of samples; received x with {xt.shape[0]} and y with "
             f"{yt.shape[0]}"
         )
-    wt = None if sample_weight is None else as_tensor(sample_weight, "sample_weight", device, images=True)
+    wt = (
+        None
+        if sample_weight is None
+        else as_tensor(sample_weight, "sample_weight", device, images=True)
+    )
     if wt is not None and (wt.ndim != 1 or wt.shape[0] != xt.shape[0]):
         raise ValueError(
             f"{what}: sample_weight must have shape ({xt.shape[0]},), one weight per sample; received {tuple(wt.shape)}"
@@ -135,4 +173,6 @@ def adapt(x: Any, y: Any, sample_weight: Any, batch_size: int, shuffle: bool, de
 
 def _no_separate_targets(y: Any, what: str) -> None:
     if y is not None:
-        raise ValueError(f"{what}: y must be None when x is a Dataset or DataLoader (it yields (x, y) pairs)")
+        raise ValueError(
+            f"{what}: y must be None when x is a Dataset or DataLoader (it yields (x, y) pairs)"
+        )

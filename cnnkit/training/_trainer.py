@@ -59,7 +59,7 @@ class Trainer:
 
     def _require_compiled(self, what: str) -> None:
         if not getattr(self, "compiled", False):
-            raise RuntimeError(
+            raise ValueError(
                 f"{what}: the model must be compiled first, e.g. model.compile(optimizer='adam', "
                 "loss='categorical_crossentropy', metrics=['accuracy'])"
             )
@@ -108,7 +108,7 @@ class Trainer:
         ``validation_split`` keeps the last fraction of the samples (before shuffling) aside.
         """
         self._require_compiled("fit")
-        batch_size = _positive_int(batch_size or 32, "batch_size", "fit")
+        batch_size = _positive_int(32 if batch_size is None else batch_size, "batch_size", "fit")
         epochs = _positive_int(epochs, "epochs", "fit", allow_zero=True)
         verbose = resolve_verbose(verbose)
         device = self._training_device()
@@ -270,7 +270,9 @@ class Trainer:
         """Loss and metrics on ``x, y`` in inference mode: a float (loss only), a list
         ``[loss, *metrics]``, or a dict with ``return_dict=True``."""
         self._require_compiled("evaluate")
-        batch_size = _positive_int(batch_size or 32, "batch_size", "evaluate")
+        batch_size = _positive_int(
+            32 if batch_size is None else batch_size, "batch_size", "evaluate"
+        )
         verbose = resolve_verbose(verbose)
         data = adapt(x, y, sample_weight, batch_size, False, self._training_device(), "evaluate")
         if isinstance(data, ArrayData):
@@ -327,7 +329,9 @@ class Trainer:
     ) -> np.ndarray:
         """Run the model in inference mode; returns one NumPy array (class probabilities for a
         softmax classifier), in the order of ``x``."""
-        batch_size = _positive_int(batch_size or 32, "batch_size", "predict")
+        batch_size = _positive_int(
+            32 if batch_size is None else batch_size, "batch_size", "predict"
+        )
         verbose = resolve_verbose(verbose)
         data = adapt(x, None, None, batch_size, False, self._training_device(), "predict")
         if isinstance(data, ArrayData):
@@ -352,6 +356,26 @@ class Trainer:
         callback_list.on_predict_end()
         self.train(was_training)
         return torch.cat(outputs).cpu().numpy()
+
+    # ------------------------------------------------------------------ saving
+    def save(self, filepath: str, include_optimizer: bool = True) -> None:
+        """Save architecture, weights, compile settings and optimizer state in one file
+        (safetensors with JSON metadata; any extension). The write is atomic."""
+        from cnnkit.saving import save_model
+
+        save_model(self, filepath, include_optimizer)
+
+    def save_weights(self, filepath: str) -> None:
+        """Save only the weights (atomically), for ``load_weights``."""
+        from cnnkit.saving import save_weights
+
+        save_weights(self, filepath)
+
+    def load_weights(self, filepath: str) -> None:
+        """Load weights written by ``save_weights`` or ``save`` into this model."""
+        from cnnkit.saving import load_weights
+
+        load_weights(self, filepath)
 
     # ------------------------------------------------------------------ helpers
     def _training_device(self) -> torch.device:

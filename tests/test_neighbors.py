@@ -201,17 +201,20 @@ def test_blocks_batches_and_kernel_fallback_agree(blobs, images, metric, monkeyp
         np.testing.assert_allclose(distances, default[0], rtol=1e-12)
 
 
-def test_heavy_ties_fall_back_to_exhaustive_search():
-    """Binary 3-pixel images: thousands of rows tie, far more than the shortlist holds."""
+@pytest.mark.parametrize("levels", [(0, 1), (0.0, 1.0, np.pi)], ids=["uint8", "off-grid float"])
+def test_heavy_ties_fall_back_to_exhaustive_search(levels):
+    """3-pixel images with 2 or 3 grey levels: thousands of rows tie, far more than the
+    shortlist holds (integer screen for 0/1 uint8, float32 screen for levels 0, 1, pi)."""
     rng = np.random.default_rng(4)
-    x = rng.integers(0, 2, (2000, 3)).astype(np.uint8)
+    x = np.asarray(levels)[rng.integers(0, len(levels), (2000, 3))]
+    x = x.astype(np.uint8) if len(levels) == 2 else x
     y = rng.integers(0, 2, 2000)
     for metric in ("l2", "l1"):
         knn = KNeighborsClassifier(30, metric=metric).fit(x[:1900], y[:1900])
         distances, indices = knn.kneighbors(x[1900:])
         ref_distances, ref_indices = stable_reference(x[:1900], x[1900:], 30, metric)
         np.testing.assert_array_equal(indices, ref_indices)
-        np.testing.assert_array_equal(distances, ref_distances)
+        np.testing.assert_allclose(distances, ref_distances, rtol=1e-15)
 
 
 def test_kneighbors_options_and_zero_vectors_under_cosine():

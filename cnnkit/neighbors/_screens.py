@@ -126,17 +126,21 @@ class FloatScreen:
         self.metric = metric
         self._n_features = train.shape[1]
         chunks = torch.split(train, _CHUNK_ROWS)
+        self._data = torch.empty(train.shape, dtype=torch.float32, device=train.device)
+        rows = torch.split(self._data, _CHUNK_ROWS)
         if metric == "cosine":
-            self._data = torch.cat([_unit_rows(chunk).float() for chunk in chunks])
+            for chunk, out in zip(chunks, rows, strict=True):
+                out.copy_(_unit_rows(chunk))
             return
         self._mean = sum(chunk.double().sum(0) for chunk in chunks) / train.shape[0]
-        centred = [chunk.double() - self._mean for chunk in chunks]
-        self._data = torch.cat([chunk.float() for chunk in centred])
+        norms = []  # centred in float64, one chunk at a time, before rounding to float32
+        for chunk, out in zip(chunks, rows, strict=True):
+            centred = chunk.double() - self._mean
+            out.copy_(centred)
+            norms.append(centred.square().sum(1) if metric == "l2" else centred.abs().sum(1))
+        self._max_norm = float(torch.cat(norms).max())
         if metric == "l2":
-            self._sq_norms = self._data.double().square().sum(1).float()
-            self._max_norm = max(float(chunk.square().sum(1).max()) for chunk in centred)
-        else:
-            self._max_norm = max(float(chunk.abs().sum(1).max()) for chunk in centred)
+            self._sq_norms = torch.cat([out.double().square().sum(1) for out in rows]).float()
 
     def prepare(self, queries: torch.Tensor) -> Prepared:
         """Centre (L1, L2) or normalise (cosine) a query batch and cast it to float32."""

@@ -172,17 +172,22 @@ def test_string_labels_torch_input_and_image_shapes(blobs):
     np.testing.assert_array_equal(ours.predict(x_test.reshape(-1, 20).tolist()), expected)
 
 
+@pytest.mark.parametrize("scale", [(0.0, 255.0), (72.9, 90.0)], ids=["x/255", "(x-mean)/std"])
 @pytest.mark.parametrize("metric", ["l2", "l1"])
-def test_pixels_over_255_give_the_same_neighbours_as_uint8(images, metric):
-    """Only exact uint8 ties may reorder: /255 makes them near-ties in floating point (float32
-    queries against float64 training images also leave ~1e-7 where uint8 gives 0)."""
+def test_rescaled_pixels_give_the_same_neighbours_as_uint8(images, metric, scale):
+    """Keras-style float pixels (x / 255, or standardised by a scalar mean and std) stay on an
+    8-bit grid and take the exact integer path; only exact uint8 ties may reorder, as rounding
+    makes them near-ties (float32 queries against float64 training images leave ~1e-7 where
+    uint8 gives 0)."""
     x_train, y_train, x_test, _ = images
     distances, indices = (
         KNeighborsClassifier(5, metric=metric).fit(x_train, y_train).kneighbors(x_test)
     )
-    scaled = KNeighborsClassifier(5, metric=metric).fit(x_train / 255.0, y_train)
-    scaled_distances, scaled_indices = scaled.kneighbors((x_test / 255.0).astype(np.float32))
-    np.testing.assert_allclose(scaled_distances, distances / 255.0, rtol=1e-6, atol=1e-5)
+    mean, std = scale
+    scaled = KNeighborsClassifier(5, metric=metric).fit((x_train - mean) / std, y_train)
+    scaled_distances, scaled_indices = scaled.kneighbors(((x_test - mean) / std).astype("f4"))
+    assert scaled._index._grid_screen is not None and scaled._index._float_screen is None
+    np.testing.assert_allclose(scaled_distances, distances / std, rtol=1e-6, atol=1e-5)
     assert_same_up_to_ties(scaled_indices, indices, distances)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-MAX_GRID_FEATURES = 65_536  # keeps L1 sums (255 * d) and L2 products (16384 * d) exact in 32 bits
+MAX_GRID_FEATURES = 32_768  # keeps integer L1 sums and L2 scores (255^2 * d) inside int32
 _TOLERANCE = 1e-3  # largest off-grid residual, in units of ``scale``, still called "on the grid"
 _SAMPLE_ROWS = 256
 _CHUNK_ROWS = 4096

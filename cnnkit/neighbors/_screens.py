@@ -40,13 +40,16 @@ class Prepared:
 
 @contextlib.contextmanager
 def _ieee_float32() -> Iterator[None]:
-    """Disable TF32 matrix products on CUDA, whose 10-bit mantissas would void the bounds."""
-    previous = torch.backends.cuda.matmul.allow_tf32
+    """Force true float32 matrix products: TF32/bf16 shortcuts would void the error bounds."""
+    precision = torch.get_float32_matmul_precision()
+    tf32 = torch.backends.cuda.matmul.allow_tf32
+    torch.set_float32_matmul_precision("highest")
     torch.backends.cuda.matmul.allow_tf32 = False
     try:
         yield
     finally:
-        torch.backends.cuda.matmul.allow_tf32 = previous
+        torch.set_float32_matmul_precision(precision)
+        torch.backends.cuda.matmul.allow_tf32 = tf32
 
 
 def _int_mm_works() -> bool:

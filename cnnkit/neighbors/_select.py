@@ -60,15 +60,15 @@ class SelectionResult:
     def __str__(self) -> str:
         best = self.best
         folds = len(self.rows[0].fold_accuracies)
-        width = 16 if folds > 1 else 8
+        width = 19 if folds > 1 else 10
         lines = [f"Validation accuracy ({self.validation})"]
-        lines.append(f"{'k':>4}" + "".join(f"{metric:>{width}}" for metric in self.metrics))
+        lines.append(f"{'k':>4}" + "".join(f"{metric:>{width - 1}} " for metric in self.metrics))
         for k in self.ks:
             cells = []
             for metric in self.metrics:
                 row = next(r for r in self.rows if r.k == k and r.metric == metric)
                 cell = f"{row.accuracy:.4f}" + (f" ± {row.std:.4f}" if folds > 1 else "")
-                cells.append(f"{cell + ('*' if (k, metric) == best else ' '):>{width}}")
+                cells.append(f"{cell:>{width - 1}}" + ("*" if (k, metric) == best else " "))
             lines.append(f"{k:>4}" + "".join(cells))
         lines.append(f"best: k={best[0]}, metric={best[1]!r} ({self.accuracy(*best):.4f})")
         return "\n".join(lines)

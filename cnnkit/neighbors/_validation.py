@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -111,7 +112,9 @@ def _to_tensor(x: Any, name: str) -> torch.Tensor:
             )
         if array.dtype.kind == "u" and array.dtype != np.uint8:
             array = array.astype(np.int64)
-        tensor = torch.from_numpy(np.ascontiguousarray(array))
+        with warnings.catch_warnings():  # read-only arrays (np.frombuffer) are never written to
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            tensor = torch.from_numpy(np.ascontiguousarray(array))
     if tensor.dtype == torch.bool:
         return tensor.to(torch.uint8)
     if tensor.dtype in (torch.float16, torch.bfloat16):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+
 import numpy as np
 import pytest
 import torch
@@ -274,6 +276,14 @@ def test_select_shuffles_reproducibly(blobs):
     first = select(x, y, ks=(1, 3), metrics=("l1",), cv=4, seed=7)
     again = select(x, y, ks=(3, 1), metrics=("manhattan",), cv=4, seed=7)
     assert first.rows == again.rows
+
+
+def test_docstring_examples_run():
+    from cnnkit.neighbors import _classifier, _select
+
+    for module in (_classifier, _select):
+        failed, attempted = doctest.testmod(module)
+        assert attempted > 0 and failed == 0
 
 
 # --- bad input: clear errors ------------------------------------------------------------------

@@ -34,6 +34,19 @@ class SelectionResult:
     """The table ``select`` returns: one row per (K, metric), plus the best pair.
 
     ``str(result)`` renders it as text: K down, metrics across, the best cell starred.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[0], [1], [2], [9], [10], [12]], dtype=np.uint8)
+        >>> result = select(x, [0, 0, 0, 1, 1, 1], ks=(1, 3), metrics="l1", cv=3, shuffle=False)
+        >>> result.best
+        (1, 'l1')
+        >>> print(result)
+        Validation accuracy (3-fold cross-validation, weights='uniform')
+           k                l1
+           1   1.0000 ± 0.0000*
+           3   0.3333 ± 0.4714
+        best: k=1, metric='l1' (1.0000)
     """
 
     rows: tuple[SelectionRow, ...]
@@ -62,14 +75,15 @@ class SelectionResult:
         folds = len(self.rows[0].fold_accuracies)
         width = 19 if folds > 1 else 10
         lines = [f"Validation accuracy ({self.validation})"]
-        lines.append(f"{'k':>4}" + "".join(f"{metric:>{width - 1}} " for metric in self.metrics))
+        header = f"{'k':>4}" + "".join(f"{metric:>{width - 1}} " for metric in self.metrics)
+        lines.append(header.rstrip())
         for k in self.ks:
             cells = []
             for metric in self.metrics:
                 row = next(r for r in self.rows if r.k == k and r.metric == metric)
                 cell = f"{row.accuracy:.4f}" + (f" ± {row.std:.4f}" if folds > 1 else "")
                 cells.append(f"{cell:>{width - 1}}" + ("*" if (k, metric) == best else " "))
-            lines.append(f"{k:>4}" + "".join(cells))
+            lines.append((f"{k:>4}" + "".join(cells)).rstrip())
         lines.append(f"best: k={best[0]}, metric={best[1]!r} ({self.accuracy(*best):.4f})")
         return "\n".join(lines)
 

@@ -367,6 +367,10 @@ def test_select_rejects_bad_arguments(blobs):
         r"validation_split=1.5",
     ):
         select(x, y, validation_split=1.5)
+    with pytest.raises(
+        ValueError, match=r"ks must be one or more integers >= 1. Received: ks=\(0, 3\)"
+    ):
+        select(x, y, ks=(0, 3))
     with pytest.raises(ValueError, match=r"ks must not exceed .* \(40\)"):
         select(x, y, ks=(1, 41))
     with pytest.raises(ValueError, match=r"cv must be between 2 and the number of samples"):

@@ -157,12 +157,14 @@ def select(
     return SelectionResult(rows, ks, metrics, f"{description}, weights={weights!r}")
 
 
-def _check_ks(ks: Iterable[int]) -> tuple[int, ...]:
+def _check_ks(ks: Iterable[int] | int) -> tuple[int, ...]:
     """Sorted distinct K values, each an integer >= 1."""
-    values = tuple(ks) if not isinstance(ks, (int, np.integer)) else (ks,)
-    if not values:
-        raise ValueError("ks must name at least one K. Received: ks=()")
-    return tuple(sorted({check_positive_int(k, "each k in ks") for k in values}))
+    values = (ks,) if isinstance(ks, (int, np.integer)) else tuple(ks)
+    if not values or any(
+        isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1 for k in values
+    ):
+        raise ValueError(f"ks must be one or more integers >= 1. Received: ks={ks!r}")
+    return tuple(sorted({int(k) for k in values}))
 
 
 def _check_metrics(metrics: Iterable[str] | str) -> tuple[str, ...]:

@@ -53,10 +53,10 @@ def _ieee_float32() -> Iterator[None]:
 
 
 def _int_mm_works() -> bool:
-    """Whether this torch build multiplies int8 matrices into int32 on the CPU."""
+    """Whether this torch build multiplies int8 matrices of any shape into int32 on the CPU."""
     try:
-        ones = torch.ones((2, 2), dtype=torch.int8)
-        return bool((torch._int_mm(ones, ones) == 2).all())
+        a, b = torch.ones((3, 5), dtype=torch.int8), torch.ones((7, 5), dtype=torch.int8)
+        return bool((torch._int_mm(a, b.t()) == 5).all())
     except (AttributeError, RuntimeError, NotImplementedError):
         return False
 

@@ -14,6 +14,7 @@ from cnnkit import datasets as datasets
 from cnnkit import initializers as initializers
 from cnnkit import layers as layers
 from cnnkit import models as models
+from cnnkit import neighbors as neighbors
 from cnnkit import regularizers as regularizers
 from cnnkit import utils as utils
 from cnnkit import zoo as zoo

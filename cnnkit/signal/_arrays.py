@@ -13,7 +13,7 @@ ArrayLike = np.ndarray | torch.Tensor | Any
 
 Array = np.ndarray | torch.Tensor
 
-_NUMERIC = "integer, float16/32/64 or complex64/128"
+_NUMERIC = "numeric (integer, float16/32/64, complex64/128)"
 _NUMPY_OF_TORCH = {
     torch.int64: np.int64,
     torch.float32: np.float32,
@@ -36,7 +36,7 @@ def as_array(value: ArrayLike, name: str, allow_bool: bool = False) -> Array:
         name: the argument's name, used in error messages.
         allow_bool: accept boolean data too (padding moves data, it does no arithmetic).
     """
-    accepted = ("boolean, " if allow_bool else "") + _NUMERIC
+    accepted = ("boolean or " if allow_bool else "") + _NUMERIC
     if isinstance(value, torch.Tensor):
         if value.is_quantized or (value.dtype == torch.bool and not allow_bool):
             raise _dtype_error(name, value.dtype, accepted)

@@ -53,6 +53,7 @@ def correlate2d(
         gives a tensor on its device in torch's promoted dtype.
 
     Example:
+        >>> import numpy as np
         >>> correlate2d(np.eye(3), np.array([[1.0, 2.0]]), mode="valid")
         array([[1., 0.],
                [2., 1.],

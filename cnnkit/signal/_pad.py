@@ -36,6 +36,7 @@ def pad(
         (h + top + bottom, w + left + right, ...).
 
     Example:
+        >>> import numpy as np
         >>> pad(np.array([[1, 2], [3, 4]]), 1, mode="edge")[0]
         array([1, 1, 2, 2])
     """
@@ -123,6 +124,9 @@ def pad_axes(
     for axis, (before, after) in zip(axes, pads, strict=True):
         if before or after:
             if x.shape[axis] == 0:
-                raise ValueError(f"cannot pad an empty axis in mode={mode!r}")
+                raise ValueError(
+                    f"an empty axis (size 0) can only be padded with mode='zero'. "
+                    f"Received: mode={mode!r}, image.shape={tuple(x.shape)}"
+                )
             x = x.index_select(axis, _source_index(x.shape[axis], before, after, mode, x.device))
     return x

@@ -110,8 +110,8 @@ def to_working(
 
     def finish(out: torch.Tensor) -> Array:
         if as_torch:
-            return out.to(out_dtype)
-        return out.detach().cpu().numpy().astype(out_dtype, copy=False)
+            return out.to(out_dtype).contiguous()
+        return np.ascontiguousarray(out.detach().cpu().numpy(), dtype=out_dtype)
 
     return convert(image), convert(kernel), finish
 

@@ -10,6 +10,7 @@ sides alike; each cell is the median of --repeats runs.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from functools import partial
@@ -36,6 +37,7 @@ def compare(size: int, kernels: list[int], modes: list[str], repeats: int) -> No
     """Print cnnkit vs SciPy times (ms, median) and the speed-up for each kernel and mode."""
     rng = np.random.default_rng(0)
     image = rng.standard_normal((size, size)).astype(np.float32)
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(
         f"image {size}x{size} float32, torch threads={torch.get_num_threads()}, "
         f"median of {repeats} interleaved runs"

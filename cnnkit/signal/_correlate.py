@@ -148,7 +148,15 @@ def _pads(mode: str, kh: int, kw: int, convolve: bool) -> tuple[tuple[int, int],
     return (before_h, kh - 1 - before_h), (before_w, kw - 1 - before_w)
 
 
-def _correlate(image, kernel, mode, boundary, fillvalue, convolve: bool) -> Array:
+def _correlate(
+    image: ArrayLike,
+    kernel: ArrayLike,
+    mode: str,
+    boundary: str,
+    fillvalue: complex,
+    convolve: bool,
+) -> Array:
+    """Validate at the edge, pad as ``mode``/``boundary`` say, then correlate in 'valid' mode."""
     pad_mode = _check_choices(mode, boundary)
     image, kernel = as_array(image, "image"), as_array(kernel, "kernel")
     shapes = tuple(image.shape), tuple(kernel.shape)

@@ -6,10 +6,6 @@ import torch
 import torch.nn.functional as F
 
 
-def _shifted(x: torch.Tensor, u: int, v: int, out_h: int, out_w: int) -> torch.Tensor:
-    return x[..., u : u + out_h, v : v + out_w]
-
-
 def shift_and_add(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """Valid correlation as sum over (u, v) of w[u, v] times the image shifted by (u, v).
 
@@ -30,7 +26,7 @@ def shift_and_add(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     taps = w[0, 0].tolist() if single else None  # Python numbers: one device sync, not kh*kw
     for u in range(kh):
         for v in range(kw):
-            window = _shifted(x, u, v, out_h, out_w)
+            window = x[..., u : u + out_h, v : v + out_w]
             if single:
                 out.add_(window, alpha=taps[u][v])
             else:  # (b, 1, c, h', w') * (1, n, c, 1, 1), summed over channels

@@ -22,13 +22,27 @@ def set_device(device: str | torch.device = "auto") -> None:
                 f"set_device: unknown device {name!r}. Accepted: 'auto', 'cpu', 'cuda', 'cuda:N', 'mps'"
             ) from None
         if resolved.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError("set_device: CUDA was asked for, but this machine has no CUDA device (or no CUDA build of PyTorch)")
-        if resolved.type == "cuda" and resolved.index is not None and resolved.index >= torch.cuda.device_count():
-            raise ValueError(f"set_device: {name!r} does not exist; this machine has {torch.cuda.device_count()} CUDA device(s)")
-        if resolved.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
-            raise ValueError("set_device: MPS was asked for, but it is not available on this machine")
+            raise ValueError(
+                "set_device: CUDA was asked for, but this machine has no CUDA device (or no CUDA build of PyTorch)"
+            )
+        if (
+            resolved.type == "cuda"
+            and resolved.index is not None
+            and resolved.index >= torch.cuda.device_count()
+        ):
+            raise ValueError(
+                f"set_device: {name!r} does not exist; this machine has {torch.cuda.device_count()} CUDA device(s)"
+            )
+        if resolved.type == "mps" and not (
+            hasattr(torch.backends, "mps") and torch.backends.mps.is_available()
+        ):
+            raise ValueError(
+                "set_device: MPS was asked for, but it is not available on this machine"
+            )
         if resolved.type not in ("cpu", "cuda", "mps"):
-            raise ValueError(f"set_device: unsupported device type {resolved.type!r}; use 'cpu', 'cuda' or 'mps'")
+            raise ValueError(
+                f"set_device: unsupported device type {resolved.type!r}; use 'cpu', 'cuda' or 'mps'"
+            )
     _state["device"] = name
 
 

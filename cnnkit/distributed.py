@@ -6,6 +6,7 @@ module only answers who we are and moves the few numbers the training loop must 
 
 from __future__ import annotations
 
+import atexit
 import os
 from dataclasses import dataclass
 from datetime import timedelta
@@ -52,7 +53,13 @@ def setup(device: torch.device) -> World:
     if device.type == "cuda":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     dist.init_process_group(backend=backend, timeout=timedelta(seconds=TIMEOUT_SECONDS))
+    atexit.register(_leave)  # a process that exits without leaving the group can abort
     return world()
+
+
+def _leave() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def process_device(device: torch.device) -> torch.device:

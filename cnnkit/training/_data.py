@@ -56,14 +56,21 @@ class ArrayData:
             stop = min(start + batch_size, n)
             if size > 1:
                 per_rank = -(-(stop - start) // size)
-                start, stop = min(start + rank * per_rank, stop), min(start + (rank + 1) * per_rank, stop)
+                start, stop = (
+                    min(start + rank * per_rank, stop),
+                    min(start + (rank + 1) * per_rank, stop),
+                )
             if order is None:
-                yield tuple(t[start:stop] if t is not None else None
-                            for t in (self.x, self.y, self.sample_weight))  # type: ignore[misc]
+                yield tuple(
+                    t[start:stop] if t is not None else None
+                    for t in (self.x, self.y, self.sample_weight)
+                )  # type: ignore[misc]
             else:
                 index = order[start:stop]
-                yield tuple(t.index_select(0, index) if t is not None else None
-                            for t in (self.x, self.y, self.sample_weight))  # type: ignore[misc]
+                yield tuple(
+                    t.index_select(0, index) if t is not None else None
+                    for t in (self.x, self.y, self.sample_weight)
+                )  # type: ignore[misc]
 
     def split(self, fraction: float) -> tuple[ArrayData, ArrayData]:
         """Keras' validation_split: the last ``fraction`` of the samples, taken before shuffling."""
@@ -89,7 +96,9 @@ class LoaderData:
     def steps(self, batch_size: int) -> int:
         return len(self.loader)
 
-    def batches(self, batch_size: int, shuffle: bool = False, generator=None, shard=(0, 1)) -> Iterator[Batch]:
+    def batches(
+        self, batch_size: int, shuffle: bool = False, generator=None, shard=(0, 1)
+    ) -> Iterator[Batch]:
         for item in self.loader:
             if isinstance(item, (list, tuple)):
                 x, y, w = (*item, None, None)[:3]

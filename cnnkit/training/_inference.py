@@ -33,21 +33,31 @@ class Inference:
         """Loss and metrics on ``x, y`` in inference mode: a float (loss only), a list
         ``[loss, *metrics]``, or a dict with ``return_dict=True``."""
         self._require_compiled("evaluate")
-        batch_size = positive_int(32 if batch_size is None else batch_size, "batch_size", "evaluate")
+        batch_size = positive_int(
+            32 if batch_size is None else batch_size, "batch_size", "evaluate"
+        )
         device, world = self._prepare_run(batch_size, "evaluate")
         verbose = resolve_verbose(verbose) if world.is_main else 0
         data = adapt(x, y, sample_weight, batch_size, False, device, "evaluate")
         if isinstance(data, ArrayData):
             self._check_arrays(data, "evaluate")
-        callback_list = CallbackList(callbacks_for_rank(callbacks, world), add_progbar=verbose != 0, model=self,
-                                     verbose=verbose, epochs=1, steps=data.steps(batch_size))
+        callback_list = CallbackList(
+            callbacks_for_rank(callbacks, world),
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=1,
+            steps=data.steps(batch_size),
+        )
         logs = self._evaluate_data(data, batch_size, callback_list)
         if return_dict:
             return logs
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
-    def _evaluate_data(self, data, batch_size: int, callback_list: CallbackList) -> dict[str, float]:
+    def _evaluate_data(
+        self, data, batch_size: int, callback_list: CallbackList
+    ) -> dict[str, float]:
         was_training = self.training
         self.eval()
         loss_tracker, trackers = metrics_module.Mean(name="loss"), None
@@ -57,7 +67,9 @@ class Inference:
         callback_list.on_test_begin()
         logs: dict[str, float] = {}
         with torch.inference_mode():
-            for index, (xb, yb, wb) in enumerate(data.batches(batch_size, shard=(world.rank, world.size))):
+            for index, (xb, yb, wb) in enumerate(
+                data.batches(batch_size, shard=(world.rank, world.size))
+            ):
                 callback_list.on_test_batch_begin(index)
                 with autocast():
                     outputs = self(xb).float()
@@ -78,8 +90,13 @@ class Inference:
         self.train(was_training)
         return logs
 
-    def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = "auto",
-                callbacks: Sequence[Any] | None = None) -> np.ndarray:
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: int | str = "auto",
+        callbacks: Sequence[Any] | None = None,
+    ) -> np.ndarray:
         """Run the model in inference mode; returns one NumPy array (class probabilities for a
         softmax classifier), in the order of ``x`` - on every process under torchrun."""
         batch_size = positive_int(32 if batch_size is None else batch_size, "batch_size", "predict")
@@ -88,9 +105,19 @@ class Inference:
         data = adapt(x, None, None, batch_size, False, device, "predict")
         if isinstance(data, ArrayData):
             self._check_arrays(data, "predict")
-        callback_list = CallbackList(callbacks_for_rank(callbacks, world), add_progbar=verbose != 0, model=self,
-                                     verbose=verbose, epochs=1, steps=data.steps(batch_size))
-        chunks = chunk_sizes(len(data), world.size) if world.active and isinstance(data, ArrayData) else None
+        callback_list = CallbackList(
+            callbacks_for_rank(callbacks, world),
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=1,
+            steps=data.steps(batch_size),
+        )
+        chunks = (
+            chunk_sizes(len(data), world.size)
+            if world.active and isinstance(data, ArrayData)
+            else None
+        )
         if chunks:  # each process predicts one contiguous chunk; the chunks are gathered in order
             start = sum(chunks[: world.rank])
             data = ArrayData(data.x[start : start + chunks[world.rank]])
@@ -99,7 +126,9 @@ class Inference:
             result = distributed.gather_in_order(result, chunks)
         return result.cpu().numpy()
 
-    def _predict_data(self, data, batch_size: int, callback_list: CallbackList, device: torch.device) -> torch.Tensor:
+    def _predict_data(
+        self, data, batch_size: int, callback_list: CallbackList, device: torch.device
+    ) -> torch.Tensor:
         was_training = self.training
         self.eval()
         outputs = []

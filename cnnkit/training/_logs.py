@@ -13,8 +13,11 @@ from cnnkit import metrics as metrics_module
 from cnnkit.training._data import ArrayData
 
 
-def read_logs(loss_tracker: metrics_module.Mean, trackers: list[metrics_module.Metric],
-              across_processes: bool = False) -> dict[str, float]:
+def read_logs(
+    loss_tracker: metrics_module.Mean,
+    trackers: list[metrics_module.Metric],
+    across_processes: bool = False,
+) -> dict[str, float]:
     """The logs: each metric's running mean (over all processes when asked)."""
     if across_processes:
         for tracker in (loss_tracker, *trackers):
@@ -25,7 +28,9 @@ def read_logs(loss_tracker: metrics_module.Mean, trackers: list[metrics_module.M
     return logs
 
 
-def callbacks_for_rank(callbacks: Sequence[Any] | None, world: distributed.World) -> list[Any] | None:
+def callbacks_for_rank(
+    callbacks: Sequence[Any] | None, world: distributed.World
+) -> list[Any] | None:
     """All callbacks on rank 0; elsewhere only those that write no files (EarlyStopping, ...)."""
     if callbacks is None or world.is_main:
         return callbacks
@@ -54,7 +59,9 @@ def positive_int(value: Any, name: str, what: str, allow_zero: bool = False) -> 
 def class_weights_to_samples(data: ArrayData, class_weight: dict[int, float]) -> torch.Tensor:
     """Per-sample weights from Keras' ``class_weight`` dict (times any ``sample_weight``)."""
     if not isinstance(class_weight, dict):
-        raise TypeError(f"fit: class_weight must be a dict {{class index: weight}}. Received: {class_weight!r}")
+        raise TypeError(
+            f"fit: class_weight must be a dict {{class index: weight}}. Received: {class_weight!r}"
+        )
     one_hot = data.y.ndim > 1 and data.y.shape[-1] > 1
     labels = data.y.argmax(dim=-1) if one_hot else data.y.reshape(-1).long()
     table = torch.ones(int(max(max(class_weight), int(labels.max()))) + 1, device=labels.device)

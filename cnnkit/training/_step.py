@@ -48,12 +48,16 @@ def logits_forward(model, loss: Loss) -> LogitsForward | None:
     return LogitsForward(model)
 
 
-def logits_loss(loss: Loss) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]:
+def logits_loss(
+    loss: Loss,
+) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]:
     """Per-batch mean cross-entropy computed from logits (0 for an empty shard)."""
     smoothing = loss.options.get("label_smoothing", 0.0)
     sparse = type(loss) is SparseCategoricalCrossentropy
 
-    def compute(y_true: torch.Tensor, logits: torch.Tensor, sample_weight: torch.Tensor | None) -> torch.Tensor:
+    def compute(
+        y_true: torch.Tensor, logits: torch.Tensor, sample_weight: torch.Tensor | None
+    ) -> torch.Tensor:
         target = y_true.reshape(logits.shape[:-1]).long() if sparse else y_true.to(logits.dtype)
         if sample_weight is None and logits.shape[0]:
             return F.cross_entropy(logits, target, label_smoothing=smoothing)
@@ -73,7 +77,12 @@ def autocast_context(device: torch.device) -> Callable[[], contextlib.AbstractCo
     return lambda: torch.autocast(device_type=device.type, dtype=dtype)
 
 
-def make_train_step(model, optimizer: torch.optim.Optimizer, wrap: Callable[[nn.Module], nn.Module], device: torch.device):
+def make_train_step(
+    model,
+    optimizer: torch.optim.Optimizer,
+    wrap: Callable[[nn.Module], nn.Module],
+    device: torch.device,
+):
     """Build the function ``step(x, y, w, scale) -> (outputs, loss)`` for one optimiser step.
 
     ``scale`` multiplies the batch-mean loss before backward: 1 on one process; under
@@ -88,7 +97,11 @@ def make_train_step(model, optimizer: torch.optim.Optimizer, wrap: Callable[[nn.
     penalties = any(True for _ in model._penalty_sources())
     constraints = any(True for _ in model._constraint_sources())
     autocast = autocast_context(device)
-    scaler = torch.amp.GradScaler(device.type) if config.get_precision() == "float16" and device.type == "cuda" else None
+    scaler = (
+        torch.amp.GradScaler(device.type)
+        if config.get_precision() == "float16" and device.type == "cuda"
+        else None
+    )
 
     def step(xb: torch.Tensor, yb: torch.Tensor, wb: torch.Tensor | None, scale: float = 1.0):
         optimizer.zero_grad(set_to_none=True)

@@ -18,7 +18,11 @@ from cnnkit.training import _checks
 from cnnkit.training._data import ArrayData, adapt
 from cnnkit.training._inference import Inference
 from cnnkit.training._logs import (
-    callbacks_for_rank, class_weights_to_samples, global_batch_sizes, positive_int, read_logs,
+    callbacks_for_rank,
+    class_weights_to_samples,
+    global_batch_sizes,
+    positive_int,
+    read_logs,
 )
 from cnnkit.training._step import make_train_step
 
@@ -28,8 +32,13 @@ class Trainer(Inference):
     ``losses``, ``apply_constraints`` and ``input_shape``/``output_shape`` from it."""
 
     # ------------------------------------------------------------------ compile
-    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Sequence[Any] | None = None,
-                jit_compile: bool = False) -> None:
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        metrics: Sequence[Any] | None = None,
+        jit_compile: bool = False,
+    ) -> None:
         """Choose the optimizer, the loss and the metrics to report.
 
         Args:
@@ -43,8 +52,12 @@ class Trainer(Inference):
         """
         if loss is None:
             raise ValueError("compile: loss is required, e.g. loss='categorical_crossentropy'")
-        if metrics is not None and (isinstance(metrics, (str, dict)) or not isinstance(metrics, Sequence)):
-            raise TypeError(f"compile: metrics must be a list, e.g. metrics=['accuracy']. Received: metrics={metrics!r}")
+        if metrics is not None and (
+            isinstance(metrics, (str, dict)) or not isinstance(metrics, Sequence)
+        ):
+            raise TypeError(
+                f"compile: metrics must be a list, e.g. metrics=['accuracy']. Received: metrics={metrics!r}"
+            )
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss)
         self._metric_specs = [metrics_module.get(m) for m in (metrics or [])]
@@ -60,13 +73,17 @@ class Trainer(Inference):
                 "loss='categorical_crossentropy', metrics=['accuracy'])"
             )
 
-    def _new_trackers(self, y: torch.Tensor | None, y_pred_shape: torch.Size) -> list[metrics_module.Metric]:
+    def _new_trackers(
+        self, y: torch.Tensor | None, y_pred_shape: torch.Size
+    ) -> list[metrics_module.Metric]:
         """Fresh metric objects; 'accuracy' is resolved from the loss and the label shapes."""
         trackers: list[metrics_module.Metric] = []
         probe = torch.zeros(y_pred_shape)
         for spec in self._metric_specs:
             if isinstance(spec, str):
-                cls = metrics_module.resolve_accuracy(self.loss.name, y if y is not None else probe, probe)
+                cls = metrics_module.resolve_accuracy(
+                    self.loss.name, y if y is not None else probe, probe
+                )
                 trackers.append(cls(name=spec))
             else:
                 spec.reset_state()
@@ -107,7 +124,9 @@ class Trainer(Inference):
         device, world = self._prepare_run(batch_size, "fit")
         verbose = resolve_verbose(verbose) if world.is_main else 0
         train = adapt(x, y, sample_weight, batch_size, shuffle, device, "fit")
-        validation = self._validation_set(train, validation_split, validation_data, batch_size, device)
+        validation = self._validation_set(
+            train, validation_split, validation_data, batch_size, device
+        )
         if isinstance(train, ArrayData):
             self._check_arrays(train, "fit")
             if class_weight is not None:
@@ -115,9 +134,20 @@ class Trainer(Inference):
         if isinstance(validation, ArrayData):
             self._check_arrays(validation, "fit (validation data)")
         optimizer = self.optimizer.torch_optimizer or self.optimizer.build(self.parameters())
-        steps = train.steps(batch_size) if steps_per_epoch is None else min(steps_per_epoch, train.steps(batch_size))
-        callback_list = CallbackList(callbacks_for_rank(callbacks, world), add_history=True, add_progbar=verbose != 0,
-                                     model=self, verbose=verbose, epochs=epochs, steps=steps)
+        steps = (
+            train.steps(batch_size)
+            if steps_per_epoch is None
+            else min(steps_per_epoch, train.steps(batch_size))
+        )
+        callback_list = CallbackList(
+            callbacks_for_rank(callbacks, world),
+            add_history=True,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=epochs,
+            steps=steps,
+        )
         step = self._train_step(optimizer, device, world)
         shuffle_seed = distributed.broadcast_int(int(torch.randint(2**62, (1,)).item()), device)
         self.stop_training = False
@@ -125,9 +155,13 @@ class Trainer(Inference):
         logs: dict[str, float] = {}
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
-            logs = self._train_epoch(train, batch_size, shuffle, shuffle_seed + epoch, steps, step, callback_list, world)
+            logs = self._train_epoch(
+                train, batch_size, shuffle, shuffle_seed + epoch, steps, step, callback_list, world
+            )
             if validation is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_data(validation, validation_batch_size or batch_size, callback_list)
+                val_logs = self._evaluate_data(
+                    validation, validation_batch_size or batch_size, callback_list
+                )
                 logs.update({f"val_{name}": value for name, value in val_logs.items()})
             callback_list.on_epoch_end(epoch, logs)
             self.stop_training = distributed.any_across(self.stop_training, device)
@@ -137,13 +171,17 @@ class Trainer(Inference):
         self.history = callback_list.history
         return self.history
 
-    def _train_epoch(self, train, batch_size, shuffle, seed, steps, step, callback_list, world) -> dict[str, float]:
+    def _train_epoch(
+        self, train, batch_size, shuffle, seed, steps, step, callback_list, world
+    ) -> dict[str, float]:
         """One pass over the training data; returns the epoch's logs (over all processes)."""
         self.train()
         generator = torch.Generator().manual_seed(seed)  # the same order on every process
         sizes = global_batch_sizes(len(train), batch_size) if world.active else None
         trackers, loss_tracker = None, metrics_module.Mean(name="loss")
-        for index, (xb, yb, wb) in enumerate(train.batches(batch_size, shuffle, generator, (world.rank, world.size))):
+        for index, (xb, yb, wb) in enumerate(
+            train.batches(batch_size, shuffle, generator, (world.rank, world.size))
+        ):
             if index >= steps:
                 break
             callback_list.on_train_batch_begin(index)
@@ -158,7 +196,9 @@ class Trainer(Inference):
                 break
         return read_logs(loss_tracker, trackers or [], across_processes=world.active)
 
-    def _validation_set(self, train, split: float, data: Any, batch_size: int, device: torch.device):
+    def _validation_set(
+        self, train, split: float, data: Any, batch_size: int, device: torch.device
+    ):
         """Keras' validation_data (a pair or triple, or a Dataset) or validation_split."""
         what = "fit (validation data)"
         if data is not None:
@@ -169,20 +209,36 @@ class Trainer(Inference):
                     f"fit: validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight); received a "
                     f"{type(data).__name__} of {len(data)} items"
                 )
-            return adapt(data[0], data[1], data[2] if len(data) == 3 else None, batch_size, False, device, what)
+            return adapt(
+                data[0],
+                data[1],
+                data[2] if len(data) == 3 else None,
+                batch_size,
+                False,
+                device,
+                what,
+            )
         if not split:
             return None
         if isinstance(split, bool) or not isinstance(split, (int, float)) or not 0 < split < 1:
-            raise ValueError(f"fit: validation_split must be a float in (0, 1). Received: validation_split={split!r}")
+            raise ValueError(
+                f"fit: validation_split must be a float in (0, 1). Received: validation_split={split!r}"
+            )
         if not isinstance(train, ArrayData):
-            raise ValueError("fit: validation_split needs arrays or tensors; with a Dataset pass validation_data")
+            raise ValueError(
+                "fit: validation_split needs arrays or tensors; with a Dataset pass validation_data"
+            )
         kept, validation = train.split(split)
         if len(kept) == 0 or len(validation) == 0:
-            raise ValueError(f"fit: validation_split={split} leaves no training or no validation samples out of {len(train)}")
+            raise ValueError(
+                f"fit: validation_split={split} leaves no training or no validation samples out of {len(train)}"
+            )
         train.x, train.y, train.sample_weight = kept.x, kept.y, kept.sample_weight
         return validation
 
-    def _train_step(self, optimizer: torch.optim.Optimizer, device: torch.device, world: distributed.World):
+    def _train_step(
+        self, optimizer: torch.optim.Optimizer, device: torch.device, world: distributed.World
+    ):
         """Build (once per compile, optimizer, process group and precision) the step function."""
         key = (id(optimizer), world.size, config.get_precision())
         cached = self._step_cache.get("train")
@@ -192,6 +248,13 @@ class Trainer(Inference):
         def wrap(module: torch.nn.Module) -> torch.nn.Module:
             if not world.active:
                 return module
+            for layer in self.layers:  # gradients of channels-last convolutions come channels-last
+                if getattr(layer, "data_format", None) == "channels_last" and hasattr(
+                    layer, "kernel_size"
+                ):
+                    layer.weight.data = layer.weight.data.contiguous(
+                        memory_format=torch.channels_last
+                    )
             device_ids = [device.index] if device.type == "cuda" else None
             return torch.nn.parallel.DistributedDataParallel(module, device_ids=device_ids)
 
@@ -222,8 +285,10 @@ class Trainer(Inference):
                 f"processes ({world.size}); each process takes batch_size / {world.size} samples"
             )
         current = self._device()
-        if current is not None and current.type != device.type or (
-            current is not None and device.type == "cuda" and current != device
+        if (
+            current is not None
+            and current.type != device.type
+            or (current is not None and device.type == "cuda" and current != device)
         ):
             self.to(device)
         return device, world

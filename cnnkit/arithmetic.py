@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["conv_output_size", "pool_output_size", "same_padding", "conv_params"]
+__all__ = [
+    "conv_output_size",
+    "pool_output_size",
+    "same_padding",
+    "conv_params",
+    "receptive_fields",
+    "multiply_adds",
+    "max_batch_size",
+]
 
 
 def same_padding(
@@ -64,3 +72,81 @@ def conv_params(
     """
     kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
     return filters * kh * kw * in_channels + (filters if use_bias else 0)
+
+
+def receptive_fields(model) -> list[dict]:
+    """Each layer's receptive field on the input image and its jump (input pixels per output step).
+
+    Returns one dict per layer: ``{"name", "receptive_field": (h, w), "jump": (h, w)}``. After a
+    Flatten or Dense layer every output sees the whole image, reported as the input's size.
+    """
+    model._require_built("receptive_fields")
+    height, width = _image_size(model)
+    field, jump, rows = [1, 1], [1, 1], []
+    whole = False
+    for layer in model.layers:
+        kernel, strides, dilation = _window(layer)
+        if kernel is not None and not whole:
+            for axis in range(2):
+                field[axis] += (kernel[axis] - 1) * dilation[axis] * jump[axis]
+                jump[axis] *= strides[axis]
+        if type(layer).__name__ in (
+            "Flatten",
+            "Dense",
+            "GlobalAveragePooling2D",
+            "GlobalMaxPooling2D",
+        ):
+            whole = True
+        shown = (
+            (height, width)
+            if whole
+            else (min(field[0], height or field[0]), min(field[1], width or field[1]))
+        )
+        rows.append({"name": layer.name, "receptive_field": shown, "jump": tuple(jump)})
+    return rows
+
+
+def multiply_adds(model) -> list[dict]:
+    """Multiply-accumulate operations per image for each layer (convolutions and Dense layers)."""
+    model._require_built("multiply_adds")
+    rows = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        count = 0
+        if kind == "Conv2D":
+            out_positions = math.prod(s for s in layer.output_shape[1:]) // layer.filters
+            count = (
+                out_positions
+                * layer.filters
+                * layer.kernel_size[0]
+                * layer.kernel_size[1]
+                * (layer.weight.shape[1])
+            )
+        elif kind == "Dense":
+            count = math.prod(layer.input_shape[1:]) * layer.units
+        rows.append({"name": layer.name, "multiply_adds": int(count)})
+    return rows
+
+
+def max_batch_size(model, memory_bytes: int, optimizer: str = "adam") -> int:
+    """The largest batch whose estimated training step fits in ``memory_bytes`` (batch included)."""
+    from cnnkit.memory import max_batch_size as _max_batch_size
+
+    return _max_batch_size(model, memory_bytes, optimizer)
+
+
+def _image_size(model) -> tuple[int | None, int | None]:
+    shape = model.input_shape
+    if len(shape) != 4:
+        return None, None
+    first = model.layers[0] if model.layers else None
+    channels_first = getattr(first, "data_format", "channels_last") == "channels_first"
+    return (shape[2], shape[3]) if channels_first else (shape[1], shape[2])
+
+
+def _window(layer):
+    if hasattr(layer, "kernel_size"):
+        return layer.kernel_size, layer.strides, layer.dilation_rate
+    if hasattr(layer, "pool_size"):
+        return layer.pool_size, layer.strides, (1, 1)
+    return None, None, None

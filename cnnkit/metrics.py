@@ -61,6 +61,21 @@ class Metric:
             self._total = self._total + (values * weight).sum()
             self._count = self._count + weight.sum()
 
+    def synchronize(self) -> None:
+        """Sum the running totals over all training processes (under torchrun)."""
+        from cnnkit import distributed
+
+        if distributed.world().active:
+            self._reduce_slots(("_total", "_count"))
+
+    def _reduce_slots(self, names: tuple[str, ...]) -> None:
+        from cnnkit import distributed
+
+        values = torch.tensor([float(getattr(self, name)) for name in names], dtype=torch.float64)
+        values = distributed.sum_across(values)
+        for name, value in zip(names, values.tolist()):
+            setattr(self, name, value)
+
     def result(self) -> float:
         """The running mean as a Python float (0.0 before any update)."""
         count = float(self._count)
@@ -144,6 +159,12 @@ class _Counts(Metric):
         self._true_positives: torch.Tensor | float = 0.0
         self._predicted: torch.Tensor | float = 0.0
         self._actual: torch.Tensor | float = 0.0
+
+    def synchronize(self):
+        from cnnkit import distributed
+
+        if distributed.world().active:
+            self._reduce_slots(("_true_positives", "_predicted", "_actual"))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         predicted = (y_pred > self.thresholds).float()

@@ -79,6 +79,8 @@ class ModelCheckpoint(Callback):
         >>> # model.fit(x, y, validation_split=0.2, epochs=10, callbacks=[ckpt])
     """
 
+    writes_files = True  # under torchrun only rank 0 runs it
+
     def __init__(
         self,
         filepath: str | os.PathLike[str],

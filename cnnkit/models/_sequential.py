@@ -246,6 +246,8 @@ class Sequential(Trainer, Layer):
         line_length: int | None = None,
         print_fn: Callable[[str], Any] | None = None,
         show_trainable: bool = False,
+        formulas: bool = False,
+        batch_size: int | None = None,
     ) -> None:
         """Print each layer's name (type), output shape and parameter count, then the totals.
 
@@ -253,19 +255,31 @@ class Sequential(Trainer, Layer):
             line_length: minimum width of the table in characters.
             print_fn: called with each line instead of ``print`` (e.g. a logger or list.append).
             show_trainable: add a column saying whether each layer is trainable.
+            formulas: write each parameter count as the lecture's arithmetic,
+                ``6 × (5×5×1) + 6 = 156``.
+            batch_size: add each layer's activation memory for a batch of this size and the
+                estimated memory of a training step (see ``cnnkit.memory.training_memory``).
         """
-        self._require_built("summary")
-        for line in _summary.summary_lines(
-            self, line_length=line_length, show_trainable=show_trainable
+        for line in self._summary_lines(
+            line_length, show_trainable, formulas, batch_size, "summary"
         ):
             (print_fn or print)(line)
 
-    def summary_text(self, line_length: int | None = None, show_trainable: bool = False) -> str:
+    def summary_text(
+        self,
+        line_length: int | None = None,
+        show_trainable: bool = False,
+        formulas: bool = False,
+        batch_size: int | None = None,
+    ) -> str:
         """Return what :meth:`summary` prints, as one string."""
-        self._require_built("summary_text")
         return "\n".join(
-            _summary.summary_lines(self, line_length=line_length, show_trainable=show_trainable)
+            self._summary_lines(line_length, show_trainable, formulas, batch_size, "summary_text")
         )
+
+    def _summary_lines(self, line_length, show_trainable, formulas, batch_size, what) -> list[str]:
+        self._require_built(what)
+        return _summary.summary_lines(self, line_length, show_trainable, formulas, batch_size)
 
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"name": self.name, "layers": []}

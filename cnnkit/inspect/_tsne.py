@@ -23,7 +23,8 @@ def tsne(
 
     Each sample is flattened to a vector, reduced to ``pca_components`` dimensions by PCA (the
     usual first step: it removes noise and makes t-SNE faster), then embedded by
-    scikit-learn's Barnes-Hut t-SNE. The same inputs and seed give the same map.
+    scikit-learn's Barnes-Hut t-SNE started from the PCA layout. The same inputs and seed
+    give the same map.
 
     Args:
         x_or_features: (n, ...) images or feature vectors (e.g. from ``features``).
@@ -33,7 +34,8 @@ def tsne(
         pca_components: PCA dimensions before t-SNE; ``None`` skips PCA.
         max_points: embed at most this many samples, drawn at random (seeded) without
             replacement; ``None`` embeds all of them.
-        seed: seeds the subsample, PCA and t-SNE.
+        seed: seeds the subsample, PCA and t-SNE (with the PCA start, it only changes the map
+            through the subsample).
         verbose: print scikit-learn's progress.
         return_indices: also return which rows of ``x_or_features`` were embedded.
 

@@ -91,16 +91,18 @@ def _ticks(ax: Any, n_classes: int, class_names: Any) -> None:
     step = 1 if n_classes <= ANNOTATE_UP_TO else int(np.ceil(n_classes / 20))
     ticks = np.arange(0, n_classes, step)
     labels = [class_name(class_names, int(i)) for i in ticks]
-    ax.set_xticks(ticks, labels, rotation=90, fontsize=8)
-    ax.set_yticks(ticks, labels, fontsize=8)
+    size = 10 if n_classes <= 10 else 8
+    ax.set_xticks(ticks, labels, rotation=90, fontsize=size)
+    ax.set_yticks(ticks, labels, fontsize=size)
 
 
 def _annotate(ax: Any, matrix: np.ndarray, normalize: bool) -> None:
     threshold = matrix.max() / 2 if matrix.size else 0
+    size = 9 if len(matrix) <= 10 else 7
     for (row, column), value in np.ndenumerate(matrix):
         text = f"{value:.2f}" if normalize else f"{int(value)}"
         colour = "white" if value > threshold else "black"
-        ax.text(column, row, text, ha="center", va="center", fontsize=7, color=colour)
+        ax.text(column, row, text, ha="center", va="center", fontsize=size, color=colour)
 
 
 def misclassified(

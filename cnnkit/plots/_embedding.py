@@ -171,7 +171,7 @@ def neighbors(
     )
     show(axes[0], image, title=query_title)
     for rank, ax in enumerate(axes[1:]):
-        text = f"#{rank + 1}" + ("" if gaps is None else f" d={gaps[rank]:.3g}")
+        text = f"#{rank + 1}" + ("" if gaps is None else f" d={_distance(gaps[rank])}")
         if labels is not None:
             text += f"\n{class_name(class_names, int(labels[rank]))}"
         show(ax, found[rank], title=text)
@@ -184,3 +184,8 @@ def neighbors(
         figure.suptitle(title, fontsize=10, x=0.01, ha="left")
     figure.tight_layout(rect=(0, 0, 1, 0.88) if title else None)
     return finish(figure, save)
+
+
+def _distance(value: float) -> str:
+    """A distance in at most 4 significant digits, without exponent for large values."""
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"

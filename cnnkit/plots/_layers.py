@@ -17,6 +17,7 @@ from cnnkit.plots._figure import finish, new_figure
 from cnnkit.plots._images import display_image, grid_shape, show, tile_axes
 
 _TILE = 1.1  # inches per tile
+_HEADER = 0.55  # inches above each layer's tiles, for its title and the channel numbers
 
 
 def activation_maps(
@@ -67,11 +68,10 @@ def activation_maps(
         1 if layer is None else _tile_count(outputs[layer.name], max_channels) for _, layer in rows
     ]
     heights = [grid_shape(count, columns)[0] for count in counts]
-    figure = new_figure(_TILE * columns, sum(_TILE * h + 0.45 for h in heights))
-    subfigures = np.atleast_1d(
-        figure.subfigures(len(rows), 1, height_ratios=[h + 0.4 for h in heights])
-    )
-    for subfigure, (title, layer), count in zip(subfigures, rows, counts):
+    inches = [_TILE * h + _HEADER for h in heights]
+    figure = new_figure(_TILE * columns, sum(inches))
+    subfigures = np.atleast_1d(figure.subfigures(len(rows), 1, height_ratios=inches))
+    for subfigure, (title, layer), count, height in zip(subfigures, rows, counts, inches):
         if layer is None:
             (ax,) = tile_axes(subfigure, 1, columns)
             show(ax, display_image(batch[0], "image", "activation_maps"))
@@ -79,7 +79,8 @@ def activation_maps(
             _draw_volume(subfigure, outputs[layer.name][0], layer, count, columns, cmap)
         channels = "" if layer is None else _channel_note(outputs[layer.name][0], layer, count)
         subfigure.suptitle(title + channels, fontsize=10, x=0.01, ha="left")
-        subfigure.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.80, hspace=0.35)
+        top = 1 - _HEADER * 0.85 / height
+        subfigure.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=top, hspace=0.35)
     return finish(figure, save)
 
 

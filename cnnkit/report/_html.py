@@ -54,9 +54,9 @@ def pair(*figures_html: str) -> str:
     return '<div class="pair">' + "".join(figures_html) + "</div>"
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """An HTML table; numbers are right-aligned, floats shown with 4 decimals."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+def table(headers: Sequence[str] | None, rows: Iterable[Sequence[Any]]) -> str:
+    """An HTML table (no header row when ``headers`` is None); numbers are right-aligned,
+    floats shown with 4 decimals."""
     body = []
     for row in rows:
         cells = []
@@ -68,7 +68,10 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
             else:
                 cells.append(f"<td>{escape(value)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    head = ""
+    if headers is not None:
+        head = "<thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in headers) + "</tr></thead>"
+    return f"<table>{head}<tbody>{''.join(body)}</tbody></table>"
 
 
 def paragraph(text: str, css_class: str | None = None) -> str:

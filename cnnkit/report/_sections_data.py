@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -44,15 +45,21 @@ def dataset(context: Context) -> str:
         else "Random training images, one row per class."
     )
     return (
-        table(["", ""], rows)
+        table(None, rows)
         + f"<details{'' if many else ' open'}><summary>Images per class</summary>{per_class}</details>"
         + image(figure, "sample images of each class", caption)
     )
 
 
 def model(context: Context) -> str:
-    """The layer table of ``model.summary()``."""
-    return f"<pre>{escape(context.model.summary_text())}</pre>" + paragraph(
+    """The layer table of ``model.summary()``, with the parameter arithmetic where supported."""
+    summary_text = context.model.summary_text
+    try:
+        with_formulas = "formulas" in inspect.signature(summary_text).parameters
+    except (TypeError, ValueError):
+        with_formulas = False
+    text = summary_text(formulas=True) if with_formulas else summary_text()
+    return f"<pre>{escape(text)}</pre>" + paragraph(
         "Output shapes are (batch, height, width, channels) for image volumes; None is the "
         "batch size.",
         "note",

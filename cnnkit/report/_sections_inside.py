@@ -129,6 +129,6 @@ def neighbors(context: Context, n_queries: int) -> str:
             figures.append(image(figure, f"neighbours in {space}"))
         parts.append(
             f"<h3>Test image {int(query)} ({escape(names[context.y_test[query]])})</h3>"
-            + pair(*figures)
+            + "".join(figures)
         )
     return "".join(parts)

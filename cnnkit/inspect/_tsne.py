@@ -98,5 +98,5 @@ def _check_perplexity(perplexity: Any, n: int) -> None:
 
 
 def default_perplexity(n: int, preferred: float = 30) -> float:
-    """``preferred`` when there are enough points, else about a third of them (at least 1)."""
-    return float(min(preferred, max(1.0, (n - 1) / 3)))
+    """``preferred`` when there are enough points, else a third of them, rounded down (>= 1)."""
+    return float(min(preferred, max(1, (n - 1) // 3)))

@@ -14,6 +14,7 @@ from cnnkit.inspect._model import check_model
 from cnnkit.report import _sections_data, _sections_inside, _sections_results
 from cnnkit.report._context import OWNER, Context, Progress, resolve_class_names, split_data
 from cnnkit.report._html import page
+from cnnkit.report._knn import check_knn
 
 #: Section ids, in page order (tests and links rely on them).
 SECTION_IDS = (
@@ -85,6 +86,7 @@ def build(
         model, data, class_names, preprocess, max_points, batch_size, seed, k, progress
     )
     n_queries = check_int(n_queries, "n_queries", OWNER)
+    check_knn(knn)
     folder = _folder(out_dir)
     bodies = {
         "dataset": ("Dataset", lambda: _sections_data.dataset(context)),
@@ -143,7 +145,7 @@ def _context(
         raise TypeError(
             f"{OWNER}: preprocess must be a function of the images or None. Received: {preprocess!r}"
         )
-    return Context(
+    context = Context(
         model=model,
         x_train=x_train,
         y_train=y_train,
@@ -157,6 +159,9 @@ def _context(
         progress=Progress(progress),
         knn_k=check_int(k, "k", OWNER),
     )
+    context.inputs(x_train[:1])  # the images fit the model (raises naming the expected shape)
+    context.inputs(x_test[:1])
+    return context
 
 
 def _folder(out_dir: Any) -> Path:

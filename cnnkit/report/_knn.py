@@ -38,23 +38,33 @@ def _accuracy(
     return float(classifier.score(test.reshape(len(test), -1), y_test)), library
 
 
+def check_knn(knn: Any) -> None:
+    """Raise unless ``knn`` is None, False, a number or a mapping of numbers."""
+    if knn is None or knn is False or (isinstance(knn, Real) and not isinstance(knn, bool)):
+        return
+    if isinstance(knn, Mapping) and all(
+        isinstance(v, Real) and not isinstance(v, bool) for v in knn.values()
+    ):
+        return
+    raise TypeError(
+        f"{OWNER}: knn must be None (compute a baseline), False (none), an accuracy or a dict "
+        f"{{description: accuracy}}. Received: {knn!r}"
+    )
+
+
 def baseline_rows(context: Context, knn: Any) -> list[tuple[str, int | str, float]]:
     """Rows (method, test images, accuracy) for the kNN results: given, or computed here.
 
     ``knn`` is None (compute), False (none), a number (one accuracy) or a mapping
     ``{description: accuracy}``.
     """
+    check_knn(knn)
     if knn is False:
         return []
     if isinstance(knn, Real) and not isinstance(knn, bool):
         return [("kNN baseline (given)", "-", float(knn))]
     if isinstance(knn, Mapping):
         return [(str(name), "-", float(value)) for name, value in knn.items()]
-    if knn is not None:
-        raise TypeError(
-            f"{OWNER}: knn must be None (compute a baseline), False (none), an accuracy or a dict "
-            f"{{description: accuracy}}. Received: {knn!r}"
-        )
     return _computed_rows(context)
 
 

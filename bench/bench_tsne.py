@@ -6,6 +6,10 @@ to 50 dimensions by PCA exactly as ``cnnkit.inspect.tsne`` does, then embedded i
 perplexity 30 and 1,000 iterations in all (250 of them early exaggeration) by both libraries (Barnes-Hut in scikit-learn, FFT
 interpolation in openTSNE, each library's default method). The neighbourhood quality of both
 results is printed too (5-NN accuracy in the embedding), so a faster run is not a worse one.
+
+Measured (2 shared CPU cores, load average 4-7 from other jobs, scikit-learn 1.9.1, openTSNE
+1.0.4, 10,000 points): scikit-learn 114.7 s (5-NN accuracy 0.802), openTSNE 111.9 s (0.800).
+openTSNE is not markedly faster here, so cnnkit.inspect.tsne stays on scikit-learn.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ def digits_report(tmp_path_factory):
         class_names=[f"digit {i}" for i in range(10)],
         max_points=100,
         preprocess=lambda x: x / 255,
+        n_queries=3,
         progress=stream,
     )
     return path, model, data, stream.getvalue()
@@ -67,7 +68,7 @@ def test_grayscale_report_has_every_section_with_embedded_figures(digits_report)
     assert counts["dataset"] == 1 and counts["training"] == 1 and counts["evaluation"] == 2
     assert counts["misclassified"] == 1 and counts["activations"] == 1
     assert counts["filters"] == 2 and counts["embedding"] == 2
-    assert counts["neighbors"] == 2 * 4  # pixel and latent rows for 4 queries
+    assert counts["neighbors"] == 2 * 3  # pixel and latent rows for 3 queries
     assert counts["model"] == 0 and counts["comparison"] == 0
     assert "conv2d (Conv2D)" in section(text, "model")
     assert "val_accuracy" in section(text, "training")
@@ -118,7 +119,7 @@ def test_report_prints_progress_of_the_heavy_parts(digits_report):
 def test_rgb_report_with_100_classes(tmp_path):
     model, _, data = rgb_case(classes=100)
     path = report.build(
-        tmp_path, model, None, data, max_points=100, knn={"kNN from elsewhere": 0.123}
+        tmp_path, model, None, data, max_points=60, n_queries=1, knn={"kNN from elsewhere": 0.123}
     )
     parser, text = assert_self_contained(path)
     dataset = section(text, "dataset")
@@ -128,6 +129,7 @@ def test_rgb_report_with_100_classes(tmp_path):
     comparison = section(text, "comparison")
     assert "kNN from elsewhere" in comparison and "0.1230" in comparison
     assert "kNN on pixels" not in comparison  # given results are not recomputed
+    assert "CNN on the test images the kNN rows use" not in comparison
     # every confusion matrix image is large enough for 100 classes
     evaluation_images = re.findall(
         r'src="(data:image/png;base64,[^"]+)"', section(text, "evaluation")

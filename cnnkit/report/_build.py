@@ -88,7 +88,24 @@ def build(
     n_queries = check_int(n_queries, "n_queries", OWNER)
     check_knn(knn)
     folder = _folder(out_dir)
-    bodies = {
+    sections = _sections(context, history, knn, n_queries)
+    subtitle = (
+        f"Model {getattr(model, 'name', type(model).__name__)!r}, {len(context.class_names)} classes, "
+        f"{len(context.x_train):,} training and {len(context.x_test):,} test images. "
+        f"Built in {time.perf_counter() - started:.1f} s."
+    )
+    path = atomic_write_bytes(
+        folder / "report.html", page(title, subtitle, sections).encode("utf-8")
+    )
+    context.progress(f"wrote {path}")
+    return path
+
+
+def _sections(
+    context: Context, history: Any, knn: Any, n_queries: int
+) -> list[tuple[str, str, str]]:
+    """Each section's (id, heading, HTML body), in page order."""
+    headings_and_bodies = {
         "dataset": ("Dataset", lambda: _sections_data.dataset(context)),
         "model": ("Model", lambda: _sections_data.model(context)),
         "training": ("Training", lambda: _sections_data.training(context, history)),
@@ -112,17 +129,9 @@ def build(
         ),
         "comparison": ("kNN baseline vs CNN", lambda: _sections_results.comparison(context, knn)),
     }
-    sections = [(sid, bodies[sid][0], bodies[sid][1]()) for sid in SECTION_IDS]
-    subtitle = (
-        f"Model {getattr(model, 'name', type(model).__name__)!r}, {len(context.class_names)} classes, "
-        f"{len(context.x_train):,} training and {len(context.x_test):,} test images. "
-        f"Built in {time.perf_counter() - started:.1f} s."
-    )
-    path = atomic_write_bytes(
-        folder / "report.html", page(title, subtitle, sections).encode("utf-8")
-    )
-    context.progress(f"wrote {path}")
-    return path
+    return [
+        (sid, headings_and_bodies[sid][0], headings_and_bodies[sid][1]()) for sid in SECTION_IDS
+    ]
 
 
 def _context(

@@ -89,46 +89,49 @@ def embedding(context: Context) -> str:
 
 def neighbors(context: Context, n_queries: int) -> str:
     """For a few test images: the nearest training images by pixels and by latent vectors."""
-    from sklearn.neighbors import NearestNeighbors
-
-    context.progress(f"nearest neighbours of {n_queries} test images")
-    train = context.train_sample
+    train, queries = context.train_sample, context.test_sample[:n_queries]
+    context.progress(f"nearest neighbours of {len(queries)} test image(s)")
     k = min(6, len(train))
-    queries = context.test_sample[:n_queries]
-    spaces = (
-        (
-            "pixel space",
-            context.x_train[train].reshape(len(train), -1).astype(np.float32),
-            context.x_test[queries].reshape(len(queries), -1).astype(np.float32),
-        ),
-        ("latent space", context.train_features, context.test_features[:n_queries]),
-    )
-    found = {}
-    for space, memory, asked in spaces:
-        distances, indices = NearestNeighbors(n_neighbors=k).fit(memory).kneighbors(asked)
-        found[space] = (distances, indices)
+    found = _nearest(context, queries, k)
     names = context.class_names
     parts = [
         paragraph(
-            f"Each test image (left) with its {k} nearest training images, nearest first, with the Euclidean distance; a neighbour's class is green when it matches."
+            f"Each test image (left) with its {k} nearest training images, nearest first, with "
+            "the Euclidean distance; a neighbour's class is green when it matches."
         )
     ]
     for row, query in enumerate(queries):
-        figures = []
-        for space, _, _ in spaces:
-            distances, indices = found[space]
+        parts.append(f"<h3>Test image {int(query)} ({escape(names[context.y_test[query]])})</h3>")
+        for space, (distances, indices) in found.items():
+            chosen = train[indices[row]]
             figure = plots.neighbors(
                 context.x_test[query],
-                context.x_train[train[indices[row]]],
+                context.x_train[chosen],
                 distances[row],
-                context.y_train[train[indices[row]]],
+                context.y_train[chosen],
                 int(context.y_test[query]),
                 names,
                 title=space,
             )
-            figures.append(image(figure, f"neighbours in {space}"))
-        parts.append(
-            f"<h3>Test image {int(query)} ({escape(names[context.y_test[query]])})</h3>"
-            + "".join(figures)
-        )
+            parts.append(image(figure, f"neighbours in {space}"))
     return "".join(parts)
+
+
+def _nearest(
+    context: Context, queries: np.ndarray, k: int
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{space: (distances, training-sample positions)}``, each (len(queries), k)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    train = context.train_sample
+    spaces = {
+        "pixel space": (
+            context.x_train[train].reshape(len(train), -1).astype(np.float32),
+            context.x_test[queries].reshape(len(queries), -1).astype(np.float32),
+        ),
+        "latent space": (context.train_features, context.test_features[: len(queries)]),
+    }
+    return {
+        space: NearestNeighbors(n_neighbors=k).fit(memory).kneighbors(asked)
+        for space, (memory, asked) in spaces.items()
+    }

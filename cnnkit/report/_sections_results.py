@@ -58,7 +58,7 @@ def comparison(context: Context, knn: Any) -> str:
     rows: list[tuple[str, Any, float]] = [
         ("CNN (this model)", len(context.y_test), test_accuracy(context))
     ]
-    if len(sample) < len(context.y_test):
+    if knn is None and len(sample) < len(context.y_test):
         same = float(np.mean(context.predicted[sample] == context.y_test[sample]))
         rows.append(("CNN on the test images the kNN rows use", len(sample), same))
     rows += baseline_rows(context, knn)

@@ -10,7 +10,8 @@ import pytest
 from report_helpers import decode_png, digits_case, parse, rgb_case, single_thread
 from sklearn.neighbors import KNeighborsClassifier
 
-from cnnkit import report
+from cnnkit import Sequential, report
+from cnnkit.layers import Conv2D, GlobalAveragePooling2D
 from cnnkit.report import _build, _knn
 
 
@@ -175,6 +176,11 @@ def test_report_checks_its_arguments(tmp_path):
         report.build(tmp_path, model, history, data, progress=print)
     with pytest.raises(ValueError, match="max_points must be an int >= 5"):
         report.build(tmp_path, model, history, data, max_points=2)
+    with pytest.raises(TypeError, match="history must be the History returned by model.fit"):
+        report.build(tmp_path, model, [0.1, 0.2], data)
+    no_dense = Sequential([Conv2D(2, 3, input_shape=(8, 8, 3)), GlobalAveragePooling2D()])
+    with pytest.raises(ValueError, match="needs a Dense classifier layer.*Layers: conv2d, global"):
+        report.build(tmp_path, no_dense, None, data)
     (tmp_path / "file").write_text("x")
     with pytest.raises(ValueError, match="is a file; give a folder"):
         report.build(tmp_path / "file", model, history, data)

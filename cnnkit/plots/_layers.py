@@ -64,24 +64,36 @@ def activation_maps(
     outputs = inspect.activations(model, batch, [layer.name for layer in chosen])
     rows = [(f"input  {format_shape(model.input_shape)}", None)] if show_input else []
     rows += [(f"{layer.name}  {format_shape(layer.output_shape)}", layer) for layer in chosen]
+    figure = _layer_rows(rows, outputs, batch[0], max_channels, columns, cmap)
+    return finish(figure, save)
+
+
+def _layer_rows(
+    rows: list[tuple[str, Any]],
+    outputs: dict[str, np.ndarray],
+    image: np.ndarray,
+    max_channels: int,
+    columns: int,
+    cmap: str,
+) -> Figure:
+    """One titled subfigure per (title, layer) row; ``layer`` None draws the input image."""
     counts = [
         1 if layer is None else _tile_count(outputs[layer.name], max_channels) for _, layer in rows
     ]
-    heights = [grid_shape(count, columns)[0] for count in counts]
-    inches = [_TILE * h + _HEADER for h in heights]
+    inches = [_TILE * grid_shape(count, columns)[0] + _HEADER for count in counts]
     figure = new_figure(_TILE * columns, sum(inches))
     subfigures = np.atleast_1d(figure.subfigures(len(rows), 1, height_ratios=inches))
     for subfigure, (title, layer), count, height in zip(subfigures, rows, counts, inches):
         if layer is None:
             (ax,) = tile_axes(subfigure, 1, columns)
-            show(ax, display_image(batch[0], "image", "activation_maps"))
+            show(ax, display_image(image, "image", "activation_maps"))
         else:
             _draw_volume(subfigure, outputs[layer.name][0], layer, count, columns, cmap)
         channels = "" if layer is None else _channel_note(outputs[layer.name][0], layer, count)
         subfigure.suptitle(title + channels, fontsize=10, x=0.01, ha="left")
         top = 1 - _HEADER * 0.85 / height
         subfigure.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=top, hspace=0.35)
-    return finish(figure, save)
+    return figure
 
 
 def _volume_layers(model: Any) -> list[Any]:

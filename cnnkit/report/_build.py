@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from cnnkit._files import atomic_write_bytes
 from cnnkit.inspect._arrays import check_int
 from cnnkit.inspect._model import check_model
+from cnnkit.layers import Dense
 from cnnkit.report import _sections_data, _sections_inside, _sections_results
 from cnnkit.report._context import OWNER, Context, Progress, resolve_class_names, split_data
 from cnnkit.report._html import page
@@ -87,6 +88,12 @@ def build(
     )
     n_queries = check_int(n_queries, "n_queries", OWNER)
     check_knn(knn)
+    _check_history(history)
+    if not any(isinstance(layer, Dense) for layer in model.layers):
+        raise ValueError(
+            f"{OWNER}: the model needs a Dense classifier layer: the report's latent vectors are "
+            f"the input of the last one. Layers: {', '.join(layer.name for layer in model.layers)}"
+        )
     folder = _folder(out_dir)
     sections = _sections(context, history, knn, n_queries)
     subtitle = (
@@ -171,6 +178,15 @@ def _context(
     context.inputs(x_train[:1])  # the images fit the model (raises naming the expected shape)
     context.inputs(x_test[:1])
     return context
+
+
+def _check_history(history: Any) -> None:
+    logs = getattr(history, "history", history)
+    if history is not None and not isinstance(logs, Mapping):
+        raise TypeError(
+            f"{OWNER}: history must be the History returned by model.fit, its .history dict, or "
+            f"None. Received: {type(history).__name__}"
+        )
 
 
 def _folder(out_dir: Any) -> Path:

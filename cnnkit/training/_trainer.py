@@ -3,6 +3,8 @@ several under torchrun."""
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +16,7 @@ from cnnkit import metrics as metrics_module
 from cnnkit import optimizers as optimizers_module
 from cnnkit.callbacks import CallbackList, History
 from cnnkit.callbacks._progbar import resolve_verbose
-from cnnkit.training import _checks
+from cnnkit.training import _checks, _resume
 from cnnkit.training._data import ArrayData, adapt
 from cnnkit.training._inference import Inference
 from cnnkit.training._logs import (
@@ -148,10 +150,18 @@ class Trainer(Inference):
             epochs=epochs,
             steps=steps,
         )
+        callback_list.callbacks.sort(key=lambda c: getattr(c, "runs_last", False))  # BackupAndRestore last
         step = self._train_step(optimizer, device, world)
         shuffle_seed = distributed.broadcast_int(int(torch.randint(2**62, (1,)).item()), device)
+        self._run = {"shuffle_seed": shuffle_seed, "callbacks": callback_list.callbacks}
         self.stop_training = False
         callback_list.on_train_begin()
+        pending = self.__dict__.pop("_pending_resume", None)
+        if pending is not None:  # BackupAndRestore found a backup: continue after its epoch
+            state, tensors = pending
+            _resume.apply(state, tensors, callback_list.callbacks)
+            initial_epoch, shuffle_seed = state["epoch"] + 1, state["shuffle_seed"]
+            self._run["shuffle_seed"] = shuffle_seed
         logs: dict[str, float] = {}
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
@@ -302,6 +312,26 @@ class Trainer(Inference):
         _checks.check_images(self, data.x, what)
         if data.y is not None and getattr(self, "compiled", False):
             _checks.check_labels(self, self.loss, data.y, what)
+
+    # ------------------------------------------------------------------ resuming
+    def save_training_state(self, filepath: str | os.PathLike, epoch: int) -> None:
+        """Write weights, optimizer and the run's state after ``epoch`` (used by BackupAndRestore)."""
+        from cnnkit.saving import save_model
+
+        run = getattr(self, "_run", None)
+        if run is None:
+            raise ValueError("save_training_state is only meaningful during fit")
+        save_model(self, filepath, extra=_resume.capture(epoch, run["shuffle_seed"], run["callbacks"]))
+
+    def resume_from(self, filepath: str | os.PathLike) -> None:
+        """Load a backup written by :meth:`save_training_state`; the running fit continues after
+        the backed-up epoch."""
+        from cnnkit.saving import restore_into
+
+        metadata, tensors = restore_into(self, filepath)
+        if "training_state" not in metadata:
+            raise ValueError(f"{os.fspath(filepath)!r} is a model file without training state; it cannot be resumed")
+        self._pending_resume = (json.loads(metadata["training_state"]), tensors)
 
     # ------------------------------------------------------------------ saving
     def save(self, filepath: str, include_optimizer: bool = True) -> None:

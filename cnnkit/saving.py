@@ -33,8 +33,12 @@ _LAYER_CLASSES = {
 
 
 # ---------------------------------------------------------------------- saving
-def save_model(model, filepath: str | os.PathLike, include_optimizer: bool = True,
-               extra: tuple[dict[str, str], dict[str, torch.Tensor]] | None = None) -> None:
+def save_model(
+    model,
+    filepath: str | os.PathLike,
+    include_optimizer: bool = True,
+    extra: tuple[dict[str, str], dict[str, torch.Tensor]] | None = None,
+) -> None:
     """Write the architecture, weights, compile settings and optimizer state to one file.
 
     ``extra`` adds (metadata, tensors) of the caller's own (BackupAndRestore's training state),
@@ -157,15 +161,19 @@ def load_model(filepath: str | os.PathLike, compile: bool = True):  # noqa: A002
     return model
 
 
-def restore_into(model, filepath: str | os.PathLike) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+def restore_into(
+    model, filepath: str | os.PathLike
+) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
     """Load weights and optimizer state saved by ``save_model`` into an existing compiled model
     (its optimizer object is kept, so a training step built around it stays valid). Returns
     the file's metadata and tensors for the caller's own sections."""
     metadata, tensors = _read(filepath, MODEL_FORMAT)
     saved = model_from_config(_json(metadata, "config", filepath))
     if saved.get_config()["layers"] != model.get_config()["layers"]:
-        raise ValueError(f"{os.fspath(filepath)!r} holds a different architecture than this model; "
-                         "remove the backup to start afresh")
+        raise ValueError(
+            f"{os.fspath(filepath)!r} holds a different architecture than this model; "
+            "remove the backup to start afresh"
+        )
     _load_state(model, tensors, filepath)
     if "optimizer" in metadata and getattr(model, "compiled", False):
         _load_optimizer(model, _json(metadata, "optimizer", filepath), tensors, filepath)

@@ -64,11 +64,18 @@ def main() -> None:
     cnnkit.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(96, 10, 10, 1)).astype(np.float32)
-    y = (x[:, :5].sum(axis=(1, 2, 3)) > 0).astype(np.int64) + 2 * (x[:, :, :5].sum(axis=(1, 2, 3)) > 0)
-    model = cnnkit.Sequential([
-        Conv2D(4, 3, activation="relu", input_shape=(10, 10, 1)), MaxPooling2D(), Flatten(), Dropout(0.3),
-        Dense(4, activation="softmax"),
-    ])
+    y = (x[:, :5].sum(axis=(1, 2, 3)) > 0).astype(np.int64) + 2 * (
+        x[:, :, :5].sum(axis=(1, 2, 3)) > 0
+    )
+    model = cnnkit.Sequential(
+        [
+            Conv2D(4, 3, activation="relu", input_shape=(10, 10, 1)),
+            MaxPooling2D(),
+            Flatten(),
+            Dropout(0.3),
+            Dense(4, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     callbacks = [
         cnnkit.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True),
@@ -79,9 +86,13 @@ def main() -> None:
         callbacks.append(KillAtBatch(option("--kill-at-batch")))
     else:
         callbacks.append(KillAtBatch(10**9))  # the same callbacks in every run
-    history = model.fit(x, y, batch_size=16, epochs=8, validation_split=0.25, callbacks=callbacks, verbose=0)
+    history = model.fit(
+        x, y, batch_size=16, epochs=8, validation_split=0.25, callbacks=callbacks, verbose=0
+    )
     np.savez(out / "final.npz", *model.get_weights())
-    (out / "history.json").write_text(json.dumps({"history": history.history, "epoch": history.epoch}))
+    (out / "history.json").write_text(
+        json.dumps({"history": history.history, "epoch": history.epoch})
+    )
 
 
 if __name__ == "__main__":

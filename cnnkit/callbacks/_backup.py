@@ -32,10 +32,17 @@ class BackupAndRestore(Callback):
 
     runs_last = True
 
-    def __init__(self, backup_dir: str | os.PathLike, save_freq: str = "epoch", delete_checkpoint: bool = True):
+    def __init__(
+        self,
+        backup_dir: str | os.PathLike,
+        save_freq: str = "epoch",
+        delete_checkpoint: bool = True,
+    ):
         super().__init__()
         if not isinstance(backup_dir, (str, os.PathLike)) or not str(backup_dir):
-            raise ValueError(f"BackupAndRestore: backup_dir must be a folder path. Received: backup_dir={backup_dir!r}")
+            raise ValueError(
+                f"BackupAndRestore: backup_dir must be a folder path. Received: backup_dir={backup_dir!r}"
+            )
         if save_freq != "epoch":
             raise ValueError(
                 f"BackupAndRestore: save_freq must be 'epoch' (backups at the end of each epoch). "

@@ -17,7 +17,9 @@ import torch
 _TENSOR = "__tensor__"
 
 
-def capture(epoch: int, shuffle_seed: int, callbacks: list[Any]) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+def capture(
+    epoch: int, shuffle_seed: int, callbacks: list[Any]
+) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
     """(metadata, tensors) describing the run after ``epoch`` (0-based) has ended."""
     tensors: dict[str, torch.Tensor] = {"backup/torch_rng": torch.get_rng_state()}
     if torch.cuda.is_available():
@@ -29,8 +31,12 @@ def capture(epoch: int, shuffle_seed: int, callbacks: list[Any]) -> tuple[dict[s
         "shuffle_seed": shuffle_seed,
         "python_rng": _jsonable(random.getstate()),
         "numpy_rng": [numpy_state[0], numpy_state[1].tolist(), *numpy_state[2:]],
-        "callbacks": [_encode(callback.state_dict(), f"backup/callback/{index}", tensors)
-                      if hasattr(callback, "state_dict") else None for index, callback in enumerate(callbacks)],
+        "callbacks": [
+            _encode(callback.state_dict(), f"backup/callback/{index}", tensors)
+            if hasattr(callback, "state_dict")
+            else None
+            for index, callback in enumerate(callbacks)
+        ],
         "callback_types": [type(callback).__name__ for callback in callbacks],
     }
     return {"training_state": json.dumps(state)}, tensors

@@ -150,7 +150,9 @@ class Trainer(Inference):
             epochs=epochs,
             steps=steps,
         )
-        callback_list.callbacks.sort(key=lambda c: getattr(c, "runs_last", False))  # BackupAndRestore last
+        callback_list.callbacks.sort(
+            key=lambda c: getattr(c, "runs_last", False)
+        )  # BackupAndRestore last
         step = self._train_step(optimizer, device, world)
         shuffle_seed = distributed.broadcast_int(int(torch.randint(2**62, (1,)).item()), device)
         self._run = {"shuffle_seed": shuffle_seed, "callbacks": callback_list.callbacks}
@@ -321,7 +323,9 @@ class Trainer(Inference):
         run = getattr(self, "_run", None)
         if run is None:
             raise ValueError("save_training_state is only meaningful during fit")
-        save_model(self, filepath, extra=_resume.capture(epoch, run["shuffle_seed"], run["callbacks"]))
+        save_model(
+            self, filepath, extra=_resume.capture(epoch, run["shuffle_seed"], run["callbacks"])
+        )
 
     def resume_from(self, filepath: str | os.PathLike) -> None:
         """Load a backup written by :meth:`save_training_state`; the running fit continues after
@@ -330,7 +334,9 @@ class Trainer(Inference):
 
         metadata, tensors = restore_into(self, filepath)
         if "training_state" not in metadata:
-            raise ValueError(f"{os.fspath(filepath)!r} is a model file without training state; it cannot be resumed")
+            raise ValueError(
+                f"{os.fspath(filepath)!r} is a model file without training state; it cannot be resumed"
+            )
         self._pending_resume = (json.loads(metadata["training_state"]), tensors)
 
     # ------------------------------------------------------------------ saving

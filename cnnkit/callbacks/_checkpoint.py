@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 import string
+import warnings
 from collections.abc import Mapping
 from typing import Any
 

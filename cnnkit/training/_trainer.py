@@ -200,6 +200,11 @@ class Trainer(Inference):
             outputs, loss = step(xb, yb, wb, len(xb) * world.size / sizes[index] if sizes else 1.0)
             if trackers is None:
                 trackers = self._new_trackers(yb, outputs.shape)
+                needs_probabilities = step.outputs_are_logits and not all(
+                    t.ranks_only for t in trackers
+                )
+            if needs_probabilities:
+                outputs = torch.softmax(outputs, dim=-1)  # a metric needs probabilities, not logits
             loss_tracker.update_state(loss, len(xb))
             for tracker in trackers:
                 tracker.update_state(yb, outputs, wb)

@@ -1,6 +1,6 @@
 """A training job for tests/test_resume.py: it may be killed at a chosen moment and rerun.
 
-Usage: resume_job.py OUT_DIR [--kill-at-batch N | --kill-in-write N]
+Usage: resume_job.py OUT_DIR [--kill-at-batch N | --kill-in-write N] [--save-every STEPS]
 --kill-at-batch N: SIGKILL itself at the N-th training batch (counted over the whole run).
 --kill-in-write N: SIGKILL itself half-way through the N-th file write (a backup being written).
 Writes OUT_DIR/final.npz and OUT_DIR/history.json when training completes.
@@ -80,7 +80,9 @@ def main() -> None:
     callbacks = [
         cnnkit.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True),
         cnnkit.callbacks.ReduceLROnPlateau(monitor="val_loss", patience=1, factor=0.5),
-        cnnkit.callbacks.BackupAndRestore(out / "backup"),
+        cnnkit.callbacks.BackupAndRestore(
+            out / "backup", save_freq=option("--save-every") or "epoch"
+        ),
     ]
     if option("--kill-at-batch") is not None:
         callbacks.append(KillAtBatch(option("--kill-at-batch")))

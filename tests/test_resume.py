@@ -54,6 +54,15 @@ def test_killed_during_a_step_then_resumed(tmp_path, reference, batch):
     assert_same_run(tmp_path, reference)
 
 
+@pytest.mark.parametrize("batch", MOMENTS[:2])
+def test_backups_every_three_batches_resume_inside_the_epoch(tmp_path, reference, batch):
+    killed = run(tmp_path, "--kill-at-batch", str(batch), "--save-every", "3")
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    resumed = run(tmp_path, "--save-every", "3")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert_same_run(tmp_path, reference)
+
+
 @pytest.mark.parametrize("write", [2, 4])
 def test_killed_while_writing_a_backup_then_resumed(tmp_path, reference, write):
     killed = run(tmp_path, "--kill-in-write", str(write))
@@ -78,8 +87,8 @@ def test_backup_of_another_architecture_is_refused(tmp_path):
         other.fit(
             x, y, epochs=1, callbacks=[cnnkit.callbacks.BackupAndRestore(tmp_path)], verbose=0
         )
-    with pytest.raises(ValueError, match="save_freq must be 'epoch'"):
-        cnnkit.callbacks.BackupAndRestore(tmp_path, save_freq=10)
+    with pytest.raises(ValueError, match="save_freq must be 'epoch' or a number of batches > 0"):
+        cnnkit.callbacks.BackupAndRestore(tmp_path, save_freq=0)
 
 
 def test_diverging_run_stops_naming_epoch_and_step_and_keeps_the_last_good_checkpoint(

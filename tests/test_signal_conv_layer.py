@@ -22,7 +22,11 @@ def test_conv2d_layer_equals_multichannel_correlation_without_flip(padding, mode
         from_layer = layer(torch.from_numpy(image[None])).numpy()[0]
     correlated = cnnkit.signal.correlate2d(image, kernel, mode=mode)
     np.testing.assert_allclose(from_layer, correlated, rtol=1e-10, atol=1e-12)
-    per_channel = sum(scipy.signal.correlate2d(image[..., c], kernel[..., c, 1], mode=mode) for c in range(3))
+    per_channel = sum(
+        scipy.signal.correlate2d(image[..., c], kernel[..., c, 1], mode=mode) for c in range(3)
+    )
     np.testing.assert_allclose(from_layer[..., 1], per_channel, rtol=1e-10, atol=1e-12)
     flipped = cnnkit.signal.convolve2d(image, kernel[::-1, ::-1], mode=mode)
-    np.testing.assert_allclose(from_layer, flipped, rtol=1e-10, atol=1e-12)  # convolution = flipped correlation
+    np.testing.assert_allclose(
+        from_layer, flipped, rtol=1e-10, atol=1e-12
+    )  # convolution = flipped correlation

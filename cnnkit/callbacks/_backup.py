@@ -22,6 +22,8 @@ class BackupAndRestore(Callback):
 
     Args:
         backup_dir: folder for the backup file (created if needed).
+        save_freq: 'epoch', or a number of batches: then a backup is also taken every
+            ``save_freq`` batches, and a resumed run continues inside the epoch.
         delete_checkpoint: remove the backup when training finishes.
 
     Example:
@@ -43,14 +45,17 @@ class BackupAndRestore(Callback):
             raise ValueError(
                 f"BackupAndRestore: backup_dir must be a folder path. Received: backup_dir={backup_dir!r}"
             )
-        if save_freq != "epoch":
+        valid_int = isinstance(save_freq, int) and not isinstance(save_freq, bool) and save_freq > 0
+        if save_freq != "epoch" and not valid_int:
             raise ValueError(
-                f"BackupAndRestore: save_freq must be 'epoch' (backups at the end of each epoch). "
+                "BackupAndRestore: save_freq must be 'epoch' or a number of batches > 0. "
                 f"Received: save_freq={save_freq!r}"
             )
         self.backup_dir = Path(backup_dir)
         self.save_freq = save_freq
         self.delete_checkpoint = bool(delete_checkpoint)
+        self._epoch = 0
+        self._batches = 0
 
     @property
     def backup_path(self) -> Path:
@@ -61,6 +66,22 @@ class BackupAndRestore(Callback):
         """Ask the model to continue from the backup, if there is one."""
         if self.backup_path.exists():
             self.model.resume_from(self.backup_path)
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        """Remember the epoch for backups taken between batches."""
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """With an integer ``save_freq``, back up every ``save_freq`` batches too."""
+        from cnnkit import distributed
+
+        self._batches += 1
+        if (
+            self.save_freq != "epoch"
+            and self._batches % self.save_freq == 0
+            and distributed.world().is_main
+        ):
+            self.model.save_training_state(self.backup_path, self._epoch, mid_epoch=True)
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         """Write the state after this epoch (rank 0 only under torchrun)."""

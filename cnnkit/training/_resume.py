@@ -18,16 +18,26 @@ _TENSOR = "__tensor__"
 
 
 def capture(
-    epoch: int, shuffle_seed: int, callbacks: list[Any]
+    epoch: int,
+    shuffle_seed: int,
+    callbacks: list[Any],
+    position: tuple[int, int, list[Any]] | None = None,
 ) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
-    """(metadata, tensors) describing the run after ``epoch`` (0-based) has ended."""
+    """(metadata, tensors) describing the run after ``epoch`` (0-based) has ended, or, given
+    ``position`` = (epoch, batches done, metric trackers), in the middle of that epoch."""
     tensors: dict[str, torch.Tensor] = {"backup/torch_rng": torch.get_rng_state()}
     if torch.cuda.is_available():
         for index, state in enumerate(torch.cuda.get_rng_state_all()):
             tensors[f"backup/cuda_rng/{index}"] = state
     numpy_state = np.random.get_state()
+    step, trackers = None, None
+    if position is not None:
+        epoch, step, metric_trackers = position
+        trackers = [_totals(tracker) for tracker in metric_trackers]
     state = {
         "epoch": epoch,
+        "step": step,
+        "trackers": trackers,
         "shuffle_seed": shuffle_seed,
         "python_rng": _jsonable(random.getstate()),
         "numpy_rng": [numpy_state[0], numpy_state[1].tolist(), *numpy_state[2:]],
@@ -60,6 +70,21 @@ def apply(state: dict[str, Any], tensors: dict[str, torch.Tensor], callbacks: li
     for callback, saved in zip(callbacks, state["callbacks"]):
         if saved is not None and hasattr(callback, "load_state_dict"):
             callback.load_state_dict(_decode(saved, tensors))
+
+
+def restore_totals(trackers: list[Any], saved: list[dict[str, float]]) -> None:
+    """Put back the running totals of the loss and metric trackers of a backed-up epoch."""
+    for tracker, totals in zip(trackers, saved):
+        for name, value in totals.items():
+            setattr(tracker, name, value)
+
+
+def _totals(tracker: Any) -> dict[str, float]:
+    return {
+        name: float(value)
+        for name, value in vars(tracker).items()
+        if name.startswith("_") and isinstance(value, (int, float, torch.Tensor))
+    }
 
 
 def _encode(value: Any, key: str, tensors: dict[str, torch.Tensor]) -> Any:

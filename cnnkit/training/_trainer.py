@@ -158,17 +158,30 @@ class Trainer(Inference):
         self._run = {"shuffle_seed": shuffle_seed, "callbacks": callback_list.callbacks}
         self.stop_training = False
         callback_list.on_train_begin()
+        resume_at: tuple[int, Any] = (0, None)  # (batches already done, their metric totals)
         pending = self.__dict__.pop("_pending_resume", None)
-        if pending is not None:  # BackupAndRestore found a backup: continue after its epoch
+        if pending is not None:  # BackupAndRestore found a backup: continue where it was taken
             state, tensors = pending
             _resume.apply(state, tensors, callback_list.callbacks)
-            initial_epoch, shuffle_seed = state["epoch"] + 1, state["shuffle_seed"]
-            self._run["shuffle_seed"] = shuffle_seed
+            shuffle_seed = self._run["shuffle_seed"] = state["shuffle_seed"]
+            if state.get("step") is None:
+                initial_epoch = state["epoch"] + 1
+            else:
+                initial_epoch, resume_at = state["epoch"], (state["step"], state["trackers"])
         logs: dict[str, float] = {}
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
             logs = self._train_epoch(
-                train, batch_size, shuffle, shuffle_seed + epoch, steps, step, callback_list, world
+                train,
+                batch_size,
+                shuffle,
+                shuffle_seed + epoch,
+                steps,
+                step,
+                callback_list,
+                world,
+                epoch,
+                resume_at if epoch == initial_epoch else (0, None),
             )
             if validation is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_data(
@@ -184,18 +197,24 @@ class Trainer(Inference):
         return self.history
 
     def _train_epoch(
-        self, train, batch_size, shuffle, seed, steps, step, callback_list, world
+        self, train, batch_size, shuffle, seed, steps, step, callback_list, world, epoch, resume_at
     ) -> dict[str, float]:
-        """One pass over the training data; returns the epoch's logs (over all processes)."""
+        """One pass over the training data; returns the epoch's logs (over all processes).
+
+        ``resume_at`` = (batches to skip, saved metric totals) continues a backed-up epoch.
+        """
         self.train()
         generator = torch.Generator().manual_seed(seed)  # the same order on every process
         sizes = global_batch_sizes(len(train), batch_size) if world.active else None
         trackers, loss_tracker = None, metrics_module.Mean(name="loss")
+        skip, saved_totals = resume_at
         for index, (xb, yb, wb) in enumerate(
             train.batches(batch_size, shuffle, generator, (world.rank, world.size))
         ):
             if index >= steps:
                 break
+            if index < skip:  # done before the backup: same order, no work
+                continue
             callback_list.on_train_batch_begin(index)
             outputs, loss = step(xb, yb, wb, len(xb) * world.size / sizes[index] if sizes else 1.0)
             if trackers is None:
@@ -203,14 +222,22 @@ class Trainer(Inference):
                 needs_probabilities = step.outputs_are_logits and not all(
                     t.ranks_only for t in trackers
                 )
+                if saved_totals is not None:
+                    _resume.restore_totals([loss_tracker, *trackers], saved_totals)
             if needs_probabilities:
                 outputs = torch.softmax(outputs, dim=-1)  # a metric needs probabilities, not logits
             loss_tracker.update_state(loss, len(xb))
             for tracker in trackers:
                 tracker.update_state(yb, outputs, wb)
+            self._run["position"] = (epoch, index + 1, [loss_tracker, *trackers])
             callback_list.on_train_batch_end(index, read_logs(loss_tracker, trackers))
             if self.stop_training:
                 break
+        if (
+            trackers is None and saved_totals is not None
+        ):  # the backup was taken after the last batch
+            trackers = self._new_trackers(None, torch.Size([0, *self.output_shape[1:]]))
+            _resume.restore_totals([loss_tracker, *trackers], saved_totals)
         return read_logs(loss_tracker, trackers or [], across_processes=world.active)
 
     def _validation_set(
@@ -321,16 +348,19 @@ class Trainer(Inference):
             _checks.check_labels(self, self.loss, data.y, what)
 
     # ------------------------------------------------------------------ resuming
-    def save_training_state(self, filepath: str | os.PathLike, epoch: int) -> None:
-        """Write weights, optimizer and the run's state after ``epoch`` (used by BackupAndRestore)."""
+    def save_training_state(
+        self, filepath: str | os.PathLike, epoch: int, mid_epoch: bool = False
+    ) -> None:
+        """Write weights, optimizer and the run's state after ``epoch`` ends, or, with
+        ``mid_epoch``, after the batch just finished (used by BackupAndRestore)."""
         from cnnkit.saving import save_model
 
         run = getattr(self, "_run", None)
         if run is None:
             raise ValueError("save_training_state is only meaningful during fit")
-        save_model(
-            self, filepath, extra=_resume.capture(epoch, run["shuffle_seed"], run["callbacks"])
-        )
+        position = run.get("position") if mid_epoch else None
+        extra = _resume.capture(epoch, run["shuffle_seed"], run["callbacks"], position)
+        save_model(self, filepath, extra=extra)
 
     def resume_from(self, filepath: str | os.PathLike) -> None:
         """Load a backup written by :meth:`save_training_state`; the running fit continues after

@@ -1,4 +1,4 @@
-"""One affine warp for a whole batch (``F.affine_grid`` + ``F.grid_sample``) with Keras' fill modes."""
+"""One affine warp for a whole batch (one sampling grid + ``F.grid_sample``) with Keras' fill modes."""
 
 from __future__ import annotations
 
@@ -35,8 +35,7 @@ def affine_warp(
         (batch, channels, height, width), the same size as ``images``.
     """
     n, c, h, w = images.shape
-    theta = _normalized(matrices.to(images.dtype), h, w)
-    grid = F.affine_grid(theta, [n, c, h, w], align_corners=False)
+    grid = _sampling_grid(matrices.to(images.dtype), h, w)
     if fill_mode == "wrap":
         images, grid = _wrapped(images, grid, h, w)
     out = F.grid_sample(
@@ -54,17 +53,21 @@ def affine_warp(
     return out
 
 
-def _normalized(matrices: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """Pixel-space matrices as affine_grid's theta: A @ M @ A^-1, A: pixels -> [-1, 1]."""
-    to_unit = matrices.new_tensor(
-        [[2.0 / width, 0.0, 1.0 / width - 1.0], [0.0, 2.0 / height, 1.0 / height - 1.0]]
-    )
-    from_unit = matrices.new_tensor(
-        [[width / 2.0, 0.0, (width - 1) / 2.0], [0.0, height / 2.0, (height - 1) / 2.0], [0, 0, 1]]
-    )
-    last_row = matrices.new_tensor([0.0, 0.0, 1.0]).expand(matrices.shape[0], 1, 3)
-    full = torch.cat([matrices, last_row], dim=1)
-    return to_unit @ full @ from_unit
+def _sampling_grid(matrices: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """grid_sample's (batch, height, width, 2) grid for pixel-space matrices (align_corners=False).
+
+    theta = A @ M @ A^-1 with A: pixels -> [-1, 1], written out element by element: on a busy
+    CPU tiny matmuls (F.affine_grid's, or 2x3 @ 3x3 per image) cost far more than this.
+    """
+    sx, sy = 2.0 / width, 2.0 / height
+    ox, oy = 1.0 / width - 1.0, 1.0 / height - 1.0
+    a0, a1, a2, b0, b1, b2 = (matrices[:, i // 3, i % 3].view(-1, 1, 1) for i in range(6))
+    u = (torch.arange(width, dtype=matrices.dtype, device=matrices.device) * 2 + 1) / width - 1
+    v = (torch.arange(height, dtype=matrices.dtype, device=matrices.device) * 2 + 1) / height - 1
+    u, v = u.view(1, 1, -1), v.view(1, -1, 1)
+    grid_x = a0 * u + (a1 * sx / sy) * v + (sx * (a2 - a0 * ox / sx - a1 * oy / sy) + ox)
+    grid_y = (b0 * sy / sx) * u + b1 * v + (sy * (b2 - b0 * ox / sx - b1 * oy / sy) + oy)
+    return torch.stack([grid_x, grid_y], dim=-1)
 
 
 def _wrapped(

@@ -58,10 +58,15 @@ def _check_statistics(mean: Any, variance: Any, axis: tuple[int, ...]) -> tuple[
 class Normalization(Layer):
     """Standardise features to zero mean and unit variance: ``(x - mean) / sqrt(variance)``.
 
-    Centred, equally scaled inputs keep the first layers' activations in a useful range. The
-    statistics are per position of ``axis`` (default -1: one mean per channel) and either
-    given (``mean``, ``variance``) or computed from data with ``adapt(x)``, as Keras does.
-    ``invert=True`` maps standardised values back. Any input shape; output the same shape.
+    Centred, equally scaled inputs keep the first layers' activations in a useful range.
+    Any input shape; the output has the same shape.
+
+    Args:
+        axis: the axes that keep their own statistics: -1 (default) one mean per channel,
+            (1, 2, 3) one per pixel and channel, None one mean for everything.
+        mean: the mean, broadcast to the kept axes; None to compute it with ``adapt(x)``.
+        variance: the variance, given together with ``mean``.
+        invert: map standardised values back (``mean + x * sqrt(variance)``).
 
     Example:
         >>> layer = Normalization()

@@ -93,9 +93,12 @@ class _ImageSizeLayer(Layer):
 class Rescaling(Layer):
     """Map pixel values to the range the network trains best on: ``x * scale + offset``.
 
-    ``Rescaling(1 / 255)`` takes [0, 255] images to [0, 1], ``Rescaling(1 / 127.5, -1)`` to
-    [-1, 1]. ``scale`` and ``offset`` are numbers or one number per channel (last axis).
     Any input shape; the output has the same shape.
+
+    Args:
+        scale: a number, or one number per channel (last axis). ``1 / 255`` takes [0, 255]
+            images to [0, 1]; with ``offset=-1``, ``1 / 127.5`` takes them to [-1, 1].
+        offset: a number, or one number per channel, added after scaling.
     """
 
     def __init__(
@@ -128,10 +131,20 @@ def _number_or_numbers(value: Any, name: str) -> float | list[float]:
 class Resizing(_ImageSizeLayer):
     """Resize images to the (height, width) a network expects (e.g. 224x224 for a pretrained net).
 
-    Input (batch, h, w, channels); output (batch, height, width, channels). With
-    ``crop_to_aspect_ratio`` the largest centred window of the target aspect ratio is resized
-    (no distortion); with ``pad_to_aspect_ratio`` the image is padded with ``fill_value`` on
-    its short side instead. ``interpolation``: 'bilinear', 'nearest' or 'bicubic'.
+    Input (batch, h, w, channels); output (batch, height, width, channels).
+
+    Args:
+        height: output height.
+        width: output width.
+        interpolation: 'bilinear', 'nearest' or 'bicubic'.
+        crop_to_aspect_ratio: resize the largest centred window of the target aspect ratio
+            instead of the whole image (no distortion).
+        pad_to_aspect_ratio: first pad the short side with ``fill_value`` to the target
+            aspect ratio (no distortion, nothing cut off).
+        fill_mode: how padding is filled; only 'constant'.
+        fill_value: the padding value.
+        antialias: low-pass filter when downsampling (bilinear and bicubic).
+        data_format: 'channels_last' (default) or 'channels_first'.
 
     Example:
         >>> Resizing(64, 64).build_for((None, 32, 48, 3))
@@ -183,6 +196,11 @@ class CenterCrop(_ImageSizeLayer):
     An image smaller than the target along an axis is instead cropped to the target aspect
     ratio and resized (Keras' ``smart_resize``). Input (batch, h, w, channels); output
     (batch, height, width, channels).
+
+    Args:
+        height: output height.
+        width: output width.
+        data_format: 'channels_last' (default) or 'channels_first'.
 
     Example:
         >>> CenterCrop(24, 24).build_for((None, 32, 32, 3))

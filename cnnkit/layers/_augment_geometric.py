@@ -55,15 +55,31 @@ class RandomFlip(RandomImageLayer):
         }
 
     def _apply(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
-        height_axis, width_axis = (1, 2) if self.data_format == "channels_last" else (2, 3)
-        for key, axis in (("horizontal", width_axis), ("vertical", height_axis)):
-            mask = transformation.get(key)
-            if mask is not None:
-                x = torch.where(mask.to(x.device).view(-1, 1, 1, 1), x.flip(axis), x)
-        return x
+        # One gather over the flattened pixels does both flips of every image in one pass.
+        n = x.shape[0]
+        height, width = self._height_width(x)
+        rows = _maybe_reversed(height, transformation.get("vertical"), n, x.device)
+        cols = _maybe_reversed(width, transformation.get("horizontal"), n, x.device)
+        pixels = (rows[:, :, None] * width + cols[:, None, :]).view(n, height * width)
+        if self.data_format == "channels_last":
+            flat = x.reshape(n, height * width, x.shape[3])
+            index = pixels[:, :, None].expand(-1, -1, x.shape[3])
+            return torch.gather(flat, 1, index).view(x.shape)
+        flat = x.reshape(n, x.shape[1], height * width)
+        return torch.gather(flat, 2, pixels[:, None, :].expand(-1, x.shape[1], -1)).view(x.shape)
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, mode={self.mode!r}, seed={self.seed}"
+
+
+def _maybe_reversed(
+    size: int, mask: torch.Tensor | None, n: int, device: torch.device
+) -> torch.Tensor:
+    """(n, size) indices 0..size-1, reversed for the images where ``mask`` is True."""
+    forward = torch.arange(size, device=device).expand(n, size)
+    if mask is None:
+        return forward
+    return torch.where(mask.to(device).view(-1, 1), forward.flip(1), forward)
 
 
 class _RandomAffine(RandomImageLayer):
@@ -95,7 +111,9 @@ class _RandomAffine(RandomImageLayer):
             self.fill_mode,
             self.fill_value,
         )
-        return from_channels_first(y, self.data_format)
+        # grid_sample writes (N, C, H, W); hand channels-last data back in channels-last memory,
+        # as it came: the convolutions after it run their faster channels-last kernels.
+        return from_channels_first(y, self.data_format).contiguous()
 
     def _matrices(self, transformation: Transformation, height: int, width: int) -> torch.Tensor:
         """(batch, 2, 3) matrices mapping output pixels to the input points they sample."""

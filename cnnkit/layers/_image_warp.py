@@ -56,18 +56,16 @@ def affine_warp(
 def _sampling_grid(matrices: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """grid_sample's (batch, height, width, 2) grid for pixel-space matrices (align_corners=False).
 
-    theta = A @ M @ A^-1 with A: pixels -> [-1, 1], written out element by element: on a busy
-    CPU tiny matmuls (F.affine_grid's, or 2x3 @ 3x3 per image) cost far more than this.
+    Written out element by element rather than with F.affine_grid: its tiny batched matmuls
+    stall on a busy CPU, and pixel coordinates stay exact for whole-pixel shifts.
     """
-    sx, sy = 2.0 / width, 2.0 / height
-    ox, oy = 1.0 / width - 1.0, 1.0 / height - 1.0
     a0, a1, a2, b0, b1, b2 = (matrices[:, i // 3, i % 3].view(-1, 1, 1) for i in range(6))
-    u = (torch.arange(width, dtype=matrices.dtype, device=matrices.device) * 2 + 1) / width - 1
-    v = (torch.arange(height, dtype=matrices.dtype, device=matrices.device) * 2 + 1) / height - 1
-    u, v = u.view(1, 1, -1), v.view(1, -1, 1)
-    grid_x = a0 * u + (a1 * sx / sy) * v + (sx * (a2 - a0 * ox / sx - a1 * oy / sy) + ox)
-    grid_y = (b0 * sy / sx) * u + b1 * v + (sy * (b2 - b0 * ox / sx - b1 * oy / sy) + oy)
-    return torch.stack([grid_x, grid_y], dim=-1)
+    cols = torch.arange(width, dtype=matrices.dtype, device=matrices.device).view(1, 1, -1)
+    rows = torch.arange(height, dtype=matrices.dtype, device=matrices.device).view(1, -1, 1)
+    x = a0 * cols + (a1 * rows + a2)
+    y = b0 * cols + (b1 * rows + b2)
+    # pixel p -> [-1, 1]: pixel centres sit at (2p + 1) / size - 1
+    return torch.stack([(2 * x + 1) / width - 1, (2 * y + 1) / height - 1], dim=-1)
 
 
 def _wrapped(

@@ -110,7 +110,10 @@ def test_integer_translation_with_constant_fill_is_roll_and_fill(
     y = layer.transform_images(x, {"translations": translations})
     for i, (dy, dx) in enumerate(shifts):
         expected = roll_and_fill(x[i : i + 1], dy, dx, fill_value)
-        torch.testing.assert_close(y[i : i + 1], expected, atol=1e-4, rtol=0)
+        # float32 grid coordinates are off by ~1e-7: a border pixel may take ~1e-6 of the fill
+        torch.testing.assert_close(
+            y[i : i + 1], expected, atol=2e-6 * (1 + abs(fill_value)) + 1e-5, rtol=0
+        )
 
 
 @settings(max_examples=15, deadline=None)

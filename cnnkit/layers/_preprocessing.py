@@ -37,6 +37,10 @@ def resize_nchw(
     if tuple(x.shape[2:]) == tuple(size):
         return x
     smooth = interpolation in ("bilinear", "bicubic")
+    if antialias and smooth and size[1] == 1:
+        # PyTorch's antialiased kernel for contiguous NCHW input mis-resizes to width 1 (torch
+        # 2.13, CPU); its channels-last kernel is right.
+        x = x.contiguous(memory_format=torch.channels_last)
     return F.interpolate(
         x,
         size=size,

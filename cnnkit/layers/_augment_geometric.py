@@ -28,8 +28,9 @@ FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 class RandomFlip(RandomImageLayer):
     """Randomly mirror images left-right and/or top-bottom (viewpoint: a mirrored view).
 
-    Each image is flipped with probability 1/2 per flipped axis. Identity in inference.
-    Input and output (batch, height, width, channels).
+    Each image is flipped with probability 1/2 per flipped axis, the two axes drawn
+    independently (Keras 3 uses one draw for both, so its images are either unchanged or
+    turned by 180 degrees). Identity in inference. Input and output (batch, h, w, channels).
 
     Args:
         mode: 'horizontal' (left-right), 'vertical' (top-bottom) or 'horizontal_and_vertical'.
@@ -279,7 +280,10 @@ class RandomCrop(RandomImageLayer):
 
     In inference, and for images smaller than the window, the largest centred window of the
     target aspect ratio is resized to (height, width) instead, so the output shape is always
-    (batch, height, width, channels) and a model after it builds once.
+    (batch, height, width, channels) and a model after it builds once. This is what Keras
+    documents; Keras 3.15's code returns inference inputs unchanged, draws one window
+    position for the whole batch (here: one per image) and centres the window when an image
+    is exactly as tall or as wide as it (here: random along the other axis).
 
     Args:
         height: output height.

@@ -87,8 +87,8 @@ class RandomContrast(_RandomColor):
     inference. Input and output (batch, height, width, channels).
 
     Args:
-        factor: f draws c in [1 - f, 1 + f]; a pair (a, b) draws c in [1 - a, 1 + b].
-            Within [0, 1].
+        factor: f draws c in [1 - f, 1 + f] (as Keras documents; Keras 3.15's code draws
+            in [1, 1 + f]); a pair (a, b) draws c in [1 - a, 1 + b]. Within [0, 1].
         value_range: (low, high) of the input values, e.g. (0, 1) after Rescaling(1 / 255).
         seed: int for a reproducible stream of contrast factors.
         data_format: 'channels_last' (default) or 'channels_first'.

@@ -56,16 +56,17 @@ class RandomFlip(RandomImageLayer):
         }
 
     def _apply(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
-        # One gather over the flattened pixels does both flips of every image in one pass.
+        # One pass over the flattened pixels does both flips of every image: channels-last
+        # pixels are rows of C values for index_select; channels-first planes need a gather.
         n = x.shape[0]
         height, width = self._height_width(x)
         rows = _maybe_reversed(height, transformation.get("vertical"), n, x.device)
         cols = _maybe_reversed(width, transformation.get("horizontal"), n, x.device)
         pixels = (rows[:, :, None] * width + cols[:, None, :]).view(n, height * width)
         if self.data_format == "channels_last":
-            flat = x.reshape(n, height * width, x.shape[3])
-            index = pixels[:, :, None].expand(-1, -1, x.shape[3])
-            return torch.gather(flat, 1, index).view(x.shape)
+            first = torch.arange(n, device=x.device).view(-1, 1) * (height * width)
+            flat = x.reshape(n * height * width, x.shape[3])
+            return flat.index_select(0, (pixels + first).view(-1)).view(x.shape)
         flat = x.reshape(n, x.shape[1], height * width)
         return torch.gather(flat, 2, pixels[:, None, :].expand(-1, x.shape[1], -1)).view(x.shape)
 

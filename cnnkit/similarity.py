@@ -10,7 +10,9 @@ import numpy as np
 __all__ = ["equal_distance_variants", "neighbors"]
 
 
-def equal_distance_variants(image: Any, shift: tuple[int, int] = (2, 2), fill: float = 0.0) -> dict[str, Any]:
+def equal_distance_variants(
+    image: Any, shift: tuple[int, int] = (2, 2), fill: float = 0.0
+) -> dict[str, Any]:
     """Three versions of ``image`` with exactly the same L2 distance from it (the lecture's
     "the three images have the same pixel-wise distance from the original one").
 
@@ -39,11 +41,15 @@ def equal_distance_variants(image: Any, shift: tuple[int, int] = (2, 2), fill: f
         or len(shift) != 2
         or not all(isinstance(s, (int, np.integer)) for s in shift)
     ):
-        raise TypeError(f"equal_distance_variants: shift must be two ints (down, right). Received: shift={shift!r}")
+        raise TypeError(
+            f"equal_distance_variants: shift must be two ints (down, right). Received: shift={shift!r}"
+        )
     shifted = np.roll(x, tuple(shift), axis=(0, 1))
     distance = float(np.linalg.norm(shifted - x))
     if distance == 0:
-        raise ValueError("equal_distance_variants: shifting does not change this image (it is constant); use another image")
+        raise ValueError(
+            "equal_distance_variants: shifting does not change this image (it is constant); use another image"
+        )
     norm = float(np.linalg.norm(x))
     if distance > norm:
         raise ValueError(
@@ -51,7 +57,12 @@ def equal_distance_variants(image: Any, shift: tuple[int, int] = (2, 2), fill: f
             f"can ({norm:.4g}); use a smaller shift"
         )
     darkened = x * (1 - distance / norm)
-    return {"shifted": shifted, "darkened": darkened, "occluded": _occlude(x, distance, fill), "distance": distance}
+    return {
+        "shifted": shifted,
+        "darkened": darkened,
+        "occluded": _occlude(x, distance, fill),
+        "distance": distance,
+    }
 
 
 def _occlude(x: np.ndarray, distance: float, fill: float) -> np.ndarray:
@@ -101,12 +112,19 @@ def neighbors(
         )
     if isinstance(space, str):
         if space != "pixel":
-            raise ValueError(f"similarity.neighbors: space must be 'pixel' or a model. Received: space={space!r}")
+            raise ValueError(
+                f"similarity.neighbors: space must be 'pixel' or a model. Received: space={space!r}"
+            )
         reference, asked = candidates, queries
     else:
         from cnnkit.inspect import features
 
-        reference, asked = features(space, candidates, layer=layer), features(space, queries, layer=layer)
-    search = KNeighborsClassifier(n_neighbors=k, metric=metric).fit(reference, np.zeros(len(reference), dtype=np.int64))
+        reference, asked = (
+            features(space, candidates, layer=layer),
+            features(space, queries, layer=layer),
+        )
+    search = KNeighborsClassifier(n_neighbors=k, metric=metric).fit(
+        reference, np.zeros(len(reference), dtype=np.int64)
+    )
     distances, indices = search.kneighbors(asked)
     return indices, distances

@@ -13,7 +13,10 @@ BLOCKS = re.findall(r"```(\w+)\n(.*?)```", README.read_text(), flags=re.S)
 
 def test_readme_has_the_two_setup_commands():
     commands = [code.strip() for language, code in BLOCKS if language == "bash"]
-    assert commands[:2] == ["bash install.sh && cnnkit demo", "bash install.sh test && python3 -m pytest -q"]
+    assert commands[:2] == [
+        "bash install.sh && cnnkit demo",
+        "bash install.sh test && python3 -m pytest -q",
+    ]
 
 
 @pytest.mark.parametrize("code", [code for language, code in BLOCKS if language == "python"])

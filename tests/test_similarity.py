@@ -14,10 +14,14 @@ from cnnkit.similarity import equal_distance_variants, neighbors
 def test_three_variants_share_one_pixel_distance(shape):
     rows, cols = np.mgrid[: shape[0], : shape[1]]
     blob = 255 * np.exp(-((rows - 14) ** 2 + (cols - 12) ** 2) / 60)  # a smooth shape, like a photo
-    image = (blob if len(shape) == 2 else np.stack([blob, blob / 2, blob / 3], axis=-1)).astype(np.uint8)
+    image = (blob if len(shape) == 2 else np.stack([blob, blob / 2, blob / 3], axis=-1)).astype(
+        np.uint8
+    )
     variants = equal_distance_variants(image, shift=(3, 1))
     original = image.astype(np.float64)
-    distances = [np.linalg.norm(variants[name] - original) for name in ("shifted", "darkened", "occluded")]
+    distances = [
+        np.linalg.norm(variants[name] - original) for name in ("shifted", "darkened", "occluded")
+    ]
     np.testing.assert_allclose(distances, variants["distance"], rtol=1e-12)
     assert all(variants[name].shape == shape for name in ("shifted", "darkened", "occluded"))
     changed = [np.count_nonzero(variants[name] != original) for name in ("darkened", "occluded")]
@@ -27,7 +31,9 @@ def test_three_variants_share_one_pixel_distance(shape):
 def test_variant_errors():
     with pytest.raises(ValueError, match="does not change this image"):
         equal_distance_variants(np.ones((8, 8)))
-    with pytest.raises(ValueError, match=r"must be \(height, width\) or \(height, width, channels\)"):
+    with pytest.raises(
+        ValueError, match=r"must be \(height, width\) or \(height, width, channels\)"
+    ):
         equal_distance_variants(np.ones(8))
     with pytest.raises(TypeError, match="shift must be two ints"):
         equal_distance_variants(np.eye(8), shift=1.5)
@@ -37,7 +43,11 @@ def test_pixel_neighbours_equal_scikit_learn():
     rng = np.random.default_rng(1)
     images, queries = rng.random((60, 6, 6)), rng.random((4, 6, 6))
     indices, distances = neighbors(images, queries, k=3)
-    expected_d, expected_i = NearestNeighbors(n_neighbors=3).fit(images.reshape(60, -1)).kneighbors(queries.reshape(4, -1))
+    expected_d, expected_i = (
+        NearestNeighbors(n_neighbors=3)
+        .fit(images.reshape(60, -1))
+        .kneighbors(queries.reshape(4, -1))
+    )
     np.testing.assert_array_equal(indices, expected_i)
     np.testing.assert_allclose(distances, expected_d, rtol=1e-10)
     single, _ = neighbors(images, queries[0], k=3)

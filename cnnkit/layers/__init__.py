@@ -14,6 +14,19 @@ from cnnkit.layers._pooling import AveragePooling2D as AveragePooling2D
 from cnnkit.layers._pooling import GlobalAveragePooling2D as GlobalAveragePooling2D
 from cnnkit.layers._pooling import GlobalMaxPooling2D as GlobalMaxPooling2D
 from cnnkit.layers._pooling import MaxPooling2D as MaxPooling2D
+from cnnkit.layers._augment_base import RandomImageLayer as RandomImageLayer
+from cnnkit.layers._augment_geometric import RandomCrop as RandomCrop
+from cnnkit.layers._augment_geometric import RandomFlip as RandomFlip
+from cnnkit.layers._augment_geometric import RandomRotation as RandomRotation
+from cnnkit.layers._augment_geometric import RandomTranslation as RandomTranslation
+from cnnkit.layers._augment_geometric import RandomZoom as RandomZoom
+from cnnkit.layers._augment_photometric import RandomBrightness as RandomBrightness
+from cnnkit.layers._augment_photometric import RandomContrast as RandomContrast
+from cnnkit.layers._augment_photometric import RandomErasing as RandomErasing
+from cnnkit.layers._normalization import Normalization as Normalization
+from cnnkit.layers._preprocessing import CenterCrop as CenterCrop
+from cnnkit.layers._preprocessing import Rescaling as Rescaling
+from cnnkit.layers._preprocessing import Resizing as Resizing
 from cnnkit.layers._regularization import BatchNormalization as BatchNormalization
 from cnnkit.layers._regularization import Dropout as Dropout
 

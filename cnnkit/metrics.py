@@ -32,6 +32,8 @@ class Metric:
     measurable per batch, even on a GPU.
     """
 
+    ranks_only = False  # True when the metric needs only the order of the scores
+
     def __init__(self, name: str | None = None):
         self.name = name or _snake(type(self).__name__)
         self.reset_state()
@@ -96,12 +98,16 @@ class Mean(Metric):
 class CategoricalAccuracy(Metric):
     """Fraction of samples whose highest score is the one-hot label's class."""
 
+    ranks_only = True  # depends only on the order of the scores: logits will do
+
     def values(self, y_true, y_pred):
         return (y_true.argmax(dim=-1) == y_pred.argmax(dim=-1)).float()
 
 
 class SparseCategoricalAccuracy(Metric):
     """Fraction of samples whose highest score is the integer label."""
+
+    ranks_only = True  # depends only on the order of the scores: logits will do
 
     def values(self, y_true, y_pred):
         labels = y_true.reshape(y_pred.shape[:-1])
@@ -124,6 +130,8 @@ class BinaryAccuracy(Metric):
 
 class TopKCategoricalAccuracy(Metric):
     """Fraction of samples whose one-hot label is among the ``k`` highest scores (k = 5)."""
+
+    ranks_only = True  # depends only on the order of the scores: logits will do
 
     def __init__(self, k: int = 5, name: str | None = None):
         self.k = k

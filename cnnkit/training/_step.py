@@ -121,7 +121,7 @@ def make_train_step(
         if constraints:
             model.apply_constraints()
         reported = loss.detach() + (sum(model.losses).detach() if penalties else 0.0)
-        outputs = outputs.detach().float()
-        return (torch.softmax(outputs, dim=-1) if fast is not None else outputs), reported
+        return outputs.detach().float(), reported
 
+    step.outputs_are_logits = fast is not None  # type: ignore[attr-defined]
     return step

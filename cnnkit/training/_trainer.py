@@ -3,6 +3,8 @@ several under torchrun."""
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +16,7 @@ from cnnkit import metrics as metrics_module
 from cnnkit import optimizers as optimizers_module
 from cnnkit.callbacks import CallbackList, History
 from cnnkit.callbacks._progbar import resolve_verbose
-from cnnkit.training import _checks
+from cnnkit.training import _checks, _resume
 from cnnkit.training._data import ArrayData, adapt
 from cnnkit.training._inference import Inference
 from cnnkit.training._logs import (
@@ -148,15 +150,38 @@ class Trainer(Inference):
             epochs=epochs,
             steps=steps,
         )
+        callback_list.callbacks.sort(
+            key=lambda c: getattr(c, "runs_last", False)
+        )  # BackupAndRestore last
         step = self._train_step(optimizer, device, world)
         shuffle_seed = distributed.broadcast_int(int(torch.randint(2**62, (1,)).item()), device)
+        self._run = {"shuffle_seed": shuffle_seed, "callbacks": callback_list.callbacks}
         self.stop_training = False
         callback_list.on_train_begin()
+        resume_at: tuple[int, Any] = (0, None)  # (batches already done, their metric totals)
+        pending = self.__dict__.pop("_pending_resume", None)
+        if pending is not None:  # BackupAndRestore found a backup: continue where it was taken
+            state, tensors = pending
+            _resume.apply(state, tensors, callback_list.callbacks)
+            shuffle_seed = self._run["shuffle_seed"] = state["shuffle_seed"]
+            if state.get("step") is None:
+                initial_epoch = state["epoch"] + 1
+            else:
+                initial_epoch, resume_at = state["epoch"], (state["step"], state["trackers"])
         logs: dict[str, float] = {}
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
             logs = self._train_epoch(
-                train, batch_size, shuffle, shuffle_seed + epoch, steps, step, callback_list, world
+                train,
+                batch_size,
+                shuffle,
+                shuffle_seed + epoch,
+                steps,
+                step,
+                callback_list,
+                world,
+                epoch,
+                resume_at if epoch == initial_epoch else (0, None),
             )
             if validation is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_data(
@@ -172,28 +197,47 @@ class Trainer(Inference):
         return self.history
 
     def _train_epoch(
-        self, train, batch_size, shuffle, seed, steps, step, callback_list, world
+        self, train, batch_size, shuffle, seed, steps, step, callback_list, world, epoch, resume_at
     ) -> dict[str, float]:
-        """One pass over the training data; returns the epoch's logs (over all processes)."""
+        """One pass over the training data; returns the epoch's logs (over all processes).
+
+        ``resume_at`` = (batches to skip, saved metric totals) continues a backed-up epoch.
+        """
         self.train()
         generator = torch.Generator().manual_seed(seed)  # the same order on every process
         sizes = global_batch_sizes(len(train), batch_size) if world.active else None
         trackers, loss_tracker = None, metrics_module.Mean(name="loss")
+        skip, saved_totals = resume_at
         for index, (xb, yb, wb) in enumerate(
             train.batches(batch_size, shuffle, generator, (world.rank, world.size))
         ):
             if index >= steps:
                 break
+            if index < skip:  # done before the backup: same order, no work
+                continue
             callback_list.on_train_batch_begin(index)
             outputs, loss = step(xb, yb, wb, len(xb) * world.size / sizes[index] if sizes else 1.0)
             if trackers is None:
                 trackers = self._new_trackers(yb, outputs.shape)
+                needs_probabilities = step.outputs_are_logits and not all(
+                    t.ranks_only for t in trackers
+                )
+                if saved_totals is not None:
+                    _resume.restore_totals([loss_tracker, *trackers], saved_totals)
+            if needs_probabilities:
+                outputs = torch.softmax(outputs, dim=-1)  # a metric needs probabilities, not logits
             loss_tracker.update_state(loss, len(xb))
             for tracker in trackers:
                 tracker.update_state(yb, outputs, wb)
+            self._run["position"] = (epoch, index + 1, [loss_tracker, *trackers])
             callback_list.on_train_batch_end(index, read_logs(loss_tracker, trackers))
             if self.stop_training:
                 break
+        if (
+            trackers is None and saved_totals is not None
+        ):  # the backup was taken after the last batch
+            trackers = self._new_trackers(None, torch.Size([0, *self.output_shape[1:]]))
+            _resume.restore_totals([loss_tracker, *trackers], saved_totals)
         return read_logs(loss_tracker, trackers or [], across_processes=world.active)
 
     def _validation_set(
@@ -302,6 +346,33 @@ class Trainer(Inference):
         _checks.check_images(self, data.x, what)
         if data.y is not None and getattr(self, "compiled", False):
             _checks.check_labels(self, self.loss, data.y, what)
+
+    # ------------------------------------------------------------------ resuming
+    def save_training_state(
+        self, filepath: str | os.PathLike, epoch: int, mid_epoch: bool = False
+    ) -> None:
+        """Write weights, optimizer and the run's state after ``epoch`` ends, or, with
+        ``mid_epoch``, after the batch just finished (used by BackupAndRestore)."""
+        from cnnkit.saving import save_model
+
+        run = getattr(self, "_run", None)
+        if run is None:
+            raise ValueError("save_training_state is only meaningful during fit")
+        position = run.get("position") if mid_epoch else None
+        extra = _resume.capture(epoch, run["shuffle_seed"], run["callbacks"], position)
+        save_model(self, filepath, extra=extra)
+
+    def resume_from(self, filepath: str | os.PathLike) -> None:
+        """Load a backup written by :meth:`save_training_state`; the running fit continues after
+        the backed-up epoch."""
+        from cnnkit.saving import restore_into
+
+        metadata, tensors = restore_into(self, filepath)
+        if "training_state" not in metadata:
+            raise ValueError(
+                f"{os.fspath(filepath)!r} is a model file without training state; it cannot be resumed"
+            )
+        self._pending_resume = (json.loads(metadata["training_state"]), tensors)
 
     # ------------------------------------------------------------------ saving
     def save(self, filepath: str, include_optimizer: bool = True) -> None:

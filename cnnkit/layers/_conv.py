@@ -15,6 +15,7 @@ from cnnkit.layers._spatial import (
     channels_of,
     check_data_format,
     check_padding,
+    check_spatial_sizes,
     from_channels_first,
     make_shape,
     output_hw,
@@ -122,6 +123,7 @@ class Conv2D(Layer):
                 f"{self._owner()} was built for {self.weight.shape[1] * self.groups} input channels; "
                 f"received shape {input_shape} with {channels}"
             )
+        check_spatial_sizes(self._owner(), input_shape, self.data_format)
         if self.padding == "valid":
             for axis, size, k, d in zip(
                 ("height", "width"),
@@ -167,7 +169,13 @@ class Conv2D(Layer):
         if self.padding == "same":
             same = self._same_padding(x.shape[2], x.shape[3])
             x, padding = same.pad(x), same.kernel_padding
-        y = F.conv2d(x, weight, self.bias, self.strides, padding, self.dilation_rate, self.groups)
+        try:
+            y = F.conv2d(
+                x, weight, self.bias, self.strides, padding, self.dilation_rate, self.groups
+            )
+        except RuntimeError:  # too small for the kernel: say so in the layer's own terms
+            self.check_input_shape(tuple(from_channels_first(x, self.data_format).shape))
+            raise
         if channels_last:
             y = y.permute(0, 2, 3, 1)
         return self._activate(y)

@@ -22,6 +22,15 @@ def check_padding(value: object, owner: str) -> str:
     return check_choice(value, PADDINGS, "padding", owner)
 
 
+def check_spatial_sizes(owner: str, shape: tuple, data_format: str) -> None:
+    """Raise a ValueError naming ``owner`` when a known height or width of ``shape`` is < 1."""
+    for axis, size in zip(("height", "width"), spatial_dims(shape, data_format)):
+        if size is not None and size < 1:
+            raise ValueError(
+                f"{owner}: the input {axis} must be at least 1; received shape {shape}"
+            )
+
+
 def from_channels_first(y: torch.Tensor, data_format: str) -> torch.Tensor:
     """View an (N, C, H, W) tensor in the layer's data format (a view, no copy)."""
     return y.permute(0, 2, 3, 1) if data_format == "channels_last" else y

@@ -184,9 +184,18 @@ def _splits(
             "Pass either cv or validation_split, not both. "
             f"Received: cv={cv}, validation_split={validation_split}"
         )
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer >= 0. Received: seed={seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be an integer >= 0. Received: seed={seed!r}")
     order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
     if validation_split is not None:
-        if isinstance(validation_split, bool) or not 0 < validation_split < 1:
+        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)):
+            raise TypeError(
+                "validation_split must be a fraction between 0 and 1 (exclusive). "
+                f"Received: validation_split={validation_split!r}"
+            )
+        if not 0 < validation_split < 1:
             raise ValueError(
                 "validation_split must be a fraction between 0 and 1 (exclusive). "
                 f"Received: validation_split={validation_split!r}"

@@ -104,7 +104,13 @@ def _to_tensor(x: Any, name: str) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         tensor = x.detach()
     else:
-        array = np.asarray(x)
+        try:
+            array = np.asarray(x)
+        except (TypeError, ValueError) as error:  # ragged nested lists and other oddities
+            raise TypeError(
+                f"{name} must be a NumPy array or tensor of numbers; could not convert "
+                f"{type(x).__name__}: {error}"
+            ) from None
         if array.dtype.kind not in "biuf":
             raise TypeError(
                 f"{name} must hold numbers (uint8, int, bool or float). "
@@ -131,7 +137,13 @@ def as_labels(y: Any, n_samples: int, name: str = "y") -> np.ndarray:
     """Return class labels as a 1-D NumPy array of length ``n_samples``, else raise clearly."""
     if isinstance(y, torch.Tensor):
         y = y.detach().cpu().numpy()
-    labels = np.asarray(y)
+    try:
+        labels = np.asarray(y)
+    except (TypeError, ValueError) as error:  # ragged nested lists
+        raise TypeError(
+            f"{name} must be a 1-D array of class labels; could not convert {type(y).__name__}: "
+            f"{error}"
+        ) from None
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
     if labels.ndim != 1:

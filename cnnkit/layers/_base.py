@@ -426,7 +426,9 @@ def _check_batch_size(batch_size: Any, owner: str) -> int | None:
     return int(batch_size)
 
 
-def _check_input_shape(shape: Any, owner: str) -> tuple[int | None, ...] | None:
+def _check_input_shape(
+    shape: Any, owner: str, name: str = "input_shape"
+) -> tuple[int | None, ...] | None:
     if shape is None:
         return None
     if isinstance(shape, int) and not isinstance(shape, bool):
@@ -439,7 +441,7 @@ def _check_input_shape(shape: Any, owner: str) -> tuple[int | None, ...] | None:
         )
     ):
         raise ValueError(
-            f"{owner}: input_shape must be a tuple of positive ints without the batch axis, "
-            f"e.g. (28, 28, 1). Received: input_shape={shape!r}"
+            f"{owner}: {name} must be a tuple of positive ints without the batch axis, "
+            f"e.g. (28, 28, 1). Received: {name}={shape!r}"
         )
     return tuple(shape)

@@ -90,7 +90,7 @@ class _Pooling2D(Layer):
                 y = self._pool_same(x, self._same_padding(x.shape[2], x.shape[3]))
             else:
                 y = self._pool(x, 0)
-        except RuntimeError:  # too small for the window: say so in the layer's own terms
+        except (RuntimeError, ValueError):  # too small for the window: say so in its terms
             self.check_input_shape(tuple(from_channels_first(x, self.data_format).shape))
             raise
         return y.permute(0, 2, 3, 1) if channels_last else y

@@ -45,7 +45,7 @@ class Sequential(Trainer, Layer):
         self._model_input_shape: tuple | None = None
         self._input_layer: InputLayer | None = None
         if layers is not None:
-            if isinstance(layers, Layer) or not isinstance(layers, Iterable):
+            if isinstance(layers, (Layer, str, bytes)) or not isinstance(layers, Iterable):
                 raise TypeError(
                     f"Sequential: layers must be a list of layers. Received: layers={layers!r}"
                 )

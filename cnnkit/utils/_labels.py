@@ -31,7 +31,7 @@ def to_categorical(y: Any, num_classes: int | None = None) -> np.ndarray:
         labels = labels.astype(np.int64)
     if labels.size and labels.min() < 0:
         raise ValueError(
-            f"to_categorical: labels must be >= 0; received a label {int(labels.min())}"
+            f"to_categorical: y must hold class labels >= 0; received a label {int(labels.min())}"
         )
     largest = int(labels.max()) if labels.size else -1
     if num_classes is None:

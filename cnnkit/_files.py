@@ -23,6 +23,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
     )
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600 would hide the file from others
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()

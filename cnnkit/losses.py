@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnkit._validation import did_you_mean
+from cnnkit.utils._checks import check_int, check_number
 
 __all__ = [
     "Loss",
@@ -116,6 +117,8 @@ class Loss:
     def __call__(
         self, y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None
     ) -> torch.Tensor:
+        if y_true.shape[:1] != y_pred.shape[:1] or not self._shapes_fit(y_true, y_pred):
+            self._raise_shapes(y_true, y_pred)
         values = self.per_sample(y_true, y_pred)
         if sample_weight is not None:
             values = values * sample_weight.to(values.dtype).reshape(values.shape)
@@ -125,6 +128,19 @@ class Loss:
         """The constructor arguments, for saving a compiled model as JSON."""
         return {"from_logits": self.from_logits, **self.options}
 
+    def _shapes_fit(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> bool:
+        """Whether ``y_true`` can be compared with ``y_pred`` (default: one value per output)."""
+        return y_true.numel() == y_pred.numel()
+
+    def _raise_shapes(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> None:
+        raise ValueError(
+            f"{type(self).__name__}: y_true of shape {tuple(y_true.shape)} does not fit y_pred of "
+            f"shape {tuple(y_pred.shape)}; {self._expected_labels(y_pred)}"
+        )
+
+    def _expected_labels(self, y_pred: torch.Tensor) -> str:
+        return f"y_true needs shape {tuple(y_pred.shape)}"
+
 
 class CategoricalCrossentropy(Loss):
     """Cross-entropy for one-hot labels (``to_categorical``), the lecture's choice."""
@@ -132,7 +148,13 @@ class CategoricalCrossentropy(Loss):
     name, expects = "categorical_crossentropy", "one_hot"
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0):
-        super().__init__(from_logits, label_smoothing=float(label_smoothing))
+        super().__init__(from_logits, label_smoothing=_smoothing(label_smoothing, self))
+
+    def _shapes_fit(self, y_true, y_pred):
+        return y_true.shape == y_pred.shape
+
+    def _expected_labels(self, y_pred):
+        return f"one-hot labels of shape {tuple(y_pred.shape)} are needed (to_categorical)"
 
     def per_sample(self, y_true, y_pred):
         return categorical_crossentropy(
@@ -146,7 +168,14 @@ class SparseCategoricalCrossentropy(Loss):
     name, expects = "sparse_categorical_crossentropy", "sparse"
 
     def __init__(self, from_logits: bool = False, ignore_class: int | None = None):
+        ignore_class = check_int(ignore_class, "ignore_class", type(self).__name__, allow_none=True)
         super().__init__(from_logits, ignore_class=ignore_class)
+
+    def _shapes_fit(self, y_true, y_pred):
+        return y_pred.ndim >= 1 and y_true.numel() == y_pred[..., 0].numel()
+
+    def _expected_labels(self, y_pred):
+        return f"integer labels of shape {tuple(y_pred.shape[:-1])} are needed"
 
     def per_sample(self, y_true, y_pred):
         return sparse_categorical_crossentropy(
@@ -160,7 +189,7 @@ class BinaryCrossentropy(Loss):
     name, expects = "binary_crossentropy", "binary"
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0):
-        super().__init__(from_logits, label_smoothing=float(label_smoothing))
+        super().__init__(from_logits, label_smoothing=_smoothing(label_smoothing, self))
 
     def per_sample(self, y_true, y_pred):
         return binary_crossentropy(
@@ -198,6 +227,10 @@ class MeanAbsoluteError(Loss):
         return {}
 
 
+def _smoothing(value: Any, loss: Loss) -> float:
+    return check_number(value, "label_smoothing", type(loss).__name__, low=0, high=1)
+
+
 class _FunctionLoss(Loss):
     """A user's ``fn(y_true, y_pred) -> per-sample losses`` (or a scalar)."""
 
@@ -205,6 +238,9 @@ class _FunctionLoss(Loss):
         super().__init__(False)
         self.function = function
         self.name = getattr(function, "__name__", "loss")
+
+    def _shapes_fit(self, y_true, y_pred):
+        return True  # a user's function decides what it accepts
 
     def per_sample(self, y_true, y_pred):
         return self.function(y_true, y_pred)

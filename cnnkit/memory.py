@@ -70,6 +70,7 @@ def training_memory(model: Any, batch_size: int, optimizer: str = "adam") -> Mem
             f"training_memory: batch_size must be an int >= 1. Received: batch_size={batch_size!r}"
         )
     optimizer = check_choice(optimizer, tuple(OPTIMIZER_SLOTS), "optimizer", "training_memory")
+    _check_model(model, "training_memory")
     model._require_built("training_memory")
     element = 4  # float32
     trainable = sum(int(w.numel()) * w.element_size() for w in model.trainable_weights)
@@ -92,6 +93,17 @@ def training_memory(model: Any, batch_size: int, optimizer: str = "adam") -> Mem
         peak=max(peak_forward, peak_backward, peak_step),
         layers=layers,
     )
+
+
+def _check_model(model: Any, owner: str) -> None:
+    """Raise a TypeError unless ``model`` is a cnnkit Sequential model."""
+    from cnnkit.models import Sequential
+
+    if not isinstance(model, Sequential):
+        raise TypeError(
+            f"{owner}: model must be a cnnkit Sequential model. Received: model of type "
+            f"{type(model).__name__}"
+        )
 
 
 def _forward_plan(
@@ -155,10 +167,18 @@ def _backward_peak(model, batch_size, element, saved_by_layer, outputs, trainabl
 
 def max_batch_size(model: Any, memory_bytes: int, optimizer: str = "adam") -> int:
     """The largest batch whose estimated training step (batch included) fits in ``memory_bytes``."""
-    if memory_bytes <= 0:
-        raise ValueError(
-            f"max_batch_size: memory_bytes must be > 0. Received: memory_bytes={memory_bytes!r}"
+    if isinstance(memory_bytes, bool) or not isinstance(memory_bytes, (int, float)):
+        raise TypeError(
+            f"max_batch_size: memory_bytes must be a number of bytes (an int > 0). "
+            f"Received: memory_bytes={memory_bytes!r}"
         )
+    if not memory_bytes > 0 or not math.isfinite(memory_bytes):
+        raise ValueError(
+            f"max_batch_size: memory_bytes must be > 0 and finite. Received: memory_bytes={memory_bytes!r}"
+        )
+    optimizer = check_choice(optimizer, tuple(OPTIMIZER_SLOTS), "optimizer", "max_batch_size")
+    _check_model(model, "max_batch_size")
+    model._require_built("max_batch_size")
     low, high = 0, 1
     while training_memory(model, high, optimizer).total <= memory_bytes:
         low, high = high, high * 2

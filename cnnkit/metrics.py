@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from cnnkit._validation import did_you_mean
+from cnnkit.utils._checks import check_int, check_number
 
 __all__ = [
     "Metric",
@@ -35,6 +36,10 @@ class Metric:
     ranks_only = False  # True when the metric needs only the order of the scores
 
     def __init__(self, name: str | None = None):
+        if name is not None and (not isinstance(name, str) or not name):
+            raise TypeError(
+                f"{type(self).__name__}: name must be a non-empty string or None. Received: name={name!r}"
+            )
         self.name = name or _snake(type(self).__name__)
         self.reset_state()
 
@@ -118,7 +123,7 @@ class BinaryAccuracy(Metric):
     """Fraction of outputs on the right side of ``threshold`` (0.5), averaged over the last axis."""
 
     def __init__(self, name: str | None = None, threshold: float = 0.5):
-        self.threshold = threshold
+        self.threshold = check_number(threshold, "threshold", type(self).__name__)
         super().__init__(name)
 
     def values(self, y_true, y_pred):
@@ -134,7 +139,7 @@ class TopKCategoricalAccuracy(Metric):
     ranks_only = True  # depends only on the order of the scores: logits will do
 
     def __init__(self, k: int = 5, name: str | None = None):
-        self.k = k
+        self.k = check_int(k, "k", type(self).__name__, low=1)
         super().__init__(name or "top_k_categorical_accuracy")
 
     def values(self, y_true, y_pred):
@@ -160,7 +165,7 @@ class _Counts(Metric):
     """Shared true/false positive counting of Precision and Recall (outputs > threshold)."""
 
     def __init__(self, name: str | None = None, thresholds: float = 0.5):
-        self.thresholds = thresholds
+        self.thresholds = check_number(thresholds, "thresholds", type(self).__name__, low=0, high=1)
         super().__init__(name)
 
     def reset_state(self):

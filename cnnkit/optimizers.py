@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from cnnkit._validation import did_you_mean
+from cnnkit.utils._checks import check_number
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get"]
 
@@ -20,21 +21,11 @@ class Optimizer:
     torch_class: type[torch.optim.Optimizer]
 
     def __init__(self, learning_rate: float, weight_decay: float | None = None, **hyper: Any):
-        if (
-            isinstance(learning_rate, bool)
-            or not isinstance(learning_rate, (int, float))
-            or learning_rate <= 0
-        ):
-            raise ValueError(
-                f"{type(self).__name__}: learning_rate must be a float > 0. Received: learning_rate={learning_rate!r}"
-            )
-        if weight_decay is not None and (
-            not isinstance(weight_decay, (int, float)) or weight_decay < 0
-        ):
-            raise ValueError(
-                f"{type(self).__name__}: weight_decay must be a float >= 0 or None. Received: weight_decay={weight_decay!r}"
-            )
-        self._learning_rate = float(learning_rate)
+        owner = type(self).__name__
+        learning_rate = check_number(learning_rate, "learning_rate", owner, low=0, low_open=True)
+        if weight_decay is not None:
+            weight_decay = check_number(weight_decay, "weight_decay", owner, low=0)
+        self._learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.hyper = hyper
         self.torch_optimizer: torch.optim.Optimizer | None = None
@@ -56,7 +47,11 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:
-        self._learning_rate = float(value)
+        if isinstance(value, torch.Tensor) and value.numel() == 1:
+            value = value.item()  # torch optimizers may hold the rate as a tensor
+        self._learning_rate = check_number(
+            value, "learning_rate", type(self).__name__, low=0
+        )  # 0 is allowed here: schedules may stop learning
         if self.torch_optimizer is not None:
             for group in self.torch_optimizer.param_groups:
                 group["lr"] = self._learning_rate
@@ -98,11 +93,8 @@ class SGD(Optimizer):
         nesterov: bool = False,
         weight_decay: float | None = None,
     ):
-        if not 0 <= momentum < 1:
-            raise ValueError(f"SGD: momentum must be in [0, 1). Received: momentum={momentum!r}")
-        super().__init__(
-            learning_rate, weight_decay, momentum=float(momentum), nesterov=bool(nesterov)
-        )
+        momentum = check_number(momentum, "momentum", "SGD", low=0, high=1, high_open=True)
+        super().__init__(learning_rate, weight_decay, momentum=momentum, nesterov=bool(nesterov))
 
     def _torch_options(self):
         return {
@@ -130,17 +122,13 @@ class Adam(Optimizer):
         amsgrad: bool = False,
         weight_decay: float | None = None,
     ):
-        for name, value in (("beta_1", beta_1), ("beta_2", beta_2)):
-            if not 0 <= value < 1:
-                raise ValueError(
-                    f"{type(self).__name__}: {name} must be in [0, 1). Received: {name}={value!r}"
-                )
+        owner = type(self).__name__
         super().__init__(
             learning_rate,
             weight_decay,
-            beta_1=float(beta_1),
-            beta_2=float(beta_2),
-            epsilon=float(epsilon),
+            beta_1=check_number(beta_1, "beta_1", owner, low=0, high=1, high_open=True),
+            beta_2=check_number(beta_2, "beta_2", owner, low=0, high=1, high_open=True),
+            epsilon=check_number(epsilon, "epsilon", owner, low=0),
             amsgrad=bool(amsgrad),
         )
 
@@ -188,9 +176,9 @@ class RMSprop(Optimizer):
         super().__init__(
             learning_rate,
             weight_decay,
-            rho=float(rho),
-            momentum=float(momentum),
-            epsilon=float(epsilon),
+            rho=check_number(rho, "rho", "RMSprop", low=0, high=1, high_open=True),
+            momentum=check_number(momentum, "momentum", "RMSprop", low=0, high=1, high_open=True),
+            epsilon=check_number(epsilon, "epsilon", "RMSprop", low=0),
             centered=bool(centered),
         )
 
@@ -220,8 +208,10 @@ class Adagrad(Optimizer):
         super().__init__(
             learning_rate,
             weight_decay,
-            initial_accumulator_value=float(initial_accumulator_value),
-            epsilon=float(epsilon),
+            initial_accumulator_value=check_number(
+                initial_accumulator_value, "initial_accumulator_value", "Adagrad", low=0
+            ),
+            epsilon=check_number(epsilon, "epsilon", "Adagrad", low=0),
         )
 
     def _torch_options(self):

@@ -137,8 +137,12 @@ def test_missing_placeholder_names_the_key(tmp_path):
 
 def test_existing_folder_as_filepath_is_an_error(tmp_path):
     (tmp_path / "out").mkdir()
+    with pytest.raises(ValueError, match="filepath must name a file, not an existing folder"):
+        ModelCheckpoint(tmp_path / "out")  # caught when the callback is made
+    cb = ModelCheckpoint(tmp_path / "later")
+    (tmp_path / "later").mkdir()  # a folder that appears after construction: caught at save time
     with pytest.raises(IsADirectoryError, match="not an existing folder"):
-        _fit(ModelCheckpoint(tmp_path / "out"), [{}])
+        _fit(cb, [{}])
 
 
 def test_verbose_messages(tmp_path, capsys):

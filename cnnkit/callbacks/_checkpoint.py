@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cnnkit.callbacks._base import Callback, Logs
-from cnnkit.callbacks._checks import check_int, check_real, check_state
+from cnnkit.callbacks._checks import check_int, check_real, check_state, require_model
 from cnnkit.callbacks._monitor import Monitor
 
 __all__ = ["ModelCheckpoint"]
@@ -28,6 +28,11 @@ def _check_filepath(filepath: Any) -> str:
     path = os.fspath(filepath)
     if not path or path.endswith(("/", os.sep)):
         raise ValueError(f"ModelCheckpoint: filepath must name a file. Received: {path!r}")
+    if os.path.isdir(path):
+        raise ValueError(
+            "ModelCheckpoint: filepath must name a file, not an existing folder. "
+            f"Received: filepath={path!r}; use e.g. {os.path.join(path, 'model.keras')!r}"
+        )
     try:
         list(string.Formatter().parse(path))
     except ValueError as err:
@@ -109,7 +114,7 @@ class ModelCheckpoint(Callback):
                 )
         self.save_freq = save_freq
         self.period = 1 if period is None else period
-        self.verbose = verbose
+        self.verbose = check_int("ModelCheckpoint", "verbose", verbose)
         self.save_best_only = bool(save_best_only)
         self.save_weights_only = bool(save_weights_only)
         # Like Keras, ``best`` survives across fit() calls: a second run must beat the first.
@@ -203,7 +208,8 @@ class ModelCheckpoint(Callback):
                 stacklevel=2,
             )
             return
-        save = self.model.save_weights if self.save_weights_only else self.model.save
+        model = require_model("ModelCheckpoint", self.model)
+        save = model.save_weights if self.save_weights_only else model.save
         _atomic_save(save, filepath)
 
     def _say(self, message: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from numbers import Integral, Real
 from typing import Any
 
-__all__ = ["check_int", "check_real", "check_state"]
+__all__ = ["check_int", "check_real", "check_state", "require_model"]
 
 
 def check_int(owner: str, name: str, value: Any, minimum: int = 0) -> int:
@@ -40,3 +40,13 @@ def check_state(owner: str, state: Mapping[str, Any], keys: Iterable[str]) -> No
             f"{owner}.load_state_dict: state must have exactly the keys {sorted(expected)}. "
             f"Received: {sorted(given)}"
         )
+
+
+def require_model(owner: str, model: Any) -> Any:
+    """Return ``model``, or raise a ValueError saying how a callback gets one."""
+    if model is None:
+        raise ValueError(
+            f"{owner}: no model is set. Pass the callback to fit(..., callbacks=[...]) or call "
+            "set_model(model) before its hooks"
+        )
+    return model

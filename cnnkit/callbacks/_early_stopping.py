@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from cnnkit.callbacks._base import Callback, Logs
-from cnnkit.callbacks._checks import check_int, check_real, check_state
+from cnnkit.callbacks._checks import check_int, check_real, check_state, require_model
 from cnnkit.callbacks._monitor import Monitor
 
 __all__ = ["EarlyStopping", "StopState", "decide_early_stop"]
@@ -113,7 +113,7 @@ class EarlyStopping(Callback):
         self.patience = check_int("EarlyStopping", "patience", patience)
         self.start_from_epoch = check_int("EarlyStopping", "start_from_epoch", start_from_epoch)
         self.baseline = check_real("EarlyStopping", "baseline", baseline, optional=True)
-        self.verbose = verbose
+        self.verbose = check_int("EarlyStopping", "verbose", verbose)
         self.restore_best_weights = bool(restore_best_weights)
         self._state = StopState()
         self.best_weights: list[np.ndarray] | None = None
@@ -139,7 +139,7 @@ class EarlyStopping(Callback):
         state = self._state
         if self.restore_best_weights and self.best_weights is None:
             # As Keras: with no snapshot yet, the current weights are the best known ones.
-            self.best_weights = _copy_weights(self.model.get_weights())
+            self.best_weights = self._weights_now()
             state = dataclasses.replace(state, best_epoch=epoch)
         decision = decide_early_stop(
             state,
@@ -152,9 +152,13 @@ class EarlyStopping(Callback):
         )
         self._state = decision.state
         if decision.improved and self.restore_best_weights:
-            self.best_weights = _copy_weights(self.model.get_weights())
+            self.best_weights = self._weights_now()
         if decision.stop:
-            self.model.stop_training = True
+            require_model("EarlyStopping", self.model).stop_training = True
+
+    def _weights_now(self) -> list[np.ndarray]:
+        """A copy of the model's current weights (the snapshot restore_best_weights keeps)."""
+        return _copy_weights(require_model("EarlyStopping", self.model).get_weights())
 
     def on_train_end(self, logs: Logs | None = None) -> None:
         """Report the stop and restore the best weights if asked to."""

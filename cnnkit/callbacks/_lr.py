@@ -72,7 +72,7 @@ class ReduceLROnPlateau(Callback):
         self.min_lr = check_real("ReduceLROnPlateau", "min_lr", min_lr)
         if not self.min_lr >= 0:
             raise ValueError(f"ReduceLROnPlateau: min_lr must be >= 0. Received: min_lr={min_lr}")
-        self.verbose = verbose
+        self.verbose = check_int("ReduceLROnPlateau", "verbose", verbose)
         self._reset()
 
     monitor = property(lambda self: self._monitor.monitor, doc="The watched log key.")
@@ -181,7 +181,7 @@ class LearningRateScheduler(Callback):
                 f"Received: schedule={schedule!r}"
             )
         self.schedule = schedule
-        self.verbose = verbose
+        self.verbose = check_int("LearningRateScheduler", "verbose", verbose)
         self._takes_lr = _takes_lr(schedule)
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:

@@ -25,7 +25,9 @@ def supports_live_updates(stream: Any) -> bool:
     return type(stream).__module__.startswith("ipykernel")
 
 
-def resolve_verbose(verbose: int | str, stream: TextIO | None = None) -> int:
+def resolve_verbose(
+    verbose: int | str, stream: TextIO | None = None, owner: str | None = None
+) -> int:
     """Turn ``verbose`` into 0, 1 or 2; 'auto' is 1 (live bar) on a terminal, else 2.
 
     Example:
@@ -36,7 +38,10 @@ def resolve_verbose(verbose: int | str, stream: TextIO | None = None) -> int:
     if verbose == "auto":
         return 1 if supports_live_updates(sys.stdout if stream is None else stream) else 2
     if isinstance(verbose, bool) or verbose not in (0, 1, 2):
-        raise ValueError(f"verbose must be one of 0, 1, 2, 'auto'. Received: verbose={verbose!r}")
+        prefix = f"{owner}: " if owner else ""
+        raise ValueError(
+            f"{prefix}verbose must be one of 0, 1, 2, 'auto'. Received: verbose={verbose!r}"
+        )
     return int(verbose)
 
 
@@ -108,9 +113,11 @@ class Progbar:
     ) -> None:
         if target is not None and (isinstance(target, bool) or not isinstance(target, int)):
             raise TypeError(f"Progbar: target must be an int or None. Received: target={target!r}")
+        if target is not None and target < 0:
+            raise ValueError(f"Progbar: target must be >= 0 or None. Received: target={target!r}")
         self.target = target
         self.width = check_int("Progbar", "width", width, minimum=1)
-        self.verbose = resolve_verbose(verbose, stream)
+        self.verbose = resolve_verbose(verbose, stream, "Progbar")
         self.interval = check_real("Progbar", "interval", interval)
         self.unit_name = unit_name
         self._stream = stream
@@ -134,6 +141,7 @@ class Progbar:
         finalize: bool | None = None,
     ) -> None:
         """Record progress up to step ``current`` with the latest ``values``; maybe redraw."""
+        check_int("Progbar.update", "current", current)
         if finalize is None:
             finalize = self.target is not None and current >= self.target
         if values:

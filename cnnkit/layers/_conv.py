@@ -15,6 +15,7 @@ from cnnkit.layers._spatial import (
     channels_of,
     check_data_format,
     check_padding,
+    check_spatial_sizes,
     from_channels_first,
     make_shape,
     output_hw,
@@ -122,6 +123,7 @@ class Conv2D(Layer):
                 f"{self._owner()} was built for {self.weight.shape[1] * self.groups} input channels; "
                 f"received shape {input_shape} with {channels}"
             )
+        check_spatial_sizes(self._owner(), input_shape, self.data_format)
         if self.padding == "valid":
             for axis, size, k, d in zip(
                 ("height", "width"),
@@ -163,14 +165,24 @@ class Conv2D(Layer):
         weight = self.weight
         if x.shape[1] != self._in_channels:
             self._raise_channel_mismatch(tuple(from_channels_first(x, self.data_format).shape))
+        try:
+            y = self._convolve(x, weight)
+        except (RuntimeError, ValueError):  # too small for the kernel: say so in the layer's terms
+            self.check_input_shape(tuple(from_channels_first(x, self.data_format).shape))
+            raise
+        if channels_last:
+            y = y.permute(0, 2, 3, 1)
+        return self._activate(y)
+
+    def _convolve(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        """F.conv2d of an (N, C, H, W) tensor with Keras' 'same' padding where asked."""
         padding: tuple[int, int] | int = 0
         if self.padding == "same":
             same = self._same_padding(x.shape[2], x.shape[3])
             x, padding = same.pad(x), same.kernel_padding
-        y = F.conv2d(x, weight, self.bias, self.strides, padding, self.dilation_rate, self.groups)
-        if channels_last:
-            y = y.permute(0, 2, 3, 1)
-        return self._activate(y)
+        return F.conv2d(
+            x, weight, self.bias, self.strides, padding, self.dilation_rate, self.groups
+        )
 
     def _layout(self) -> str:
         if self.data_format == "channels_last":

@@ -150,11 +150,12 @@ class InputLayer(Layer):
         input_shape: Sequence[int | None] | None = None,
         **kwargs: Any,
     ):
+        argument = "shape" if shape is not None else "input_shape"
         shape = shape if shape is not None else input_shape
         if shape is None:
             raise ValueError("InputLayer: shape is required, e.g. InputLayer(shape=(28, 28, 1))")
         super().__init__(name=name, batch_size=batch_size, **kwargs)
-        self.shape = _check_input_shape(shape, "InputLayer")
+        self.shape = _check_input_shape(shape, "InputLayer", argument)
         self.input_shape_hint = self.shape
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

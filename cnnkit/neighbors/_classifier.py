@@ -19,6 +19,8 @@ from ._validation import (
     resolve_device,
 )
 
+_OWNER = "KNeighborsClassifier"
+
 
 class KNeighborsClassifier:
     """Label each test image with the most frequent label among its K closest training images.
@@ -64,13 +66,13 @@ class KNeighborsClassifier:
         batch_size: int | None = None,
         device: str | torch.device = "auto",
     ) -> None:
-        self.n_neighbors = check_positive_int(n_neighbors, "n_neighbors")
+        self.n_neighbors = check_positive_int(n_neighbors, "n_neighbors", owner=_OWNER)
         self.metric = metric
-        self.effective_metric_ = check_metric(metric)
-        self.weights = check_weights(weights)
-        self.batch_size = check_positive_int(batch_size, "batch_size", allow_none=True)
+        self.effective_metric_ = check_metric(metric, _OWNER)
+        self.weights = check_weights(weights, _OWNER)
+        self.batch_size = check_positive_int(batch_size, "batch_size", True, _OWNER)
         self.device = device
-        self.device_ = resolve_device(device)
+        self.device_ = resolve_device(device, _OWNER)
         self._index: BruteForceIndex | None = None
 
     def __repr__(self) -> str:
@@ -90,9 +92,9 @@ class KNeighborsClassifier:
         Returns:
             self, so that ``KNeighborsClassifier().fit(x, y).predict(x_test)`` works.
         """
-        samples, sample_shape = as_samples(x, "x")
-        labels = as_labels(y, len(samples), "y")
-        check_n_neighbors(self.n_neighbors, len(samples))
+        samples, sample_shape = as_samples(x, "x", _OWNER)
+        labels = as_labels(y, len(samples), "y", _OWNER)
+        check_n_neighbors(self.n_neighbors, len(samples), _OWNER)
         self.classes_, encoded = np.unique(labels, return_inverse=True)
         self._labels = encoded.reshape(-1)
         self.sample_shape_ = sample_shape
@@ -117,7 +119,7 @@ class KNeighborsClassifier:
         """
         queries = self._queries(x)
         k = self.n_neighbors if n_neighbors is None else n_neighbors
-        k = check_n_neighbors(k, self.n_samples_fit_)
+        k = check_n_neighbors(k, self.n_samples_fit_, _OWNER)
         batch = self.batch_size or default_batch_size(self.n_samples_fit_)
         distances, indices = self._index.kneighbors(queries, k, batch)
         indices = indices.cpu().numpy()
@@ -138,20 +140,20 @@ class KNeighborsClassifier:
 
     def score(self, x: Any, y: Any) -> float:
         """Return the accuracy: the fraction of test images whose predicted label equals ``y``."""
-        labels = as_labels(y, _n_samples(x), "y")
+        labels = as_labels(y, _n_samples(x), "y", _OWNER)
         return float(np.mean(self.predict(x) == labels))
 
     def _queries(self, x: Any) -> torch.Tensor:
         """Validate test images against the fitted ones and move them to the device."""
         if self._index is None:
             raise ValueError(
-                "This KNeighborsClassifier is not fitted yet: call fit(x_train, y_train) "
+                f"{_OWNER}: this model is not fitted yet: call fit(x_train, y_train) "
                 "before kneighbors, predict, predict_proba or score."
             )
-        queries, sample_shape = as_samples(x, "x")
+        queries, sample_shape = as_samples(x, "x", _OWNER)
         if queries.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"x has {queries.shape[1]} features per sample (sample shape {sample_shape}), "
+                f"{_OWNER}: x has {queries.shape[1]} features per sample (sample shape {sample_shape}), "
                 f"but this KNeighborsClassifier was fitted on {self.n_features_in_} "
                 f"(sample shape {self.sample_shape_})."
             )

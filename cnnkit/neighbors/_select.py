@@ -64,11 +64,14 @@ class SelectionResult:
 
     def accuracy(self, k: int, metric: str) -> float:
         """Validation accuracy of one (K, metric) pair from the table."""
-        canonical = check_metric(metric)
+        canonical = check_metric(metric, "SelectionResult.accuracy")
         for row in self.rows:
             if row.k == k and row.metric == canonical:
                 return row.accuracy
-        raise ValueError(f"(k={k}, metric={metric!r}) is not in this table: ks={self.ks}.")
+        raise ValueError(
+            f"SelectionResult.accuracy: (k={k}, metric={metric!r}) is not in this table: "
+            f"ks={self.ks}."
+        )
 
     def __str__(self) -> str:
         best = self.best
@@ -124,17 +127,17 @@ def select(
     Returns:
         A SelectionResult: ``rows``, ``best`` (K, metric) and a text table via ``str()``.
     """
-    samples, _ = as_samples(x, "x")
-    labels = as_labels(y, len(samples), "y")
+    samples, _ = as_samples(x, "x", "select")
+    labels = as_labels(y, len(samples), "y", "select")
     classes, encoded = np.unique(labels, return_inverse=True)
     encoded = encoded.reshape(-1)
     ks, metrics = _check_ks(ks), _check_metrics(metrics)
-    check_weights(weights)
+    check_weights(weights, "select")
     folds, description = _splits(len(samples), cv, validation_split, shuffle, seed)
     smallest_train = min(len(train) for train, _ in folds)
     if ks[-1] > smallest_train:
         raise ValueError(
-            f"ks must not exceed the number of training samples in a fold ({smallest_train}). "
+            f"select: ks must not exceed the number of training samples in a fold ({smallest_train}). "
             f"Received: ks={ks}"
         )
     hits = {(k, metric): [] for k in ks for metric in metrics}
@@ -163,7 +166,7 @@ def _check_ks(ks: Iterable[int] | int) -> tuple[int, ...]:
     if not values or any(
         isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1 for k in values
     ):
-        raise ValueError(f"ks must be one or more integers >= 1. Received: ks={ks!r}")
+        raise ValueError(f"select: ks must be one or more integers >= 1. Received: ks={ks!r}")
     return tuple(sorted({int(k) for k in values}))
 
 
@@ -171,8 +174,8 @@ def _check_metrics(metrics: Iterable[str] | str) -> tuple[str, ...]:
     """Canonical metric names in the given order, without repeats."""
     values = (metrics,) if isinstance(metrics, str) else tuple(metrics)
     if not values:
-        raise ValueError("metrics must name at least one distance. Received: metrics=()")
-    return tuple(dict.fromkeys(check_metric(metric) for metric in values))
+        raise ValueError("select: metrics must name at least one distance. Received: metrics=()")
+    return tuple(dict.fromkeys(check_metric(metric, "select") for metric in values))
 
 
 def _splits(
@@ -181,26 +184,37 @@ def _splits(
     """(train, validation) index pairs and a description, for k-fold CV or one hold-out split."""
     if cv is not None and validation_split is not None:
         raise ValueError(
-            "Pass either cv or validation_split, not both. "
+            "select: pass either cv or validation_split, not both. "
             f"Received: cv={cv}, validation_split={validation_split}"
         )
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"select: seed must be an integer >= 0. Received: seed={seed!r}")
+    if seed < 0:
+        raise ValueError(f"select: seed must be an integer >= 0. Received: seed={seed!r}")
     order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
     if validation_split is not None:
-        if isinstance(validation_split, bool) or not 0 < validation_split < 1:
+        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)):
+            raise TypeError(
+                "select: validation_split must be a fraction between 0 and 1 (exclusive). "
+                f"Received: validation_split={validation_split!r}"
+            )
+        if not 0 < validation_split < 1:
             raise ValueError(
-                "validation_split must be a fraction between 0 and 1 (exclusive). "
+                "select: validation_split must be a fraction between 0 and 1 (exclusive). "
                 f"Received: validation_split={validation_split!r}"
             )
         n_val = int(round(n * validation_split))
         if not 1 <= n_val < n:
             raise ValueError(
-                f"validation_split={validation_split} of {n} samples leaves an empty training "
+                f"select: validation_split={validation_split} of {n} samples leaves an empty training "
                 "or validation set."
             )
         return [(np.sort(order[:-n_val]), order[-n_val:])], f"{n_val} held-out samples"
-    cv = 5 if cv is None else check_positive_int(cv, "cv")
+    cv = 5 if cv is None else check_positive_int(cv, "cv", owner="select")
     if not 2 <= cv <= n:
-        raise ValueError(f"cv must be between 2 and the number of samples ({n}). Received: cv={cv}")
+        raise ValueError(
+            f"select: cv must be between 2 and the number of samples ({n}). Received: cv={cv}"
+        )
     folds = []
     for held_out in np.array_split(order, cv):
         train = np.setdiff1d(order, held_out)  # sorted, like scikit-learn's KFold

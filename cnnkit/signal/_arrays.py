@@ -23,34 +23,42 @@ _NUMPY_OF_TORCH = {
 }
 
 
-def _dtype_error(name: str, dtype: object, accepted: str) -> TypeError:
+def prefix(owner: str) -> str:
+    """``"correlate2d: "`` for an owner, so messages name the function the input entered."""
+    return f"{owner}: " if owner else ""
+
+
+def _dtype_error(name: str, dtype: object, accepted: str, owner: str = "") -> TypeError:
     shown = str(dtype).replace("torch.", "")
-    return TypeError(f"{name} must have a {accepted} dtype. Received: {name}.dtype={shown}")
+    return TypeError(
+        f"{prefix(owner)}{name} must have a {accepted} dtype. Received: {name}.dtype={shown}"
+    )
 
 
-def as_array(value: ArrayLike, name: str, allow_bool: bool = False) -> Array:
+def as_array(value: ArrayLike, name: str, allow_bool: bool = False, owner: str = "") -> Array:
     """Return ``value`` as a tensor or NumPy array after checking that its dtype is numeric.
 
     Args:
         value: a tensor, a NumPy array or nested sequences of numbers.
         name: the argument's name, used in error messages.
         allow_bool: accept boolean data too (padding moves data, it does no arithmetic).
+        owner: the public function, named at the start of error messages.
     """
     accepted = ("boolean or " if allow_bool else "") + _NUMERIC
     if isinstance(value, torch.Tensor):
         if value.is_quantized or (value.dtype == torch.bool and not allow_bool):
-            raise _dtype_error(name, value.dtype, accepted)
+            raise _dtype_error(name, value.dtype, accepted, owner)
         return value
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as error:
         raise TypeError(
-            f"{name} must be a NumPy array or a torch tensor. Received: {name}={value!r}"
+            f"{prefix(owner)}{name} must be a NumPy array or a torch tensor. Received: {name}={value!r}"
         ) from error
     kinds = "biufc" if allow_bool else "iufc"
     too_wide = array.dtype.itemsize > (16 if array.dtype.kind == "c" else 8)
     if array.dtype.kind not in kinds or too_wide:
-        raise _dtype_error(name, array.dtype, accepted)
+        raise _dtype_error(name, array.dtype, accepted, owner)
     return array
 
 
@@ -67,11 +75,11 @@ def _torch_dtype(dtype: np.dtype) -> torch.dtype:
     return torch.from_numpy(np.zeros(1, dtype)).dtype
 
 
-def _device(image: Array, kernel: Array) -> torch.device:
+def _device(image: Array, kernel: Array, owner: str = "") -> torch.device:
     devices = [x.device for x in (image, kernel) if isinstance(x, torch.Tensor)]
     if len(devices) == 2 and devices[0] != devices[1]:
         raise ValueError(
-            "image and kernel must be on the same device. "
+            f"{prefix(owner)}image and kernel must be on the same device. "
             f"Received: image.device={devices[0]}, kernel.device={devices[1]}"
         )
     return devices[0] if devices else torch.device("cpu")
@@ -89,7 +97,7 @@ def result_dtype(image: Array, kernel: Array) -> np.dtype | torch.dtype:
 
 
 def to_working(
-    image: Array, kernel: Array
+    image: Array, kernel: Array, owner: str = ""
 ) -> tuple[torch.Tensor, torch.Tensor, Callable[[torch.Tensor], Array]]:
     """Return both operands as tensors in their compute dtype and a function giving the result.
 
@@ -99,7 +107,7 @@ def to_working(
     """
     out_dtype = result_dtype(image, kernel)
     as_torch = isinstance(out_dtype, torch.dtype)
-    device = _device(image, kernel)
+    device = _device(image, kernel, owner)
     work = compute_dtype(out_dtype if as_torch else _torch_dtype(out_dtype))
 
     def convert(x: Array) -> torch.Tensor:

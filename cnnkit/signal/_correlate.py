@@ -77,32 +77,34 @@ def convolve2d(
     return _correlate(image, kernel, mode, boundary, fillvalue, convolve=True)
 
 
-def _check_choices(mode: str, boundary: str) -> str:
+def _check_choices(mode: str, boundary: str, owner: str) -> str:
     if mode not in MODES:
         accepted = ", ".join(repr(m) for m in MODES)
-        raise ValueError(f"mode must be one of {accepted}. Received: mode={mode!r}")
+        raise ValueError(f"{owner}: mode must be one of {accepted}. Received: mode={mode!r}")
     if boundary not in BOUNDARIES:
         accepted = ", ".join(repr(b) for b in BOUNDARIES)
-        raise ValueError(f"boundary must be one of {accepted}. Received: boundary={boundary!r}")
+        raise ValueError(
+            f"{owner}: boundary must be one of {accepted}. Received: boundary={boundary!r}"
+        )
     return BOUNDARIES[boundary]
 
 
-def _fill(fillvalue: object, dtype: torch.dtype) -> complex:
+def _fill(fillvalue: object, dtype: torch.dtype, owner: str) -> complex:
     """Return ``fillvalue`` as a Python number of the compute dtype, as SciPy casts it."""
     value = fillvalue
     if isinstance(value, (np.ndarray, torch.Tensor, list, tuple)):
         array = np.asarray(value.cpu() if isinstance(value, torch.Tensor) else value)
         if array.size != 1:
             raise ValueError(
-                f"fillvalue must be a number or a one-element array. Received: fillvalue={value!r}"
+                f"{owner}: fillvalue must be a number or a one-element array. Received: fillvalue={value!r}"
             )
         value = array.reshape(()).item()
     if not isinstance(value, numbers.Number):
-        raise TypeError(f"fillvalue must be a number. Received: fillvalue={value!r}")
+        raise TypeError(f"{owner}: fillvalue must be a number. Received: fillvalue={value!r}")
     value = complex(value)
     if value.imag != 0 and not dtype.is_complex:
         raise ValueError(
-            f"fillvalue is complex but the data is real. Received: fillvalue={fillvalue!r}"
+            f"{owner}: fillvalue is complex but the data is real. Received: fillvalue={fillvalue!r}"
         )
     if dtype.is_complex:
         return value
@@ -110,28 +112,30 @@ def _fill(fillvalue: object, dtype: torch.dtype) -> complex:
         return value.real
     if not np.isfinite(value.real):
         raise ValueError(
-            f"fillvalue must be finite for integer data. Received: fillvalue={fillvalue!r}"
+            f"{owner}: fillvalue must be finite for integer data. Received: fillvalue={fillvalue!r}"
         )
     return int(value.real)
 
 
-def _valid_swap(image: tuple[int, ...], kernel: tuple[int, ...]) -> bool:
+def _valid_swap(image: tuple[int, ...], kernel: tuple[int, ...], owner: str) -> bool:
     """SciPy's 'valid' rule for 2-D: swap when the kernel is at least as large in both axes."""
     image_fits = all(i >= k for i, k in zip(image, kernel, strict=True))
     kernel_fits = all(k >= i for i, k in zip(image, kernel, strict=True))
     if not (image_fits or kernel_fits):
         raise ValueError(
-            "For mode='valid', one of image and kernel must be at least as large as the other "
+            f"{owner}: for mode='valid', one of image and kernel must be at least as large as the other "
             f"in every dimension. Received: image.shape={image}, kernel.shape={kernel}"
         )
     return not image_fits
 
 
-def _check_valid_fits(image: tuple[int, ...], kernel: tuple[int, ...], batched: bool) -> None:
+def _check_valid_fits(
+    image: tuple[int, ...], kernel: tuple[int, ...], batched: bool, owner: str
+) -> None:
     rows, cols = image[1:3] if batched else image[:2]
     if kernel[0] > rows or kernel[1] > cols:
         raise ValueError(
-            "For mode='valid' with channels, the kernel must fit inside the image: "
+            f"{owner}: for mode='valid' with channels, the kernel must fit inside the image: "
             f"kernel (kh, kw) = {kernel[:2]}, image (h, w) = {(rows, cols)}. "
             f"Received: image.shape={image}, kernel.shape={kernel}"
         )
@@ -157,17 +161,18 @@ def _correlate(
     convolve: bool,
 ) -> Array:
     """Validate at the edge, pad as ``mode``/``boundary`` say, then correlate in 'valid' mode."""
-    pad_mode = _check_choices(mode, boundary)
-    image, kernel = as_array(image, "image"), as_array(kernel, "kernel")
+    owner = "convolve2d" if convolve else "correlate2d"
+    pad_mode = _check_choices(mode, boundary, owner)
+    image, kernel = as_array(image, "image", owner=owner), as_array(kernel, "kernel", owner=owner)
     shapes = tuple(image.shape), tuple(kernel.shape)
-    layout = layout_of(*shapes)
+    layout = layout_of(*shapes, owner=owner)
     swap = False
     if mode == "valid" and not layout.channels:
-        swap = _valid_swap(*shapes)
+        swap = _valid_swap(*shapes, owner)
     elif mode == "valid":
-        _check_valid_fits(*shapes, batched=layout.batched)
-    x, w, finish = to_working(image, kernel)
-    fill = _fill(fillvalue, x.dtype)
+        _check_valid_fits(*shapes, batched=layout.batched, owner=owner)
+    x, w, finish = to_working(image, kernel, owner)
+    fill = _fill(fillvalue, x.dtype, owner)
     x, w = layout.to_nchw(x, w)
     if swap:  # SciPy swaps the operands, then flips the output of a correlation.
         x, w = w, x

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
+from cnnkit.signal._arrays import prefix
+
 _IMAGE_SHAPES = "(h, w), (h, w, c) or (b, h, w, c)"
 _KERNEL_SHAPES = "(kh, kw), (kh, kw, c) or (kh, kw, c, n)"
 
@@ -36,33 +38,37 @@ def _shape(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
-def layout_of(image_shape: tuple[int, ...], kernel_shape: tuple[int, ...]) -> Layout:
+def layout_of(
+    image_shape: tuple[int, ...], kernel_shape: tuple[int, ...], owner: str = ""
+) -> Layout:
     """Check that an image and a kernel shape go together and say how they are laid out.
 
     Args:
         image_shape: (h, w), (h, w, c) or a batch (b, h, w, c).
         kernel_shape: (kh, kw) for a 2-D image; (kh, kw, c) or (kh, kw, c, n) with channels.
+        owner: the public function, named at the start of error messages.
     """
     image, kernel = _shape(image_shape), _shape(kernel_shape)
+    p = prefix(owner)
     shapes = f"Received: image.shape={image}, kernel.shape={kernel}"
     if len(image) not in (2, 3, 4):
-        raise ValueError(f"image must have shape {_IMAGE_SHAPES}. Received: image.shape={image}")
+        raise ValueError(f"{p}image must have shape {_IMAGE_SHAPES}. Received: image.shape={image}")
     if len(kernel) not in (2, 3, 4):
         raise ValueError(
-            f"kernel must have shape {_KERNEL_SHAPES}. Received: kernel.shape={kernel}"
+            f"{p}kernel must have shape {_KERNEL_SHAPES}. Received: kernel.shape={kernel}"
         )
     if len(image) == 2 and len(kernel) != 2:
-        raise ValueError(f"a 2-D image (h, w) needs a 2-D kernel (kh, kw). {shapes}")
+        raise ValueError(f"{p}a 2-D image (h, w) needs a 2-D kernel (kh, kw). {shapes}")
     if len(image) > 2 and len(kernel) == 2:
         raise ValueError(
-            f"an image with channels needs a kernel (kh, kw, c) or (kh, kw, c, n). {shapes}"
+            f"{p}an image with channels needs a kernel (kh, kw, c) or (kh, kw, c, n). {shapes}"
         )
     if len(image) > 2 and image[-1] != kernel[2]:
         raise ValueError(
-            "kernel channels must match image channels: kernel.shape[2] must equal "
+            f"{p}kernel channels must match image channels: kernel.shape[2] must equal "
             f"image.shape[-1]. {shapes}"
         )
     for name, shape in (("image", image), ("kernel", kernel)):
         if 0 in shape:
-            raise ValueError(f"{name} must not be empty. Received: {name}.shape={shape}")
+            raise ValueError(f"{p}{name} must not be empty. Received: {name}.shape={shape}")
     return Layout(batched=len(image) == 4, channels=len(image) > 2, several=len(kernel) == 4)

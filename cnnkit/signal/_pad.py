@@ -6,7 +6,7 @@ import numbers
 
 import torch
 
-from cnnkit.signal._arrays import Array, ArrayLike, as_array, to_tensor
+from cnnkit.signal._arrays import Array, ArrayLike, as_array, prefix, to_tensor
 
 PAD_MODES = ("zero", "symmetric", "reflect", "edge", "wrap")
 
@@ -40,34 +40,34 @@ def pad(
         >>> pad(np.array([[1, 2], [3, 4]]), 1, mode="edge")[0]
         array([1, 1, 2, 2])
     """
-    array = as_array(image, "image", allow_bool=True)
+    array = as_array(image, "image", allow_bool=True, owner="pad")
     if array.ndim not in (2, 3, 4):
         raise ValueError(
-            "image must have shape (h, w), (h, w, c) or (b, h, w, c). "
+            "pad: image must have shape (h, w), (h, w, c) or (b, h, w, c). "
             f"Received: image.shape={tuple(array.shape)}"
         )
-    pads = normalize_pad(pad)
-    check_pad_mode(mode)
+    pads = normalize_pad(pad, "pad")
+    check_pad_mode(mode, "pad")
     tensor, back = to_tensor(array)
     rows = 1 if array.ndim == 4 else 0
-    return back(pad_axes(tensor, rows, pads, mode))
+    return back(pad_axes(tensor, rows, pads, mode, owner="pad"))
 
 
-def check_pad_mode(mode: str) -> None:
+def check_pad_mode(mode: str, owner: str = "") -> None:
     """Raise a ValueError naming the accepted modes unless ``mode`` is one of them."""
     if mode not in PAD_MODES:
         accepted = ", ".join(repr(m) for m in PAD_MODES)
-        raise ValueError(f"mode must be one of {accepted}. Received: mode={mode!r}")
+        raise ValueError(f"{prefix(owner)}mode must be one of {accepted}. Received: mode={mode!r}")
 
 
 def _is_count(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0
 
 
-def normalize_pad(pad: object) -> Pads:
+def normalize_pad(pad: object, owner: str = "") -> Pads:
     """Return ``pad`` as ((top, bottom), (left, right)), from an int, a pair or two pairs."""
     message = (
-        "pad must be a non-negative int, a (before, after) pair or ((top, bottom), (left, right))."
+        f"{prefix(owner)}pad must be a non-negative int, a (before, after) pair or ((top, bottom), (left, right))."
         f" Received: pad={pad!r}"
     )
     if _is_count(pad):
@@ -99,7 +99,7 @@ def _source_index(size: int, before: int, after: int, mode: str, device: torch.d
 
 
 def pad_axes(
-    x: torch.Tensor, rows_axis: int, pads: Pads, mode: str, value: complex = 0
+    x: torch.Tensor, rows_axis: int, pads: Pads, mode: str, value: complex = 0, owner: str = ""
 ) -> torch.Tensor:
     """Pad axes ``rows_axis`` and ``rows_axis + 1`` of a tensor; 'zero' mode fills with ``value``.
 
@@ -109,6 +109,7 @@ def pad_axes(
         pads: ((top, bottom), (left, right)), non-negative.
         mode: one of PAD_MODES.
         value: the constant of 'zero' mode (SciPy's ``fillvalue``).
+        owner: the public function, named at the start of error messages.
     """
     axes = (rows_axis, rows_axis + 1)
     if mode == "zero":
@@ -125,7 +126,7 @@ def pad_axes(
         if before or after:
             if x.shape[axis] == 0:
                 raise ValueError(
-                    f"an empty axis (size 0) can only be padded with mode='zero'. "
+                    f"{prefix(owner)}an empty axis (size 0) can only be padded with mode='zero'. "
                     f"Received: mode={mode!r}, image.shape={tuple(x.shape)}"
                 )
             x = x.index_select(axis, _source_index(x.shape[axis], before, after, mode, x.device))

@@ -45,6 +45,7 @@ def save_model(
     so that everything lands in the same single atomic write.
     """
     model._require_built("save")
+    _check_target(filepath, "save")
     metadata = {
         "format": MODEL_FORMAT,
         "format_version": FORMAT_VERSION,
@@ -69,12 +70,24 @@ def save_model(
 def save_weights(model, filepath: str | os.PathLike) -> None:
     """Write only the weights (with the architecture, used to check a later ``load_weights``)."""
     model._require_built("save_weights")
+    _check_target(filepath, "save_weights")
     metadata = {
         "format": WEIGHTS_FORMAT,
         "format_version": FORMAT_VERSION,
         "config": json.dumps(_model_config(model)),
     }
     atomic_write_bytes(filepath, safetensors_bytes(_weights(model), metadata))
+
+
+def _check_target(filepath: Any, what: str) -> None:
+    if not isinstance(filepath, (str, os.PathLike)) or not os.fspath(filepath):
+        raise TypeError(
+            f"{what}: filepath must be a file path (str or os.PathLike). Received: filepath={filepath!r}"
+        )
+    if os.path.isdir(filepath):
+        raise ValueError(
+            f"{what}: filepath must name a file, not a folder. Received: filepath={os.fspath(filepath)!r}"
+        )
 
 
 def _weights(model) -> dict[str, torch.Tensor]:
@@ -237,6 +250,10 @@ def _decode(key: str, value: Any) -> Any:
 def _read(
     filepath: str | os.PathLike, *formats: str
 ) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    if not isinstance(filepath, (str, os.PathLike)):
+        raise TypeError(
+            f"load_model: filepath must be a file path (str or os.PathLike). Received: filepath={filepath!r}"
+        )
     path = os.fspath(filepath)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no model file at {path!r}")

@@ -22,11 +22,11 @@ def check_padding(value: object, owner: str) -> str:
     return check_choice(value, PADDINGS, "padding", owner)
 
 
-<<<<<<< HEAD
 def to_channels_first(x: torch.Tensor, data_format: str) -> torch.Tensor:
     """View (N, H, W, C) data as (N, C, H, W) without copying (channels-last memory format)."""
     return x.permute(0, 3, 1, 2) if data_format == "channels_last" else x
-=======
+
+
 def check_spatial_sizes(owner: str, shape: tuple, data_format: str) -> None:
     """Raise a ValueError naming ``owner`` when a known height or width of ``shape`` is < 1."""
     for axis, size in zip(("height", "width"), spatial_dims(shape, data_format)):
@@ -34,7 +34,6 @@ def check_spatial_sizes(owner: str, shape: tuple, data_format: str) -> None:
             raise ValueError(
                 f"{owner}: the input {axis} must be at least 1; received shape {shape}"
             )
->>>>>>> battery
 
 
 def from_channels_first(y: torch.Tensor, data_format: str) -> torch.Tensor:

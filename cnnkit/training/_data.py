@@ -122,7 +122,9 @@ def _to_device(value: Any, device: torch.device) -> torch.Tensor | None:
     return tensor.to(device, non_blocking=True)
 
 
-def as_tensor(value: Any, name: str, device: torch.device, *, images: bool) -> torch.Tensor:
+def as_tensor(
+    value: Any, name: str, device: torch.device, *, images: bool, what: str = "cnnkit"
+) -> torch.Tensor:
     """Convert a NumPy array, list or tensor to a tensor on ``device``; images become float32."""
     if isinstance(value, torch.Tensor):
         tensor = value
@@ -131,12 +133,15 @@ def as_tensor(value: Any, name: str, device: torch.device, *, images: bool) -> t
             array = np.asarray(value)
         except Exception as error:  # ragged lists and other oddities
             raise TypeError(
-                f"{name} must be a NumPy array or a tensor; could not convert {type(value).__name__}: {error}"
+                f"{what}: {name} must be a NumPy array or a tensor; could not convert "
+                f"{type(value).__name__}: {error}"
             ) from None
         if array.dtype == object or not (
             np.issubdtype(array.dtype, np.number) or array.dtype == bool
         ):
-            raise TypeError(f"{name} must hold numbers; received an array of dtype {array.dtype}")
+            raise TypeError(
+                f"{what}: {name} must hold numbers; received an array of dtype {array.dtype}"
+            )
         tensor = torch.from_numpy(np.ascontiguousarray(array))
     if images or tensor.is_floating_point():
         tensor = tensor.to(torch.float32)
@@ -163,7 +168,7 @@ def adapt(
         raise ValueError(
             f"{what}: x is required (images as a (samples, height, width, channels) array)"
         )
-    xt = as_tensor(x, "x", device, images=True)
+    xt = as_tensor(x, "x", device, images=True, what=what)
     if xt.ndim == 0 or xt.shape[0] == 0:
         raise ValueError(
             f"{what}: x is empty (shape {tuple(xt.shape)}); there is nothing to {what.split('.')[-1]}"
@@ -173,7 +178,9 @@ def adapt(
         raise ValueError(
             f"{what}: x contains {bad} NaN or infinite values; clean or impute them before training"
         )
-    yt = None if y is None else as_tensor(y, "y", device, images=False)
+    yt = None if y is None else as_tensor(y, "y", device, images=False, what=what)
+    if yt is not None and yt.is_floating_point() and not torch.isfinite(yt).all():
+        raise ValueError(f"{what}: y contains NaN or infinite values; labels must be finite")
     if yt is not None and yt.shape[0] != xt.shape[0]:
         raise ValueError(
             f"{what}: x and y must have the same number of samples; received x with {xt.shape[0]} and y with "
@@ -182,8 +189,10 @@ def adapt(
     wt = (
         None
         if sample_weight is None
-        else as_tensor(sample_weight, "sample_weight", device, images=True)
+        else as_tensor(sample_weight, "sample_weight", device, images=True, what=what)
     )
+    if wt is not None and (not torch.isfinite(wt).all() or (wt < 0).any()):
+        raise ValueError(f"{what}: sample_weight must hold finite values >= 0")
     if wt is not None and (wt.ndim != 1 or wt.shape[0] != xt.shape[0]):
         raise ValueError(
             f"{what}: sample_weight must have shape ({xt.shape[0]},), one weight per sample; received {tuple(wt.shape)}"

@@ -48,6 +48,11 @@ def chunk_sizes(n: int, size: int) -> list[int]:
     return [base + (1 if rank < extra else 0) for rank in range(size)]
 
 
+def optional_positive_int(value: Any, name: str, what: str) -> int | None:
+    """None, or ``value`` as an int >= 1."""
+    return None if value is None else positive_int(value, name, what)
+
+
 def positive_int(value: Any, name: str, what: str, allow_zero: bool = False) -> int:
     """``value`` as an int >= 1 (or >= 0), else a ValueError naming the argument."""
     lowest = 0 if allow_zero else 1
@@ -62,6 +67,20 @@ def class_weights_to_samples(data: ArrayData, class_weight: dict[int, float]) ->
         raise TypeError(
             f"fit: class_weight must be a dict {{class index: weight}}. Received: {class_weight!r}"
         )
+    for label, weight in class_weight.items():
+        if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or label < 0:
+            raise ValueError(
+                f"fit: class_weight keys must be class indices >= 0. Received key {label!r}"
+            )
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, (int, float))
+            or not np.isfinite(weight)
+            or weight < 0
+        ):
+            raise ValueError(
+                f"fit: class_weight values must be finite weights >= 0. Received {label}: {weight!r}"
+            )
     one_hot = data.y.ndim > 1 and data.y.shape[-1] > 1
     labels = data.y.argmax(dim=-1) if one_hot else data.y.reshape(-1).long()
     table = torch.ones(int(max(max(class_weight), int(labels.max()))) + 1, device=labels.device)

@@ -22,6 +22,7 @@ from cnnkit.training._inference import Inference
 from cnnkit.training._logs import (
     callbacks_for_rank,
     class_weights_to_samples,
+    optional_positive_int,
     global_batch_sizes,
     positive_int,
     read_logs,
@@ -123,6 +124,12 @@ class Trainer(Inference):
         self._require_compiled("fit")
         batch_size = positive_int(32 if batch_size is None else batch_size, "batch_size", "fit")
         epochs = positive_int(epochs, "epochs", "fit", allow_zero=True)
+        initial_epoch = positive_int(initial_epoch, "initial_epoch", "fit", allow_zero=True)
+        steps_per_epoch = optional_positive_int(steps_per_epoch, "steps_per_epoch", "fit")
+        validation_batch_size = optional_positive_int(
+            validation_batch_size, "validation_batch_size", "fit"
+        )
+        validation_freq = positive_int(validation_freq, "validation_freq", "fit")
         device, world = self._prepare_run(batch_size, "fit")
         verbose = resolve_verbose(verbose) if world.is_main else 0
         train = adapt(x, y, sample_weight, batch_size, shuffle, device, "fit")

@@ -22,8 +22,8 @@ from cnnkit.training._inference import Inference
 from cnnkit.training._logs import (
     callbacks_for_rank,
     class_weights_to_samples,
-    optional_positive_int,
     global_batch_sizes,
+    optional_positive_int,
     positive_int,
     read_logs,
 )

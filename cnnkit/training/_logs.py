@@ -68,7 +68,11 @@ def class_weights_to_samples(data: ArrayData, class_weight: dict[int, float]) ->
             f"fit: class_weight must be a dict {{class index: weight}}. Received: {class_weight!r}"
         )
     for label, weight in class_weight.items():
-        if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or label < 0:
+        if isinstance(label, bool) or not isinstance(label, (int, np.integer)):
+            raise TypeError(
+                f"fit: class_weight keys must be int class indices. Received key {label!r}"
+            )
+        if label < 0:
             raise ValueError(
                 f"fit: class_weight keys must be class indices >= 0. Received key {label!r}"
             )

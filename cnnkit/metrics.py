@@ -32,6 +32,8 @@ class Metric:
     measurable per batch, even on a GPU.
     """
 
+    ranks_only = False  # True when the metric needs only the order of the scores
+
     def __init__(self, name: str | None = None):
         self.name = name or _snake(type(self).__name__)
         self.reset_state()
@@ -61,6 +63,21 @@ class Metric:
             self._total = self._total + (values * weight).sum()
             self._count = self._count + weight.sum()
 
+    def synchronize(self) -> None:
+        """Sum the running totals over all training processes (under torchrun)."""
+        from cnnkit import distributed
+
+        if distributed.world().active:
+            self._reduce_slots(("_total", "_count"))
+
+    def _reduce_slots(self, names: tuple[str, ...]) -> None:
+        from cnnkit import distributed
+
+        values = torch.tensor([float(getattr(self, name)) for name in names], dtype=torch.float64)
+        values = distributed.sum_across(values)
+        for name, value in zip(names, values.tolist()):
+            setattr(self, name, value)
+
     def result(self) -> float:
         """The running mean as a Python float (0.0 before any update)."""
         count = float(self._count)
@@ -81,12 +98,16 @@ class Mean(Metric):
 class CategoricalAccuracy(Metric):
     """Fraction of samples whose highest score is the one-hot label's class."""
 
+    ranks_only = True  # depends only on the order of the scores: logits will do
+
     def values(self, y_true, y_pred):
         return (y_true.argmax(dim=-1) == y_pred.argmax(dim=-1)).float()
 
 
 class SparseCategoricalAccuracy(Metric):
     """Fraction of samples whose highest score is the integer label."""
+
+    ranks_only = True  # depends only on the order of the scores: logits will do
 
     def values(self, y_true, y_pred):
         labels = y_true.reshape(y_pred.shape[:-1])
@@ -109,6 +130,8 @@ class BinaryAccuracy(Metric):
 
 class TopKCategoricalAccuracy(Metric):
     """Fraction of samples whose one-hot label is among the ``k`` highest scores (k = 5)."""
+
+    ranks_only = True  # depends only on the order of the scores: logits will do
 
     def __init__(self, k: int = 5, name: str | None = None):
         self.k = k
@@ -144,6 +167,12 @@ class _Counts(Metric):
         self._true_positives: torch.Tensor | float = 0.0
         self._predicted: torch.Tensor | float = 0.0
         self._actual: torch.Tensor | float = 0.0
+
+    def synchronize(self):
+        from cnnkit import distributed
+
+        if distributed.world().active:
+            self._reduce_slots(("_true_positives", "_predicted", "_actual"))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         predicted = (y_pred > self.thresholds).float()

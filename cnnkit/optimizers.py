@@ -42,14 +42,9 @@ class Optimizer:
     def build(self, parameters: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
         """Create the PyTorch optimizer over ``parameters`` (the trainable weights)."""
         parameters = [p for p in parameters if p.requires_grad]
-        options = dict(self._torch_options())
-        if all(p.device.type in ("cuda", "cpu") for p in parameters) and self._supports_foreach():
-            options["foreach"] = True  # one multi-tensor kernel per step instead of one per weight
+        options = dict(self._torch_options())  # PyTorch picks its fastest kernel per device
         self.torch_optimizer = self.torch_class(parameters, lr=self._learning_rate, **options)
         return self.torch_optimizer
-
-    def _supports_foreach(self) -> bool:
-        return True
 
     def _torch_options(self) -> dict[str, Any]:
         raise NotImplementedError

@@ -33,8 +33,17 @@ _LAYER_CLASSES = {
 
 
 # ---------------------------------------------------------------------- saving
-def save_model(model, filepath: str | os.PathLike, include_optimizer: bool = True) -> None:
-    """Write the architecture, weights, compile settings and optimizer state to one file."""
+def save_model(
+    model,
+    filepath: str | os.PathLike,
+    include_optimizer: bool = True,
+    extra: tuple[dict[str, str], dict[str, torch.Tensor]] | None = None,
+) -> None:
+    """Write the architecture, weights, compile settings and optimizer state to one file.
+
+    ``extra`` adds (metadata, tensors) of the caller's own (BackupAndRestore's training state),
+    so that everything lands in the same single atomic write.
+    """
     model._require_built("save")
     metadata = {
         "format": MODEL_FORMAT,
@@ -51,6 +60,9 @@ def save_model(model, filepath: str | os.PathLike, include_optimizer: bool = Tru
             state, structure = _flatten_optimizer(torch_optimizer)
             tensors.update(state)
             metadata["optimizer"] = json.dumps(structure)
+    if extra is not None:
+        metadata.update(extra[0])
+        tensors.update(extra[1])
     atomic_write_bytes(filepath, safetensors_bytes(tensors, metadata))
 
 
@@ -149,6 +161,25 @@ def load_model(filepath: str | os.PathLike, compile: bool = True):  # noqa: A002
     return model
 
 
+def restore_into(
+    model, filepath: str | os.PathLike
+) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """Load weights and optimizer state saved by ``save_model`` into an existing compiled model
+    (its optimizer object is kept, so a training step built around it stays valid). Returns
+    the file's metadata and tensors for the caller's own sections."""
+    metadata, tensors = _read(filepath, MODEL_FORMAT)
+    saved = model_from_config(_json(metadata, "config", filepath))
+    if saved.get_config()["layers"] != model.get_config()["layers"]:
+        raise ValueError(
+            f"{os.fspath(filepath)!r} holds a different architecture than this model; "
+            "remove the backup to start afresh"
+        )
+    _load_state(model, tensors, filepath)
+    if "optimizer" in metadata and getattr(model, "compiled", False):
+        _load_optimizer(model, _json(metadata, "optimizer", filepath), tensors, filepath)
+    return metadata, tensors
+
+
 def load_weights(model, filepath: str | os.PathLike) -> None:
     """Load weights saved by ``save_weights`` or ``save`` into ``model`` (same architecture)."""
     metadata, tensors = _read(filepath, WEIGHTS_FORMAT, MODEL_FORMAT)
@@ -237,7 +268,7 @@ def _json(metadata: dict[str, str], key: str, filepath: Any) -> Any:
 
 def _load_state(model, tensors: dict[str, torch.Tensor], filepath: Any) -> None:
     expected = model.state_dict()
-    weights = {k: v for k, v in tensors.items() if not k.startswith(_OPTIMIZER_PREFIX)}
+    weights = {k: v for k, v in tensors.items() if not k.startswith((_OPTIMIZER_PREFIX, "backup/"))}
     missing, unexpected = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
     if missing or unexpected:
         raise ValueError(
@@ -259,7 +290,7 @@ def _load_state(model, tensors: dict[str, torch.Tensor], filepath: Any) -> None:
 def _load_optimizer(
     model, structure: dict[str, Any], tensors: dict[str, torch.Tensor], filepath: Any
 ) -> None:
-    optimizer = model.optimizer.build(model.parameters())
+    optimizer = model.optimizer.torch_optimizer or model.optimizer.build(model.parameters())
     state: dict[int, dict[str, Any]] = {}
     device = model._training_device()
     for key, tensor in tensors.items():

@@ -6,6 +6,7 @@ Keras-style surface, so a callback written for Keras works unchanged.
 
 from __future__ import annotations
 
+from cnnkit.callbacks._backup import BackupAndRestore as BackupAndRestore
 from cnnkit.callbacks._base import Callback as Callback
 from cnnkit.callbacks._base import CallbackList as CallbackList
 from cnnkit.callbacks._base import History as History

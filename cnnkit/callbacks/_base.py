@@ -45,6 +45,10 @@ class Callback:
         epoch 1: loss 0.250
     """
 
+    writes_files = (
+        False  # True for callbacks that write files: only rank 0 runs them under torchrun
+    )
+
     def __init__(self) -> None:
         self.params: dict[str, Any] | None = None
         self._model: Any = None

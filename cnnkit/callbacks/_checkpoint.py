@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
 import string
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -78,6 +80,8 @@ class ModelCheckpoint(Callback):
         >>> ckpt = ModelCheckpoint("ckpt/best.keras", monitor="val_accuracy", save_best_only=True)
         >>> # model.fit(x, y, validation_split=0.2, epochs=10, callbacks=[ckpt])
     """
+
+    writes_files = True  # under torchrun only rank 0 runs it
 
     def __init__(
         self,
@@ -189,6 +193,15 @@ class ModelCheckpoint(Callback):
                 f"ModelCheckpoint: filepath must name a file, not an existing folder: {filepath}"
             )
         if not self._should_save(epoch, logs, filepath):
+            return
+        diverged = [
+            k for k, v in logs.items() if isinstance(v, (int, float)) and not math.isfinite(v)
+        ]
+        if diverged:  # keep the last good checkpoint rather than overwrite it with a diverged model
+            warnings.warn(
+                f"ModelCheckpoint: not saving epoch {epoch + 1}: {', '.join(diverged)} is NaN or infinite",
+                stacklevel=2,
+            )
             return
         save = self.model.save_weights if self.save_weights_only else self.model.save
         _atomic_save(save, filepath)

@@ -54,6 +54,8 @@ class CSVLogger(Callback):
         >>> # model.fit(x, y, epochs=10, callbacks=[logger])
     """
 
+    writes_files = True  # under torchrun only rank 0 runs it
+
     def __init__(
         self, filename: str | os.PathLike[str], separator: str = ",", append: bool = False
     ) -> None:

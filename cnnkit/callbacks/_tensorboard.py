@@ -93,6 +93,8 @@ class TensorBoard(Callback):
         >>> # model.fit(x, y, validation_split=0.2, epochs=10, callbacks=[tb])
     """
 
+    writes_files = True  # under torchrun only rank 0 runs it
+
     def __init__(
         self,
         log_dir: str | os.PathLike[str] = "logs",

@@ -22,6 +22,11 @@ def check_padding(value: object, owner: str) -> str:
     return check_choice(value, PADDINGS, "padding", owner)
 
 
+def to_channels_first(x: torch.Tensor, data_format: str) -> torch.Tensor:
+    """View (N, H, W, C) data as (N, C, H, W) without copying (channels-last memory format)."""
+    return x.permute(0, 3, 1, 2) if data_format == "channels_last" else x
+
+
 def from_channels_first(y: torch.Tensor, data_format: str) -> torch.Tensor:
     """View an (N, C, H, W) tensor in the layer's data format (a view, no copy)."""
     return y.permute(0, 2, 3, 1) if data_format == "channels_last" else y

@@ -36,23 +36,41 @@ class ArrayData:
         """Number of batches of ``batch_size`` (the last one may be smaller)."""
         return math.ceil(len(self) / batch_size)
 
-    def batches(self, batch_size: int, shuffle: bool = False) -> Iterator[Batch]:
-        """Yield (x, y, sample_weight) batches; ``shuffle`` draws a new order from torch's RNG."""
+    def batches(
+        self,
+        batch_size: int,
+        shuffle: bool = False,
+        generator: torch.Generator | None = None,
+        shard: tuple[int, int] = (0, 1),
+    ) -> Iterator[Batch]:
+        """Yield (x, y, sample_weight) batches of ``batch_size`` samples (the global batch).
+
+        ``shuffle`` draws the order from ``generator`` (torch's global RNG if None). With
+        ``shard=(rank, size)`` each process gets its contiguous part of every global batch, so
+        the processes together see exactly what one process would.
+        """
         n = len(self)
-        if not shuffle:
-            for start in range(0, n, batch_size):
+        rank, size = shard
+        order = torch.randperm(n, generator=generator).to(self.x.device) if shuffle else None
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            if size > 1:
+                per_rank = -(-(stop - start) // size)
+                start, stop = (
+                    min(start + rank * per_rank, stop),
+                    min(start + (rank + 1) * per_rank, stop),
+                )
+            if order is None:
                 yield tuple(
-                    t[start : start + batch_size] if t is not None else None
+                    t[start:stop] if t is not None else None
                     for t in (self.x, self.y, self.sample_weight)
                 )  # type: ignore[misc]
-            return
-        order = torch.randperm(n).to(self.x.device)
-        for start in range(0, n, batch_size):
-            index = order[start : start + batch_size]
-            yield tuple(
-                t.index_select(0, index) if t is not None else None
-                for t in (self.x, self.y, self.sample_weight)
-            )  # type: ignore[misc]
+            else:
+                index = order[start:stop]
+                yield tuple(
+                    t.index_select(0, index) if t is not None else None
+                    for t in (self.x, self.y, self.sample_weight)
+                )  # type: ignore[misc]
 
     def split(self, fraction: float) -> tuple[ArrayData, ArrayData]:
         """Keras' validation_split: the last ``fraction`` of the samples, taken before shuffling."""
@@ -78,7 +96,9 @@ class LoaderData:
     def steps(self, batch_size: int) -> int:
         return len(self.loader)
 
-    def batches(self, batch_size: int, shuffle: bool = False) -> Iterator[Batch]:
+    def batches(
+        self, batch_size: int, shuffle: bool = False, generator=None, shard=(0, 1)
+    ) -> Iterator[Batch]:
         for item in self.loader:
             if isinstance(item, (list, tuple)):
                 x, y, w = (*item, None, None)[:3]

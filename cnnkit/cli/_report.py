@@ -46,12 +46,7 @@ def build_report(
     report = report_module()
     if report is None:
         return None
-    arrays = {
-        "x_train": scaled(data.x_train),
-        "y_train": data.y_train,
-        "x_test": scaled(data.x_test),
-        "y_test": data.y_test,
-    }
+    arrays = ((scaled(data.x_train), data.y_train), (scaled(data.x_test), data.y_test))
     path = report.build(
         out_dir, model, history, arrays, class_names=list(data.class_names), knn=knn
     )

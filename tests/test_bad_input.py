@@ -688,9 +688,10 @@ def test_bad_input_raises_a_clear_error(env, call, error, pattern):
         pytest.param(["summary", "alexnet"], 1, r"unknown model 'alexnet'.*Did you mean 'lenet5'", id="unknown-model"),
         pytest.param(["summary", "lenet5", "--input-shape", "a,b"], 2, r"--input-shape must be comma-separated ints .*'a,b'", id="input-shape-not-ints"),
         pytest.param(["summary", "lenet5", "--input-shape", "4,4,1"], 1, r"kernel_size \(5, 5\).*larger than the input height 4", id="input-shape-too-small"),
-        pytest.param(["summary", "lenet5", "--input-shape", "32,32"], 1, r"expects inputs of rank 4", id="input-shape-without-channels"),
-        pytest.param(["summary", "lenet5", "--input-shape=0,32,1"], 1, r"shape must be a tuple of positive ints", id="input-shape-zero"),
-        pytest.param(["train"], 2, r"invalid choice: 'train'", id="unknown-command"),
+        pytest.param(["summary", "lenet5", "--input-shape", "32,32"], 2, r"--input-shape must be comma-separated ints such as 32,32,3; got '32,32'", id="input-shape-without-channels"),
+        pytest.param(["summary", "lenet5", "--input-shape=0,32,1"], 2, r"--input-shape must be comma-separated ints such as 32,32,3; got '0,32,1'", id="input-shape-zero"),
+        pytest.param(["train"], 2, r"--dataset is required", id="train-without-dataset"),
+        pytest.param(["fly"], 2, r"invalid choice: 'fly'", id="unknown-command"),
         pytest.param(["summary", "--input_shape", "3"], 2, r"unrecognized arguments: --input_shape", id="misspelled-option"),
     ],
 )

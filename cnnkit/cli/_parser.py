@@ -51,6 +51,15 @@ def _image_size(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _report_switch(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--report",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="write report.html at the end (--no-report saves a minute on big datasets)",
+    )
+
+
 def _demo(commands, common) -> None:
     parser = _command(
         commands,
@@ -67,6 +76,7 @@ def _demo(commands, common) -> None:
         "--epochs", type=_types.positive_int, help="epochs per CNN (default: per dataset)"
     )
     _image_size(parser)
+    _report_switch(parser)
 
 
 def _train(commands, common) -> None:
@@ -98,6 +108,7 @@ def _train(commands, common) -> None:
     parser.add_argument("--out", help="run folder (default: runs/DATASET-MODEL)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument("--overwrite", action="store_true", help="replace a run in --out")
+    _report_switch(parser)
 
 
 def _evaluate(commands, common) -> None:

@@ -7,33 +7,28 @@ from typing import Any
 from cnnkit import layers, optimizers, zoo
 from cnnkit.models import Sequential
 
-#: Largest random shift, as a fraction of the height and width ("light" augmentation).
-SHIFT = 0.1
 
-
-def augmentation_layers(flip: bool) -> list[Any] | None:
-    """Random shift (and left-right flip when ``flip``) layers, or None when this version of
-    cnnkit has no augmentation layers. They only act in training, so the saved model predicts
-    on plain images."""
-    flip_class = getattr(layers, "RandomFlip", None)
-    shift_class = getattr(layers, "RandomTranslation", None)
-    if flip_class is None or shift_class is None:
-        return None
-    chosen = [shift_class(SHIFT, SHIFT, fill_mode="constant")]
-    return ([flip_class("horizontal")] if flip else []) + chosen
+def augmentation_layers(flip: bool, shift: float) -> list[Any]:
+    """A left-right flip (when ``flip``) and random shifts of up to ``shift`` of the size (when
+    > 0). They act in training only, so the saved model predicts on plain images. Shifts fill
+    with 0: black, the background of MNIST-style images."""
+    chosen: list[Any] = [layers.RandomFlip("horizontal")] if flip else []
+    if shift > 0:
+        chosen.append(layers.RandomTranslation(shift, shift, fill_mode="constant"))
+    return chosen
 
 
 def build_model(
-    name: str, input_shape: tuple[int, int, int], num_classes: int, augment: bool, flip: bool
+    name: str,
+    input_shape: tuple[int, int, int],
+    num_classes: int,
+    augment: dict[str, Any] | None = None,
 ) -> Sequential:
-    """The zoo model ``name`` for this input and class count; with ``augment``, augmentation
-    layers go first (skipped with a notice when unavailable)."""
+    """The zoo model ``name`` for this input and class count, behind augmentation layers when
+    ``augment`` gives ``{"flip": bool, "shift": float}``."""
     model = zoo.get(name, input_shape=tuple(input_shape), num_classes=num_classes)
-    if not augment:
-        return model
-    extra = augmentation_layers(flip)
-    if extra is None:
-        print("note: augmentation skipped: this cnnkit has no cnnkit.layers.RandomFlip yet")
+    extra = augmentation_layers(augment["flip"], augment["shift"]) if augment else []
+    if not extra:
         return model
     augmented = Sequential(name=model.name)
     augmented.add(layers.Input(shape=tuple(input_shape)))

@@ -49,7 +49,9 @@ def run(args: argparse.Namespace) -> int:
         rows.append(row)
     _run_dir.write_json(out / _run_dir.CLASS_NAMES, list(data.class_names))
     print("\n" + accuracy_table(rows))
-    path = build_report(out, model, histories[CNNS[-1]], data, knn=_knn_scores(rows))
+    path = None
+    if args.report:
+        path = build_report(out, model, histories[CNNS[-1]], data, knn=_knn_scores(rows))
     print(f"\nmodels: {', '.join(str(out / f'{name}.cnnkit') for name in CNNS)}")
     if path is not None:
         print(f"report: {path}")
@@ -83,7 +85,8 @@ def knn_baseline(data: _data.Data) -> list[dict[str, Any]]:
 
 def train_cnn(name: str, data: _data.Data, recipe: Any) -> tuple[Any, Any, dict[str, Any]]:
     """Train one zoo CNN with the dataset's recipe; returns model, history and its table row."""
-    model = build_model(name, data.input_shape, data.num_classes, recipe.augment, recipe.flip)
+    augment = {"flip": recipe.flip, "shift": recipe.shift} if recipe.augment else None
+    model = build_model(name, data.input_shape, data.num_classes, augment)
     compile_model(model, recipe.learning_rate, recipe.weight_decay)
     start = time.perf_counter()
     history = model.fit(

@@ -18,7 +18,7 @@ import cnnkit
 from cnnkit.cli import _data, _run_dir
 from cnnkit.cli._build import build_model, compile_model
 from cnnkit.cli._errors import CommandError, UsageError
-from cnnkit.cli._recipes import recipe_for
+from cnnkit.cli._recipes import Recipe, recipe_for
 from cnnkit.cli._report import build_report, history_from_csv
 from cnnkit.cli._run_callbacks import run_callbacks
 from cnnkit.models import Sequential, load_model
@@ -31,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
     """Train (or resume) a run as the parsed arguments say; returns the exit code."""
     if not args.dataset and not (args.resume and args.out):
         raise UsageError("--dataset is required (or --resume with --out RUN_DIR)")
+    if args.resume and args.overwrite:
+        raise UsageError("--resume continues a run and --overwrite replaces it: pick one")
     run_dir = Path(args.out) if args.out else default_run_dir(args)
     state = resumed_state(run_dir, args) if args.resume else new_state(run_dir, args)
     if state is None:
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         callbacks=run_callbacks(run_dir, state, resume=bool(args.resume)),
         verbose="auto",
     )
-    return _finish(run_dir, state, model, data)
+    return _finish(run_dir, state, model, data, report=args.report)
 
 
 def default_run_dir(args: argparse.Namespace) -> Path:
@@ -86,16 +88,6 @@ def new_state(run_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
         image_size=args.image_size,
         validation_split=args.validation_split,
     )
-    settings = {
-        "batch_size": recipe.batch_size,
-        "learning_rate": recipe.learning_rate,
-        "weight_decay": recipe.weight_decay,
-        "augment": recipe.augment,
-        "flip": recipe.flip,
-        "image_size": list(recipe.image_size) if recipe.image_size else None,
-        "validation_split": recipe.validation_split,
-        "seed": args.seed,
-    }
     return {
         "version": _run_dir.STATE_VERSION,
         "cnnkit_version": cnnkit.__version__,
@@ -103,7 +95,22 @@ def new_state(run_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
         "model": recipe.model,
         "epochs": recipe.epochs,
         "epochs_done": 0,
-        "settings": settings,
+        "settings": _settings(recipe, args.seed),
+    }
+
+
+def _settings(recipe: Recipe, seed: int) -> dict[str, Any]:
+    """What run.json keeps of the recipe: everything a resumed run must reuse."""
+    return {
+        "batch_size": recipe.batch_size,
+        "learning_rate": recipe.learning_rate,
+        "weight_decay": recipe.weight_decay,
+        "augment": recipe.augment,
+        "flip": recipe.flip,
+        "shift": recipe.shift,
+        "image_size": list(recipe.image_size) if recipe.image_size else None,
+        "validation_split": recipe.validation_split,
+        "seed": seed,
     }
 
 
@@ -143,9 +150,10 @@ def _check_resume_args(run_dir: Path, state: dict[str, Any], args: argparse.Name
 
 def _new_model(state: dict[str, Any], data: _data.Data) -> Sequential:
     settings = state["settings"]
-    model = build_model(
-        state["model"], data.input_shape, data.num_classes, settings["augment"], settings["flip"]
+    augment = (
+        {"flip": settings["flip"], "shift": settings["shift"]} if settings["augment"] else None
     )
+    model = build_model(state["model"], data.input_shape, data.num_classes, augment)
     compile_model(model, settings["learning_rate"], settings["weight_decay"])
     return model
 
@@ -161,7 +169,9 @@ def _resumed_model(run_dir: Path) -> Sequential:
     return load_model(path)
 
 
-def _finish(run_dir: Path, state: dict[str, Any], model: Sequential, data: _data.Data) -> int:
+def _finish(
+    run_dir: Path, state: dict[str, Any], model: Sequential, data: _data.Data, report: bool
+) -> int:
     """Check the run did not diverge, score it on the test set, write the report."""
     history = history_from_csv(run_dir / _run_dir.HISTORY)
     losses = history.history.get("loss", [])
@@ -175,21 +185,20 @@ def _finish(run_dir: Path, state: dict[str, Any], model: Sequential, data: _data
             f"training diverged (loss is NaN) in epoch {len(losses)}; try a lower --lr than "
             f"{state['settings']['learning_rate']:g}; {saved}"
         )
-    accuracy = test_accuracy(model, data)
+    accuracy = score_on_test(model, data)
     state["test_accuracy"] = accuracy
     _run_dir.write_json(run_dir / _run_dir.STATE, state)
     print(f"test accuracy: {accuracy:.4f} ({len(data.y_test):,} test images)")
-    path = build_report(run_dir, model, history, data)
-    print(
-        f"run folder: {run_dir} (models: {_run_dir.LAST}, {_run_dir.BEST}; "
-        f"history: {_run_dir.HISTORY}; TensorBoard: tensorboard --logdir {run_dir / _run_dir.LOGS})"
-    )
+    path = build_report(run_dir, model, history, data) if report else None
+    models = [name for name in (_run_dir.BEST, _run_dir.LAST) if (run_dir / name).is_file()]
+    print(f"run folder: {run_dir} (models: {', '.join(models)}; history: {_run_dir.HISTORY})")
+    print(f"learning curves: tensorboard --logdir {run_dir / _run_dir.LOGS}")
     if path is not None:
         print(f"report: {path}")
     return 0
 
 
-def test_accuracy(model: Sequential, data: _data.Data) -> float:
+def score_on_test(model: Sequential, data: _data.Data) -> float:
     """Top-1 accuracy on the test images."""
     probabilities = model.predict(_data.scaled(data.x_test), batch_size=512, verbose=0)
     return float(np.mean(probabilities.argmax(axis=1) == data.y_test))

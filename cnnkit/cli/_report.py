@@ -1,13 +1,14 @@
 """The one place the command line calls ``cnnkit.report``, imported only when a report is due.
 
-``cnnkit.report`` is developed separately; until it is part of the installed cnnkit the report
-step is skipped with a one-line notice, and everything else a command does still happens.
+Where ``cnnkit.report`` cannot be imported (its plotting dependencies missing) the report step
+is skipped with a one-line notice, and everything else a command does still happens.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +43,23 @@ def build_report(
     knn: Any = None,
 ) -> Path | None:
     """Write the report into ``out_dir``; returns its path, or None (with a notice) when
-    ``cnnkit.report`` is unavailable. Images are passed as the model sees them, in [0, 1]."""
+    ``cnnkit.report`` is unavailable. The images go in as uint8 (as the report shows them)
+    with the command line's scaling as ``preprocess``; ``knn`` None lets the report compute
+    its own kNN baseline, a dict ``{description: accuracy}`` is shown as given."""
     report = report_module()
     if report is None:
         return None
-    arrays = ((scaled(data.x_train), data.y_train), (scaled(data.x_test), data.y_test))
+    print("building the report...")
     path = report.build(
-        out_dir, model, history, arrays, class_names=list(data.class_names), knn=knn
+        out_dir,
+        model,
+        history,
+        ((data.x_train, data.y_train), (data.x_test, data.y_test)),
+        class_names=list(data.class_names),
+        knn=knn,
+        preprocess=scaled,
+        title=f"{getattr(model, 'name', 'CNN')} on {Path(data.name).name}",
+        progress=sys.stdout,
     )
     return Path(path)
 

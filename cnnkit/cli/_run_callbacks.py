@@ -26,7 +26,8 @@ def _finite_loss(logs: dict | None) -> bool:
 
 
 class FiniteCheckpoint(ModelCheckpoint):
-    """A ModelCheckpoint that never overwrites a good file with a diverged (NaN) model."""
+    """A ModelCheckpoint that skips a diverged (NaN) epoch quietly: ``train`` reports the
+    divergence itself, in one line, and the last good checkpoint stays for ``--resume``."""
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         """Save as ModelCheckpoint does, unless this epoch's loss is NaN or infinite."""

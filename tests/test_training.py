@@ -474,3 +474,25 @@ def test_verbose_auto_is_two_when_not_a_terminal(compiled_model, capsys):
     compiled_model.fit(x, cnnkit.utils.to_categorical(y, 4), epochs=1)
     out = capsys.readouterr().out
     assert out.startswith("1/1 - ") and "\r" not in out
+
+
+@pytest.mark.parametrize(
+    ("value", "finite"),
+    [(0.5, True), (float("nan"), False), (float("inf"), False), (float("-inf"), False)],
+)
+def test_all_finite_finds_one_bad_value_among_many(value, finite):
+    from cnnkit.training._data import all_finite
+
+    x = torch.rand(64, 8, 8, 3)
+    x[17, 3, 5, 1] = value
+    assert all_finite(x) is finite
+    assert all_finite(x.to(torch.float16)) is finite
+
+
+def test_all_finite_accepts_huge_finite_values_whose_sum_overflows():
+    from cnnkit.training._data import all_finite
+
+    x = torch.full((4, 4), 3e38)
+    assert not torch.isfinite(x.sum())
+    assert all_finite(x)
+    assert all_finite(torch.zeros(0, 3)) and all_finite(torch.arange(10))

@@ -299,6 +299,13 @@ class Trainer(Inference):
         def wrap(module: torch.nn.Module) -> torch.nn.Module:
             if not world.active:
                 return module
+            for layer in self.layers:  # gradients of channels-last convolutions come channels-last
+                if getattr(layer, "data_format", None) == "channels_last" and hasattr(
+                    layer, "kernel_size"
+                ):
+                    layer.weight.data = layer.weight.data.contiguous(
+                        memory_format=torch.channels_last
+                    )
             device_ids = [device.index] if device.type == "cuda" else None
             return torch.nn.parallel.DistributedDataParallel(module, device_ids=device_ids)
 

@@ -157,3 +157,39 @@ def test_shapes_known_at_add_time_equal_shapes_seen_at_run_time(seed):
     for hook in hooks:
         hook.remove()
     assert shapes == [layer.output_shape[1:] for layer in model.layers]
+
+
+def test_forward_calls_hooks_registered_after_the_first_call_and_sees_added_layers():
+    from cnnkit.layers import Conv2D, Dense, Flatten
+
+    model = cnnkit.Sequential([Conv2D(2, 3, input_shape=(6, 6, 1)), Flatten()])
+    x = torch.rand(3, 6, 6, 1)
+    before = model(x)  # the direct path: no hooks yet
+    seen = []
+    handle = model.layers[0].register_forward_hook(lambda m, i, o: seen.append(o.shape))
+    torch.testing.assert_close(model(x), before)
+    assert seen == [torch.Size([3, 4, 4, 2])]
+    handle.remove()
+    model(x)
+    assert len(seen) == 1
+    model.add(Dense(5))
+    assert model(x).shape == (3, 5)
+    model.pop()
+    torch.testing.assert_close(model(x), before)
+
+
+def test_forward_calls_global_module_hooks():
+    from cnnkit.layers import Dense
+
+    model = cnnkit.Sequential([Dense(4, input_shape=(3,)), Dense(2)])
+    x = torch.rand(5, 3)
+    model(x)
+    seen = []
+    handle = torch.nn.modules.module.register_module_forward_hook(
+        lambda m, i, o: seen.append(type(m).__name__)
+    )
+    try:
+        model(x)
+    finally:
+        handle.remove()
+    assert seen.count("Dense") == 2

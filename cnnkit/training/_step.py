@@ -26,9 +26,15 @@ class LogitsForward(nn.Module):
         self.model = model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        layers = self.model.layers
-        for layer in layers[:-1]:
-            x = _module_call(layer, x) if layer.plain_call else layer(x)
+        model = self.model
+        forwards = model._direct_forwards()
+        layers = model.layers
+        if forwards is not None:
+            for forward in forwards[:-1]:
+                x = forward(x)
+        else:
+            for layer in layers[:-1]:
+                x = _module_call(layer, x) if layer.plain_call else layer(x)
         last = layers[-1]
         return F.linear(x, last.weight, last.bias)
 

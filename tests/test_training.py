@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import keras
 import numpy as np
 import pytest
@@ -496,3 +498,23 @@ def test_all_finite_accepts_huge_finite_values_whose_sum_overflows():
     assert not torch.isfinite(x.sum())
     assert all_finite(x)
     assert all_finite(torch.zeros(0, 3)) and all_finite(torch.arange(10))
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw", "sgd", "rmsprop", "adagrad"])
+def test_optimizers_use_multi_tensor_kernels_with_the_same_numbers(name):
+    torch.manual_seed(0)
+    weights = [torch.nn.Parameter(torch.randn(5, 3)), torch.nn.Parameter(torch.randn(3))]
+    optimizer = cnnkit.optimizers.get(name).build(weights)
+    assert optimizer.defaults["foreach"] is True
+    copies = [torch.nn.Parameter(w.detach().clone()) for w in weights]
+    accepted = inspect.signature(type(optimizer)).parameters
+    options = {k: v for k, v in optimizer.defaults.items() if k in accepted}
+    reference = type(optimizer)(copies, **{**options, "foreach": False})
+    for step in range(5):
+        for w, c in zip(weights, copies):
+            w.grad = torch.full_like(w, 0.1 * (step + 1)) + w.detach()
+            c.grad = w.grad.clone()
+        optimizer.step()
+        reference.step()
+    for w, c in zip(weights, copies):
+        torch.testing.assert_close(w, c, rtol=1e-6, atol=1e-7)

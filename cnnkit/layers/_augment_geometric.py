@@ -62,11 +62,13 @@ class RandomFlip(RandomImageLayer):
         height, width = self._height_width(x)
         rows = _maybe_reversed(height, transformation.get("vertical"), n, x.device)
         cols = _maybe_reversed(width, transformation.get("horizontal"), n, x.device)
-        pixels = (rows[:, :, None] * width + cols[:, None, :]).view(n, height * width)
         if self.data_format == "channels_last":
             first = torch.arange(n, device=x.device).view(-1, 1) * (height * width)
+            rows = rows * width + first  # row starts in the flattened batch
+            index = (rows[:, :, None] + cols[:, None, :]).view(-1)
             flat = x.reshape(n * height * width, x.shape[3])
-            return flat.index_select(0, (pixels + first).view(-1)).view(x.shape)
+            return flat.index_select(0, index).view(x.shape)
+        pixels = (rows[:, :, None] * width + cols[:, None, :]).view(n, height * width)
         flat = x.reshape(n, x.shape[1], height * width)
         return torch.gather(flat, 2, pixels[:, None, :].expand(-1, x.shape[1], -1)).view(x.shape)
 

@@ -38,7 +38,9 @@ def copy_weights(source: cnnkit.Sequential, target: HandWrittenLeNet5) -> None:
     convs = [layer for layer in source.layers if isinstance(layer, cnnkit.layers.Conv2D)]
     denses = [layer for layer in source.layers if isinstance(layer, cnnkit.layers.Dense)]
     with torch.no_grad():
-        for ours, theirs in zip(convs + denses, [target.conv1, target.conv2, target.fc1, target.fc2, target.fc3]):
+        for ours, theirs in zip(
+            convs + denses, [target.conv1, target.conv2, target.fc1, target.fc2, target.fc3]
+        ):
             theirs.weight.copy_(ours.weight)
             theirs.bias.copy_(ours.bias)
 
@@ -71,7 +73,9 @@ def main() -> None:
             theirs_times.append(time_once(theirs, x_first, repeats))
         ours_rate = batch * repeats / statistics.median(ours_times)
         theirs_rate = batch * repeats / statistics.median(theirs_times)
-        print(f"{batch:>6} {ours_rate:>14,.0f} {theirs_rate:>15,.0f} {ours_rate / theirs_rate:>7.2f}")
+        print(
+            f"{batch:>6} {ours_rate:>14,.0f} {theirs_rate:>15,.0f} {ours_rate / theirs_rate:>7.2f}"
+        )
 
 
 if __name__ == "__main__":

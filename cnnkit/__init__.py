@@ -8,12 +8,25 @@
 """
 
 from cnnkit import activations as activations
+from cnnkit import arithmetic as arithmetic
+from cnnkit import callbacks as callbacks
+from cnnkit import config as config
 from cnnkit import constraints as constraints
 from cnnkit import datasets as datasets
 from cnnkit import initializers as initializers
+from cnnkit import inspect as inspect
 from cnnkit import layers as layers
+from cnnkit import losses as losses
+from cnnkit import memory as memory
+from cnnkit import metrics as metrics
 from cnnkit import models as models
+from cnnkit import neighbors as neighbors
+from cnnkit import optimizers as optimizers
+from cnnkit import plots as plots
 from cnnkit import regularizers as regularizers
+from cnnkit import report as report
+from cnnkit import signal as signal
+from cnnkit import similarity as similarity
 from cnnkit import utils as utils
 from cnnkit import zoo as zoo
 from cnnkit.layers import Input as Input

@@ -154,6 +154,19 @@ def get(
     )
 
 
+_KERNELS = {relu: torch.relu, tanh: torch.tanh, sigmoid: torch.sigmoid, exponential: torch.exp}
+
+
+def kernel_of(function: Callable) -> Callable | None:
+    """The cheapest callable equal to ``function`` (a torch builtin, or None for linear).
+
+    Layers call this once, not per batch, to skip a Python frame in the hot path.
+    """
+    if function is linear:
+        return None
+    return _KERNELS.get(function, function)
+
+
 def serialize(function: Callable) -> str:
     """Return the Keras name of a built-in activation (for saving a model as JSON)."""
     for name, candidate in _BY_NAME.items():

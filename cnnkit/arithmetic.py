@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 import math
+from numbers import Integral
+from typing import Any
 
-__all__ = ["conv_output_size", "pool_output_size", "same_padding", "conv_params"]
+from cnnkit._validation import check_choice
+
+__all__ = [
+    "conv_output_size",
+    "pool_output_size",
+    "same_padding",
+    "conv_params",
+    "receptive_fields",
+    "multiply_adds",
+    "max_batch_size",
+]
 
 
 def same_padding(
@@ -19,6 +31,9 @@ def same_padding(
         >>> same_padding(5, 2, stride=2)
         (0, 1)
     """
+    _check_sizes(
+        "same_padding", input_size=input_size, kernel=kernel, stride=stride, dilation=dilation
+    )
     effective = (kernel - 1) * dilation + 1
     output = math.ceil(input_size / stride)
     total = max((output - 1) * stride + effective - input_size, 0)
@@ -33,23 +48,26 @@ def conv_output_size(
     ``padding`` is 'valid' (no padding), 'same' (output = ceil(input / stride)) or 'full'
     (every partial overlap, as in the lecture's padding animation).
     """
+    _check_sizes(
+        "conv_output_size", input_size=input_size, kernel=kernel, stride=stride, dilation=dilation
+    )
+    padding = check_choice(padding, ("valid", "same", "full"), "padding", "conv_output_size")
     effective = (kernel - 1) * dilation + 1
-    padding = padding.lower()
     if padding == "same":
         return math.ceil(input_size / stride)
     if padding == "valid":
         return (input_size - effective) // stride + 1 if input_size >= effective else 0
-    if padding == "full":
-        return (input_size + effective - 2) // stride + 1
-    raise ValueError(
-        f"padding must be one of 'valid', 'same', 'full'. Received: padding={padding!r}"
-    )
+    return (input_size + effective - 2) // stride + 1
 
 
 def pool_output_size(
     input_size: int, pool: int, stride: int | None = None, padding: str = "valid"
 ) -> int:
     """Return the spatial output size of a pooling window along one axis (stride defaults to pool)."""
+    _check_sizes("pool_output_size", input_size=input_size, pool=pool)
+    if stride is not None:
+        _check_sizes("pool_output_size", stride=stride)
+    padding = check_choice(padding, ("valid", "same", "full"), "padding", "pool_output_size")
     return conv_output_size(input_size, pool, stride or pool, padding)
 
 
@@ -62,5 +80,122 @@ def conv_params(
         >>> conv_params(3, 2, 5)
         152
     """
-    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    _check_sizes("conv_params", in_channels=in_channels, filters=filters)
+    kh, kw = _kernel_pair(kernel)
     return filters * kh * kw * in_channels + (filters if use_bias else 0)
+
+
+def receptive_fields(model) -> list[dict]:
+    """Each layer's receptive field on the input image and its jump (input pixels per output step).
+
+    Returns one dict per layer: ``{"name", "receptive_field": (h, w), "jump": (h, w)}``. After a
+    Flatten or Dense layer every output sees the whole image, reported as the input's size.
+    """
+    _check_model(model, "receptive_fields")
+    model._require_built("receptive_fields")
+    height, width = _image_size(model)
+    field, jump, rows = [1, 1], [1, 1], []
+    whole = False
+    for layer in model.layers:
+        kernel, strides, dilation = _window(layer)
+        if kernel is not None and not whole:
+            for axis in range(2):
+                field[axis] += (kernel[axis] - 1) * dilation[axis] * jump[axis]
+                jump[axis] *= strides[axis]
+        if type(layer).__name__ in (
+            "Flatten",
+            "Dense",
+            "GlobalAveragePooling2D",
+            "GlobalMaxPooling2D",
+        ):
+            whole = True
+        shown = (
+            (height, width)
+            if whole
+            else (min(field[0], height or field[0]), min(field[1], width or field[1]))
+        )
+        rows.append({"name": layer.name, "receptive_field": shown, "jump": tuple(jump)})
+    return rows
+
+
+def multiply_adds(model) -> list[dict]:
+    """Multiply-accumulate operations per image for each layer (convolutions and Dense layers)."""
+    _check_model(model, "multiply_adds")
+    model._require_built("multiply_adds")
+    rows = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        count = 0
+        if kind == "Conv2D":
+            out_positions = math.prod(s for s in layer.output_shape[1:]) // layer.filters
+            count = (
+                out_positions
+                * layer.filters
+                * layer.kernel_size[0]
+                * layer.kernel_size[1]
+                * (layer.weight.shape[1])
+            )
+        elif kind == "Dense":
+            count = math.prod(layer.input_shape[1:]) * layer.units
+        rows.append({"name": layer.name, "multiply_adds": int(count)})
+    return rows
+
+
+def max_batch_size(model, memory_bytes: int, optimizer: str = "adam") -> int:
+    """The largest batch whose estimated training step fits in ``memory_bytes`` (batch included)."""
+    from cnnkit.memory import max_batch_size as _max_batch_size
+
+    return _max_batch_size(model, memory_bytes, optimizer)
+
+
+def _check_sizes(owner: str, **sizes: Any) -> None:
+    """Raise unless every size is an int >= 1 (a TypeError for non-ints, else a ValueError)."""
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, Integral):
+            raise TypeError(f"{owner}: {name} must be an int >= 1. Received: {name}={value!r}")
+        if value < 1:
+            raise ValueError(f"{owner}: {name} must be an int >= 1. Received: {name}={value!r}")
+
+
+def _kernel_pair(kernel: Any) -> tuple[int, int]:
+    """``kernel`` as (kh, kw): an int for a square kernel or a pair of ints."""
+    pair = (
+        (kernel, kernel)
+        if isinstance(kernel, Integral) and not isinstance(kernel, bool)
+        else kernel
+    )
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise TypeError(
+            f"conv_params: kernel must be an int or a (height, width) pair. Received: kernel={kernel!r}"
+        )
+    _check_sizes("conv_params", kernel=pair[0])
+    _check_sizes("conv_params", kernel=pair[1])
+    return pair[0], pair[1]
+
+
+def _check_model(model: Any, owner: str) -> None:
+    """Raise a TypeError unless ``model`` is a cnnkit Sequential model."""
+    from cnnkit.models import Sequential
+
+    if not isinstance(model, Sequential):
+        raise TypeError(
+            f"{owner}: model must be a cnnkit Sequential model. Received: model of type "
+            f"{type(model).__name__}"
+        )
+
+
+def _image_size(model) -> tuple[int | None, int | None]:
+    shape = model.input_shape
+    if len(shape) != 4:
+        return None, None
+    first = model.layers[0] if model.layers else None
+    channels_first = getattr(first, "data_format", "channels_last") == "channels_first"
+    return (shape[2], shape[3]) if channels_first else (shape[1], shape[2])
+
+
+def _window(layer):
+    if hasattr(layer, "kernel_size"):
+        return layer.kernel_size, layer.strides, layer.dilation_rate
+    if hasattr(layer, "pool_size"):
+        return layer.pool_size, layer.strides, (1, 1)
+    return None, None, None

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from cnnkit._validation import did_you_mean
+from cnnkit.utils._checks import check_number
 
 __all__ = [
     "Constraint",
@@ -34,9 +35,24 @@ class Constraint:
         return dict(vars(self))
 
 
-def _norms(w: torch.Tensor, axis: int | Sequence[int]) -> torch.Tensor:
+def _norms(w: torch.Tensor, axis: int | Sequence[int], owner: str = "Constraint") -> torch.Tensor:
     dims = [axis] if isinstance(axis, int) else list(axis)
+    if not all(-w.ndim <= d < w.ndim for d in dims):
+        raise ValueError(
+            f"{owner}: axis {axis!r} is out of range for weights of shape {tuple(w.shape)} "
+            "(Keras' layout: Dense (in, out), Conv2D (kh, kw, in, out))"
+        )
     return torch.sqrt(torch.sum(w.square(), dim=dims, keepdim=True))
+
+
+def _check_axis(axis: Any, owner: str) -> int | tuple[int, ...]:
+    """Return ``axis`` (an int or a sequence of ints) as given, or raise a TypeError naming it."""
+    if isinstance(axis, int) and not isinstance(axis, bool):
+        return axis
+    if isinstance(axis, Sequence) and not isinstance(axis, str) and axis:
+        if all(isinstance(a, int) and not isinstance(a, bool) for a in axis):
+            return axis
+    raise TypeError(f"{owner}: axis must be an int or a sequence of ints. Received: axis={axis!r}")
 
 
 class MaxNorm(Constraint):
@@ -46,10 +62,11 @@ class MaxNorm(Constraint):
     """
 
     def __init__(self, max_value: float = 2.0, axis: int | Sequence[int] = 0):
-        self.max_value, self.axis = float(max_value), axis
+        self.max_value = check_number(max_value, "max_value", "MaxNorm", low=0)
+        self.axis = _check_axis(axis, "MaxNorm")
 
     def __call__(self, w):
-        norms = _norms(w, self.axis)
+        norms = _norms(w, self.axis, "MaxNorm")
         desired = norms.clamp(0, self.max_value)
         return w * (desired / (_EPSILON + norms))
 
@@ -64,15 +81,13 @@ class MinMaxNorm(Constraint):
         rate: float = 1.0,
         axis: int | Sequence[int] = 0,
     ):
-        self.min_value, self.max_value, self.rate, self.axis = (
-            float(min_value),
-            float(max_value),
-            float(rate),
-            axis,
-        )
+        self.min_value = check_number(min_value, "min_value", "MinMaxNorm", low=0)
+        self.max_value = check_number(max_value, "max_value", "MinMaxNorm", low=self.min_value)
+        self.rate = check_number(rate, "rate", "MinMaxNorm", low=0, high=1, low_open=True)
+        self.axis = _check_axis(axis, "MinMaxNorm")
 
     def __call__(self, w):
-        norms = _norms(w, self.axis)
+        norms = _norms(w, self.axis, "MinMaxNorm")
         desired = self.rate * norms.clamp(self.min_value, self.max_value) + (1 - self.rate) * norms
         return w * (desired / (_EPSILON + norms))
 
@@ -88,10 +103,10 @@ class UnitNorm(Constraint):
     """Scale each unit's incoming weights to unit L2 norm."""
 
     def __init__(self, axis: int | Sequence[int] = 0):
-        self.axis = axis
+        self.axis = _check_axis(axis, "UnitNorm")
 
     def __call__(self, w):
-        return w / (_EPSILON + _norms(w, self.axis))
+        return w / (_EPSILON + _norms(w, self.axis, "UnitNorm"))
 
 
 _BY_NAME = {

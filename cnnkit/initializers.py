@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from cnnkit._validation import check_choice, did_you_mean
+from cnnkit.utils._checks import check_int, check_number
 
 __all__ = [
     "Initializer",
@@ -81,7 +82,7 @@ class Constant(Initializer):
     """Every element equal to ``value``."""
 
     def __init__(self, value: float = 0.0):
-        self.value = float(value)
+        self.value = check_number(value, "value", "Constant")
 
     def __call__(self, shape, dtype=torch.float32):
         return torch.full(shape, self.value, dtype=dtype)
@@ -91,7 +92,9 @@ class RandomNormal(Initializer):
     """Normal samples (mean 0, stddev 0.05 by default, as Keras)."""
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
-        self.mean, self.stddev, self.seed = float(mean), float(stddev), seed
+        self.mean = check_number(mean, "mean", "RandomNormal")
+        self.stddev = check_number(stddev, "stddev", "RandomNormal", low=0)
+        self.seed = _seed(seed, "RandomNormal")
 
     def __call__(self, shape, dtype=torch.float32):
         out = torch.empty(shape, dtype=dtype)
@@ -102,7 +105,9 @@ class RandomUniform(Initializer):
     """Uniform samples in [minval, maxval) ([-0.05, 0.05) by default, as Keras)."""
 
     def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None):
-        self.minval, self.maxval, self.seed = float(minval), float(maxval), seed
+        self.minval = check_number(minval, "minval", "RandomUniform")
+        self.maxval = check_number(maxval, "maxval", "RandomUniform", low=self.minval)
+        self.seed = _seed(seed, "RandomUniform")
 
     def __call__(self, shape, dtype=torch.float32):
         out = torch.empty(shape, dtype=dtype)
@@ -113,7 +118,9 @@ class TruncatedNormal(Initializer):
     """Normal samples redrawn beyond two standard deviations."""
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
-        self.mean, self.stddev, self.seed = float(mean), float(stddev), seed
+        self.mean = check_number(mean, "mean", "TruncatedNormal")
+        self.stddev = check_number(stddev, "stddev", "TruncatedNormal", low=0)
+        self.seed = _seed(seed, "TruncatedNormal")
 
     def __call__(self, shape, dtype=torch.float32):
         return _truncated_normal(shape, dtype, self.mean, self.stddev, self._generator())
@@ -129,9 +136,7 @@ class VarianceScaling(Initializer):
         distribution: str = "truncated_normal",
         seed: int | None = None,
     ):
-        if scale <= 0:
-            raise ValueError(f"VarianceScaling: scale must be > 0. Received: scale={scale!r}")
-        self.scale = float(scale)
+        self.scale = check_number(scale, "scale", type(self).__name__, low=0, low_open=True)
         self.mode = check_choice(mode, ("fan_in", "fan_out", "fan_avg"), "mode", "VarianceScaling")
         self.distribution = check_choice(
             distribution,
@@ -139,7 +144,7 @@ class VarianceScaling(Initializer):
             "distribution",
             "VarianceScaling",
         )
-        self.seed = seed
+        self.seed = _seed(seed, type(self).__name__)
 
     def __call__(self, shape, dtype=torch.float32):
         fan_in, fan_out = compute_fans(tuple(shape))
@@ -229,7 +234,8 @@ class Orthogonal(Initializer):
     """A (scaled) orthogonal matrix over the last axis versus all others."""
 
     def __init__(self, gain: float = 1.0, seed: int | None = None):
-        self.gain, self.seed = float(gain), seed
+        self.gain = check_number(gain, "gain", "Orthogonal")
+        self.seed = _seed(seed, "Orthogonal")
 
     def __call__(self, shape, dtype=torch.float32):
         rows = math.prod(shape[:-1]) if len(shape) > 1 else 1
@@ -240,6 +246,14 @@ class Orthogonal(Initializer):
         q = q * torch.sign(torch.diagonal(r))
         q = q if rows >= shape[-1] else q.T
         return (self.gain * q).reshape(shape).to(dtype)
+
+
+def _seed(seed: Any, owner: str) -> int | None:
+    """Return ``seed`` if it is None or an int in torch's seed range, else raise naming it."""
+    seed = check_int(seed, "seed", owner, low=0, allow_none=True)
+    if seed is not None and seed >= 2**64:
+        raise ValueError(f"{owner}: seed must be < 2**64. Received: seed={seed!r}")
+    return seed
 
 
 def _truncated_normal(shape, dtype, mean, stddev, generator) -> torch.Tensor:

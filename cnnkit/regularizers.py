@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -38,9 +39,14 @@ class L1L2(Regularizer):
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0):
         for name, value in (("l1", l1), ("l2", l2)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value < 0
+            ):
                 raise ValueError(
-                    f"{type(self).__name__}: {name} must be a float >= 0. Received: {name}={value!r}"
+                    f"{type(self).__name__}: {name} must be a finite float >= 0. Received: {name}={value!r}"
                 )
         self.l1, self.l2 = float(l1), float(l2)
 

@@ -17,6 +17,7 @@ from ._resize import check_image_size, check_interpolation
 __all__ = ["ImageFolderData", "image_folder"]
 
 _ON_ERROR = ("raise", "skip")
+_OWNER = "image_folder"
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,13 +83,15 @@ def image_folder(
             ``on_error='raise'``), differing sizes without ``image_size``, or invalid arguments.
         TypeError: An argument has the wrong type.
     """
-    size = check_image_size(image_size)
-    check_color_mode(color_mode)
-    interpolation = check_interpolation(interpolation)
+    size = check_image_size(image_size, _OWNER)
+    check_color_mode(color_mode, _OWNER)
+    interpolation = check_interpolation(interpolation, _OWNER)
     if on_error not in _ON_ERROR:
-        raise ValueError(f"on_error must be 'raise' or 'skip'. Received: on_error={on_error!r}")
-    check_split_args(validation_split, subset, shuffle, seed, allow_both=True)
-    index = index_folder(path, class_names)
+        raise ValueError(
+            f"{_OWNER}: on_error must be 'raise' or 'skip'. Received: on_error={on_error!r}"
+        )
+    check_split_args(validation_split, subset, shuffle, seed, allow_both=True, owner=_OWNER)
+    index = index_folder(path, class_names, _OWNER)
     subsets = split_index(index, validation_split, subset, shuffle, seed)
     loaded = [_load(s, size, color_mode, interpolation, on_error) for s in subsets]
     return loaded[0] if len(loaded) == 1 else (loaded[0], loaded[1])
@@ -108,7 +111,9 @@ def _load(
             images.append(load_image(file_path, color_mode, size, interpolation))
         except ValueError as exc:
             if on_error == "raise":
-                raise ValueError(f"{exc} (pass on_error='skip' to skip such files)") from exc
+                raise ValueError(
+                    f"{_OWNER}: {exc} (pass on_error='skip' to skip such files)"
+                ) from exc
             skipped.append(file_path)
             continue
         kept.append(i)
@@ -118,7 +123,7 @@ def _load(
             stacklevel=3,
         )
     if not images:
-        raise ValueError(f"none of the {len(index.file_paths)} image files could be read")
+        raise ValueError(f"{_OWNER}: none of the {len(index.file_paths)} image files could be read")
     _check_same_size(images, [index.file_paths[i] for i in kept])
     return ImageFolderData(
         x=np.stack(images),
@@ -138,5 +143,5 @@ def _check_same_size(images: list[np.ndarray], file_paths: list[str]) -> None:
         examples.setdefault(image.shape[:2], file_path)
     listing = "; ".join(f"{n} of {h}x{w} (e.g. {examples[(h, w)]})" for (h, w), n in sizes.items())
     raise ValueError(
-        f"images differ in size ({listing}); pass image_size=(height, width) to resize them"
+        f"{_OWNER}: images differ in size ({listing}); pass image_size=(height, width) to resize them"
     )

@@ -52,12 +52,13 @@ class ImageFolderDataset(Dataset):
         class_names: Sequence[str] | None = None,
         interpolation: str = "bilinear",
     ) -> None:
-        self.image_size = check_image_size(image_size)
-        check_color_mode(color_mode)
+        owner = "ImageFolderDataset"
+        self.image_size = check_image_size(image_size, owner)
+        check_color_mode(color_mode, owner)
         self.color_mode = color_mode
-        self.interpolation = check_interpolation(interpolation)
-        check_split_args(validation_split, subset, True, seed, allow_both=False)
-        index = index_folder(path, class_names)
+        self.interpolation = check_interpolation(interpolation, owner)
+        check_split_args(validation_split, subset, True, seed, allow_both=False, owner=owner)
+        index = index_folder(path, class_names, owner)
         if validation_split:
             (index,) = split_index(index, validation_split, subset, True, seed)
         self.class_names: tuple[str, ...] = index.class_names

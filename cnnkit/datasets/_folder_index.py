@@ -23,6 +23,11 @@ from ._image_io import IMAGE_EXTENSIONS
 __all__ = ["FolderIndex", "index_folder", "check_split_args", "split_index"]
 
 
+def _p(owner: str) -> str:
+    """``"image_folder: "`` for an owner, so messages name where the input entered."""
+    return f"{owner}: " if owner else ""
+
+
 @dataclass(frozen=True, eq=False)
 class FolderIndex:
     """Image files of a directory with their integer labels."""
@@ -38,7 +43,9 @@ class FolderIndex:
         )
 
 
-def index_folder(path: str | os.PathLike, class_names: Sequence[str] | None = None) -> FolderIndex:
+def index_folder(
+    path: str | os.PathLike, class_names: Sequence[str] | None = None, owner: str = ""
+) -> FolderIndex:
     """List the image files under ``path/<class>/`` with labels in class order.
 
     Raises:
@@ -48,21 +55,21 @@ def index_folder(path: str | os.PathLike, class_names: Sequence[str] | None = No
             image, or ``class_names`` names a missing folder.
     """
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a directory path. Received: path={path!r}")
+        raise TypeError(f"{_p(owner)}path must be a directory path. Received: path={path!r}")
     root = Path(path)
     if not root.exists():
-        raise FileNotFoundError(f"image folder {str(path)!r} does not exist")
+        raise FileNotFoundError(f"{_p(owner)}image folder {str(path)!r} does not exist")
     if not root.is_dir():
         raise ValueError(
-            f"path must be a directory with one sub-folder per class; {str(path)!r} is a file"
+            f"{_p(owner)}path must be a directory with one sub-folder per class; {str(path)!r} is a file"
         )
     found = sorted(e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith("."))
     if not found:
         raise ValueError(
-            f"{str(path)!r} has no class sub-folders: expected {os.path.join(path, '<class name>')}"
+            f"{_p(owner)}{str(path)!r} has no class sub-folders: expected {os.path.join(path, '<class name>')}"
             f"{os.sep}<image files>, one sub-folder per class"
         )
-    names = _check_class_names(class_names, found, path)
+    names = _check_class_names(class_names, found, path, owner)
     files, labels, empty = [], [], []
     for label, name in enumerate(names):
         class_files = _list_images(root / name, os.path.join(path, name))
@@ -72,25 +79,27 @@ def index_folder(path: str | os.PathLike, class_names: Sequence[str] | None = No
             empty.append(name)
     if empty:
         raise ValueError(
-            f"class folder(s) {', '.join(map(repr, empty))} in {str(path)!r} hold no image "
+            f"{_p(owner)}class folder(s) {', '.join(map(repr, empty))} in {str(path)!r} hold no image "
             f"files ({', '.join(IMAGE_EXTENSIONS)}); remove them or add images"
         )
     return FolderIndex(tuple(files), np.asarray(labels, dtype=np.int64), tuple(names))
 
 
-def _check_class_names(class_names: object, found: list[str], path: object) -> list[str]:
+def _check_class_names(
+    class_names: object, found: list[str], path: object, owner: str = ""
+) -> list[str]:
     """Return the class folders to use: all sorted, or ``class_names`` in its own order."""
     if class_names is None:
         return found
     if isinstance(class_names, str) or not all(isinstance(n, str) for n in class_names):
         raise TypeError(
-            f"class_names must be a list of folder names. Received: class_names={class_names!r}"
+            f"{_p(owner)}class_names must be a list of folder names. Received: class_names={class_names!r}"
         )
     names = list(class_names)
     unknown = [n for n in names if n not in found]
     if unknown or len(set(names)) != len(names) or not names:
         raise ValueError(
-            f"class_names must name distinct sub-folders of {str(path)!r} ({found}). "
+            f"{_p(owner)}class_names must name distinct sub-folders of {str(path)!r} ({found}). "
             f"Received: class_names={names!r}"
         )
     return names
@@ -109,7 +118,13 @@ def _list_images(folder: Path, prefix: str) -> list[str]:
 
 
 def check_split_args(
-    validation_split: object, subset: object, shuffle: bool, seed: object, *, allow_both: bool
+    validation_split: object,
+    subset: object,
+    shuffle: bool,
+    seed: object,
+    *,
+    allow_both: bool,
+    owner: str = "",
 ) -> None:
     """Apply Keras' rules to ``validation_split``, ``subset`` and ``seed``.
 
@@ -121,26 +136,28 @@ def check_split_args(
         not isinstance(validation_split, numbers.Real) or isinstance(validation_split, bool)
     ):
         raise TypeError(
-            f"validation_split must be a float in (0, 1). Received: {validation_split!r}"
+            f"{_p(owner)}validation_split must be a float in (0, 1). Received: validation_split={validation_split!r}"
         )
     if validation_split and not 0 < validation_split < 1:
         raise ValueError(
-            "validation_split must be between 0 and 1. "
+            f"{_p(owner)}validation_split must be between 0 and 1. "
             f"Received: validation_split={validation_split}"
         )
     subsets = ("training", "validation", "both") if allow_both else ("training", "validation")
     if subset is not None and subset not in subsets:
-        raise ValueError(f"subset must be one of {subsets} or None. Received: subset={subset!r}")
+        raise ValueError(
+            f"{_p(owner)}subset must be one of {subsets} or None. Received: subset={subset!r}"
+        )
     if bool(validation_split) != (subset is not None):
         raise ValueError(
-            "If subset is set, validation_split must be set, and inversely. "
+            f"{_p(owner)}If subset is set, validation_split must be set, and inversely. "
             f"Received: validation_split={validation_split!r}, subset={subset!r}"
         )
     if seed is not None and (not isinstance(seed, numbers.Integral) or isinstance(seed, bool)):
-        raise TypeError(f"seed must be an integer or None. Received: seed={seed!r}")
+        raise TypeError(f"{_p(owner)}seed must be an integer or None. Received: seed={seed!r}")
     if validation_split and shuffle and seed is None:
         raise ValueError(
-            "validation_split with shuffling needs a seed (e.g. seed=1337), so that the training "
+            f"{_p(owner)}validation_split with shuffling needs a seed (e.g. seed=1337), so that the training "
             "and validation subsets do not overlap between calls"
         )
 

@@ -21,11 +21,16 @@ COLOR_MODES: dict[str, tuple[str, int]] = {
 IMAGE_EXTENSIONS: tuple[str, ...] = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 
 
-def check_color_mode(color_mode: object) -> int:
+def _p(owner: str) -> str:
+    """``"image_folder: "`` for an owner, so messages name where the input entered."""
+    return f"{owner}: " if owner else ""
+
+
+def check_color_mode(color_mode: object, owner: str = "") -> int:
     """Return the channel count of ``color_mode``, or raise ValueError naming the choices."""
     if color_mode not in COLOR_MODES:
         raise ValueError(
-            f"color_mode must be one of {', '.join(map(repr, COLOR_MODES))}. "
+            f"{_p(owner)}color_mode must be one of {', '.join(map(repr, COLOR_MODES))}. "
             f"Received: color_mode={color_mode!r}"
         )
     return COLOR_MODES[color_mode][1]

@@ -18,7 +18,12 @@ _TORCH_MODES = {"bilinear": "bilinear", "nearest": "nearest-exact"}
 INTERPOLATIONS: tuple[str, ...] = tuple(_TORCH_MODES)
 
 
-def check_image_size(image_size: object) -> tuple[int, int] | None:
+def _p(owner: str) -> str:
+    """``"image_folder: "`` for an owner, so messages name where the input entered."""
+    return f"{owner}: " if owner else ""
+
+
+def check_image_size(image_size: object, owner: str = "") -> tuple[int, int] | None:
     """Return ``image_size`` as ``(height, width)`` (or None) after checking it.
 
     Raises:
@@ -33,21 +38,21 @@ def check_image_size(image_size: object) -> tuple[int, int] | None:
         or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in image_size)
     ):
         raise TypeError(
-            f"image_size must be None or a pair of integers (height, width). "
+            f"{_p(owner)}image_size must be None or a pair of integers (height, width). "
             f"Received: image_size={image_size!r}"
         )
     if min(image_size) < 1:
         raise ValueError(
-            f"image_size sides must be at least 1. Received: image_size={image_size!r}"
+            f"{_p(owner)}image_size sides must be at least 1. Received: image_size={image_size!r}"
         )
     return int(image_size[0]), int(image_size[1])
 
 
-def check_interpolation(interpolation: object) -> str:
+def check_interpolation(interpolation: object, owner: str = "") -> str:
     """Return ``interpolation`` if it is one of ``INTERPOLATIONS``, else raise ValueError."""
     if interpolation not in INTERPOLATIONS:
         raise ValueError(
-            f"interpolation must be one of {', '.join(map(repr, INTERPOLATIONS))}. "
+            f"{_p(owner)}interpolation must be one of {', '.join(map(repr, INTERPOLATIONS))}. "
             f"Received: interpolation={interpolation!r}"
         )
     return str(interpolation)

@@ -168,7 +168,8 @@ def load_data(
     """
     if not isinstance(label_mode, str) or label_mode not in _LABEL_COLUMNS:
         raise ValueError(
-            f"label_mode must be 'fine' or 'coarse'. Received: label_mode={label_mode!r}"
+            "cifar100.load_data: label_mode must be 'fine' or 'coarse'. "
+            f"Received: label_mode={label_mode!r}"
         )
     (path,) = obtain("cifar-100")
     return load_cifar(

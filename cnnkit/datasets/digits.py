@@ -39,8 +39,8 @@ def load_data(
         ImportError: scikit-learn is not installed.
         TypeError, ValueError: ``image_size`` or ``interpolation`` is invalid.
     """
-    size = check_image_size(image_size)
-    interpolation = check_interpolation(interpolation)
+    size = check_image_size(image_size, "digits.load_data")
+    interpolation = check_interpolation(interpolation, "digits.load_data")
     try:
         from sklearn.datasets import load_digits
     except ImportError as exc:

@@ -7,9 +7,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cnnkit import activations
 from cnnkit.activations import LEAKY_RELU_SLOPE
 from cnnkit.layers._base import Layer
+from cnnkit.utils._checks import check_int, check_number
 
 
 class Activation(Layer):
@@ -22,10 +22,10 @@ class Activation(Layer):
 
     def __init__(self, activation: Any, **kwargs: Any):
         super().__init__(**kwargs)
-        self.activation = activations.get(activation, type(self).__name__)
+        self.activation = activation
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.activation(x)
+        return self._activate(x)
 
 
 class ReLU(Layer):
@@ -43,17 +43,11 @@ class ReLU(Layer):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        for name, value in (
-            ("max_value", max_value),
-            ("negative_slope", negative_slope),
-            ("threshold", threshold),
-        ):
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0
-            ):
-                raise ValueError(f"ReLU: {name} must be a float >= 0. Received: {name}={value!r}")
-        self.max_value = None if max_value is None else float(max_value)
-        self.negative_slope, self.threshold = float(negative_slope), float(threshold)
+        self.max_value = (
+            None if max_value is None else check_number(max_value, "max_value", "ReLU", low=0)
+        )
+        self.negative_slope = check_number(negative_slope, "negative_slope", "ReLU", low=0)
+        self.threshold = check_number(threshold, "threshold", "ReLU", low=0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.negative_slope == 0.0 and self.threshold == 0.0:
@@ -72,15 +66,7 @@ class LeakyReLU(Layer):
 
     def __init__(self, negative_slope: float = LEAKY_RELU_SLOPE, **kwargs: Any):
         super().__init__(**kwargs)
-        if (
-            isinstance(negative_slope, bool)
-            or not isinstance(negative_slope, (int, float))
-            or negative_slope < 0
-        ):
-            raise ValueError(
-                f"LeakyReLU: negative_slope must be a float >= 0. Received: negative_slope={negative_slope!r}"
-            )
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = check_number(negative_slope, "negative_slope", "LeakyReLU", low=0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.leaky_relu(x, self.negative_slope)
@@ -91,7 +77,19 @@ class Softmax(Layer):
 
     def __init__(self, axis: int = -1, **kwargs: Any):
         super().__init__(**kwargs)
-        self.axis = int(axis)
+        self.axis = check_int(axis, "axis", "Softmax")
+
+    def check_input_shape(self, input_shape):
+        self._check_axis(len(input_shape), input_shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not -x.ndim <= self.axis < x.ndim:
+            self._check_axis(x.ndim, tuple(x.shape))
         return torch.softmax(x, dim=self.axis)
+
+    def _check_axis(self, rank: int, shape: tuple) -> None:
+        if not -rank <= self.axis < rank:
+            raise ValueError(
+                f"{self._owner()}: axis {self.axis} is out of range for inputs of shape {shape} "
+                f"(rank {rank}); use an axis from {-rank} to {rank - 1} (-1, the default, is the last)"
+            )

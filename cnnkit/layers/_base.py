@@ -83,7 +83,7 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
         self.input_shape_hint = _check_input_shape(input_shape, type(self).__name__)
-        self.batch_size = batch_size
+        self.batch_size = _check_batch_size(batch_size, type(self).__name__)
         self.built = False
         self.input_shape: Shape | None = None
         self.output_shape: Shape | None = None
@@ -177,8 +177,8 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
         if args and not isinstance(args[0], torch.Tensor):
             args = (self._to_tensor(args[0]), *args[1:])
         x = args[0]
-        if x.dtype != self.dtype:
-            args = (x.to(self.dtype), *args[1:])
+        if x.dtype != self.dtype and (not x.is_floating_point() or x.dtype == torch.float64):
+            args = (x.to(self.dtype), *args[1:])  # integers and NumPy's float64; autocast kept
         if not self.built:
             self.build_for(tuple(args[0].shape))
         output = super().__call__(*args, **kwargs)
@@ -189,20 +189,44 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
             )
         return output
 
+    @property
+    def activation(self) -> Any:
+        """The activation function applied to the output (``linear`` when none was given)."""
+        return self._activation
+
+    @activation.setter
+    def activation(self, value: Any) -> None:
+        from cnnkit import activations
+
+        self._activation = activations.get(value, type(self).__name__)
+        self._activation_kernel = activations.kernel_of(self._activation)
+
+    def _activate(self, y: torch.Tensor) -> torch.Tensor:
+        kernel = self._activation_kernel
+        return y if kernel is None else kernel(y)
+
+    @property
+    def plain_call(self) -> bool:
+        """True when calling needs no more than ``forward`` (built, no activity penalty)."""
+        return self.built and self.activity_regularizer is None
+
     def _to_tensor(self, x: Any) -> torch.Tensor:
         if isinstance(x, np.ndarray) or isinstance(x, (list, tuple, float, int)):
-            device = self._device()
-            return torch.as_tensor(np.asarray(x), dtype=self.dtype, device=device)
+            array = as_real_array(x, "inputs", self._owner())
+            return torch.as_tensor(array, dtype=self.dtype, device=self._device())
         raise TypeError(
             f"{self._owner()}: inputs must be a torch.Tensor or a NumPy array. Received: {type(x).__name__}"
         )
 
     def _expect_rank(self, x: torch.Tensor, rank: int, layout: str) -> None:
         if x.ndim != rank:
-            raise ValueError(
-                f"{self._owner()} expects inputs of rank {rank} {layout}; "
-                f"received shape {tuple(x.shape)} (rank {x.ndim})"
-            )
+            self._raise_rank(x, rank, layout)
+
+    def _raise_rank(self, x: torch.Tensor, rank: int, layout: str) -> None:
+        raise ValueError(
+            f"{self._owner()} expects inputs of rank {rank} {layout}; "
+            f"received shape {tuple(x.shape)} (rank {x.ndim})"
+        )
 
     # ----------------------------------------------------------------- weights, Keras' way
     def keras_weights(self) -> list[torch.Tensor]:
@@ -215,21 +239,29 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
 
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Load weights given in Keras' layouts and order, e.g. from ``keras_layer.get_weights()``."""
+        weights = check_weight_list(weights, f"{self._owner()}: set_weights")
         targets = self.keras_weights()
         if len(weights) != len(targets):
             raise ValueError(
                 f"{self._owner()}: set_weights expects {len(targets)} arrays "
                 f"(shapes {[tuple(t.shape) for t in targets]}); received {len(weights)}"
             )
-        with torch.no_grad():
-            for index, (target, value) in enumerate(zip(targets, weights)):
-                value = torch.as_tensor(np.asarray(value), dtype=target.dtype)
-                if tuple(value.shape) != tuple(target.shape):
-                    raise ValueError(
-                        f"{self._owner()}: weight {index} must have shape {tuple(target.shape)}; "
-                        f"received {tuple(value.shape)}"
-                    )
-                target.copy_(value)
+        values = []
+        for index, (target, weight) in enumerate(zip(targets, weights)):
+            array = as_real_array(weight, f"weights[{index}]", f"{self._owner()}: set_weights")
+            if tuple(array.shape) != tuple(target.shape):
+                raise ValueError(
+                    f"{self._owner()}: weight {index} must have shape {tuple(target.shape)}; "
+                    f"received {tuple(array.shape)}"
+                )
+            if not np.isfinite(array).all():
+                raise ValueError(
+                    f"{self._owner()}: set_weights: weights[{index}] contains NaN or infinite values"
+                )
+            values.append(array)
+        with torch.no_grad():  # every array checked first: a bad one leaves the layer unchanged
+            for target, array in zip(targets, values):
+                target.copy_(torch.as_tensor(array, dtype=target.dtype))
 
     @property
     def weights(self) -> list[torch.Tensor]:
@@ -342,7 +374,61 @@ def _resolve_dtype(dtype: Any, owner: str) -> torch.dtype:
     )
 
 
-def _check_input_shape(shape: Any, owner: str) -> tuple[int | None, ...] | None:
+def check_weight_list(weights: Any, what: str) -> list[Any]:
+    """Return ``weights`` as a list, or raise a TypeError when it is not a list of arrays."""
+    if isinstance(weights, (str, bytes, np.ndarray, torch.Tensor)) or not isinstance(
+        weights, Sequence
+    ):
+        raise TypeError(
+            f"{what}: weights must be a list of NumPy arrays (as get_weights() returns). "
+            f"Received: weights of type {type(weights).__name__}"
+        )
+    return list(weights)
+
+
+def as_real_array(value: Any, name: str, owner: str) -> np.ndarray:
+    """Return ``value`` as a NumPy array of real numbers (bool, int or float), else raise.
+
+    Raises:
+        TypeError: ragged nested lists, strings, objects or complex numbers.
+    """
+    if isinstance(value, torch.Tensor):
+        tensor = value.detach().cpu()
+        if tensor.dtype in (torch.bfloat16,):  # NumPy has no bfloat16
+            tensor = tensor.float()
+        value = tensor.numpy()
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:  # ragged lists and other oddities
+        raise TypeError(
+            f"{owner}: {name} must be a NumPy array or tensor of numbers; could not convert "
+            f"{type(value).__name__}: {error}"
+        ) from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{owner}: {name} must hold real numbers (bool, int or float). "
+            f"Received: an array of dtype {array.dtype}"
+        )
+    return array
+
+
+def _check_batch_size(batch_size: Any, owner: str) -> int | None:
+    if batch_size is None:
+        return None
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise TypeError(
+            f"{owner}: batch_size must be a positive int or None. Received: batch_size={batch_size!r}"
+        )
+    if batch_size < 1:
+        raise ValueError(
+            f"{owner}: batch_size must be a positive int or None. Received: batch_size={batch_size!r}"
+        )
+    return int(batch_size)
+
+
+def _check_input_shape(
+    shape: Any, owner: str, name: str = "input_shape"
+) -> tuple[int | None, ...] | None:
     if shape is None:
         return None
     if isinstance(shape, int) and not isinstance(shape, bool):
@@ -355,7 +441,7 @@ def _check_input_shape(shape: Any, owner: str) -> tuple[int | None, ...] | None:
         )
     ):
         raise ValueError(
-            f"{owner}: input_shape must be a tuple of positive ints without the batch axis, "
-            f"e.g. (28, 28, 1). Received: input_shape={shape!r}"
+            f"{owner}: {name} must be a tuple of positive ints without the batch axis, "
+            f"e.g. (28, 28, 1). Received: {name}={shape!r}"
         )
     return tuple(shape)

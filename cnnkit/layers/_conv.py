@@ -7,7 +7,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cnnkit import activations, constraints, initializers, regularizers
+from cnnkit import constraints, initializers, regularizers
 from cnnkit._validation import check_positive_int, normalize_tuple
 from cnnkit.layers._base import Layer
 from cnnkit.layers._spatial import (
@@ -15,11 +15,11 @@ from cnnkit.layers._spatial import (
     channels_of,
     check_data_format,
     check_padding,
+    check_spatial_sizes,
     from_channels_first,
     make_shape,
     output_hw,
     spatial_dims,
-    to_channels_first,
 )
 
 _KERAS_FROM_TORCH = (2, 3, 1, 0)  # stored (out, in, kh, kw) -> Keras (kh, kw, in, out)
@@ -82,7 +82,7 @@ class Conv2D(Layer):
                 f"{owner}: strides > 1 cannot be combined with dilation_rate > 1. "
                 f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
             )
-        self.activation = activations.get(activation, owner)
+        self.activation = activation
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer, owner, "kernel_initializer")
         self.bias_initializer = initializers.get(bias_initializer, owner, "bias_initializer")
@@ -123,6 +123,7 @@ class Conv2D(Layer):
                 f"{self._owner()} was built for {self.weight.shape[1] * self.groups} input channels; "
                 f"received shape {input_shape} with {channels}"
             )
+        check_spatial_sizes(self._owner(), input_shape, self.data_format)
         if self.padding == "valid":
             for axis, size, k, d in zip(
                 ("height", "width"),
@@ -150,28 +151,46 @@ class Conv2D(Layer):
         self.weight = self.add_weight(
             "weight", kernel_shape, self.kernel_initializer, _TORCH_FROM_KERAS
         )
+        self._in_channels = in_channels * self.groups
         if self.use_bias:
             self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self._expect_rank(
-            x,
-            4,
-            "(batch, height, width, channels)"
-            if self.data_format == "channels_last"
-            else "(batch, channels, height, width)",
-        )
-        x = to_channels_first(x, self.data_format)
-        if x.shape[1] != self.weight.shape[1] * self.groups:
+        # Kept lean: it runs once per layer per batch (see bench/bench_forward.py).
+        channels_last = self.data_format == "channels_last"
+        if x.ndim != 4:
+            self._raise_rank(x, 4, self._layout())
+        if channels_last:
+            # One copy into PyTorch's NCHW layout at the first convolution; later layers get NHWC
+            # views of NCHW tensors, so this is free there. (NCHW kernels beat channels-last ones
+            # for small CNNs on CPU: bench/bench_forward.py.)
+            x = x.permute(0, 3, 1, 2).contiguous()
+        weight = self.weight
+        if x.shape[1] != self._in_channels:
             self._raise_channel_mismatch(tuple(from_channels_first(x, self.data_format).shape))
+        try:
+            y = self._convolve(x, weight)
+        except (RuntimeError, ValueError):  # too small for the kernel: say so in the layer's terms
+            self.check_input_shape(tuple(from_channels_first(x, self.data_format).shape))
+            raise
+        if channels_last:
+            y = y.permute(0, 2, 3, 1)
+        return self._activate(y)
+
+    def _convolve(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        """F.conv2d of an (N, C, H, W) tensor with Keras' 'same' padding where asked."""
         padding: tuple[int, int] | int = 0
         if self.padding == "same":
             same = self._same_padding(x.shape[2], x.shape[3])
             x, padding = same.pad(x), same.kernel_padding
-        y = F.conv2d(
-            x, self.weight, self.bias, self.strides, padding, self.dilation_rate, self.groups
+        return F.conv2d(
+            x, weight, self.bias, self.strides, padding, self.dilation_rate, self.groups
         )
-        return self.activation(from_channels_first(y, self.data_format))
+
+    def _layout(self) -> str:
+        if self.data_format == "channels_last":
+            return "(batch, height, width, channels)"
+        return "(batch, channels, height, width)"
 
     def _raise_channel_mismatch(self, shape: tuple[int, ...]) -> None:
         expected = self.weight.shape[1] * self.groups

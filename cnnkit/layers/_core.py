@@ -9,7 +9,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cnnkit import activations, constraints, initializers, regularizers
+from cnnkit import constraints, initializers, regularizers
 from cnnkit._validation import check_positive_int
 from cnnkit.layers._base import Layer, _check_input_shape
 from cnnkit.layers._spatial import check_data_format
@@ -45,7 +45,7 @@ class Dense(Layer):
         super().__init__(**kwargs)
         owner = type(self).__name__
         self.units = check_positive_int(units, "units", owner)
-        self.activation = activations.get(activation, owner)
+        self.activation = activation
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer, owner, "kernel_initializer")
         self.bias_initializer = initializers.get(bias_initializer, owner, "bias_initializer")
@@ -82,12 +82,13 @@ class Dense(Layer):
             self.bias = self.add_weight("bias", (self.units,), self.bias_initializer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim < 2 or x.shape[-1] != self.weight.shape[1]:
+        weight = self.weight
+        if x.ndim < 2 or x.shape[-1] != weight.shape[1]:
             raise ValueError(
                 f"{self._owner()} expects inputs of shape (batch, {self.weight.shape[1]}); received shape "
                 f"{tuple(x.shape)}"
             )
-        return self.activation(F.linear(x, self.weight, self.bias))
+        return self._activate(F.linear(x, weight, self.bias))
 
     def keras_weights(self):
         if not self.built:
@@ -149,11 +150,12 @@ class InputLayer(Layer):
         input_shape: Sequence[int | None] | None = None,
         **kwargs: Any,
     ):
+        argument = "shape" if shape is not None else "input_shape"
         shape = shape if shape is not None else input_shape
         if shape is None:
             raise ValueError("InputLayer: shape is required, e.g. InputLayer(shape=(28, 28, 1))")
         super().__init__(name=name, batch_size=batch_size, **kwargs)
-        self.shape = _check_input_shape(shape, "InputLayer")
+        self.shape = _check_input_shape(shape, "InputLayer", argument)
         self.input_shape_hint = self.shape
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -14,11 +14,11 @@ from cnnkit.layers._spatial import (
     channels_of,
     check_data_format,
     check_padding,
+    check_spatial_sizes,
     from_channels_first,
     make_shape,
     output_hw,
     spatial_dims,
-    to_channels_first,
 )
 
 
@@ -50,6 +50,7 @@ class _Pooling2D(Layer):
                 f"{self._owner()} expects inputs of rank 4 {self._layout()}; received shape "
                 f"{input_shape} (rank {len(input_shape)})"
             )
+        check_spatial_sizes(self._owner(), input_shape, self.data_format)
         if self.padding == "valid":
             for axis, size, k in zip(
                 ("height", "width"), spatial_dims(input_shape, self.data_format), self.pool_size
@@ -79,13 +80,20 @@ class _Pooling2D(Layer):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self._expect_rank(x, 4, self._layout())
-        x = to_channels_first(x, self.data_format)
-        if self.padding == "same":
-            y = self._pool_same(x, self._same_padding(x.shape[2], x.shape[3]))
-        else:
-            y = self._pool(x, (0, 0))
-        return from_channels_first(y, self.data_format)
+        channels_last = self.data_format == "channels_last"
+        if x.ndim != 4:
+            self._raise_rank(x, 4, self._layout())
+        if channels_last:
+            x = x.permute(0, 3, 1, 2)  # a view in channels-last memory format: no copy
+        try:
+            if self.padding == "same":
+                y = self._pool_same(x, self._same_padding(x.shape[2], x.shape[3]))
+            else:
+                y = self._pool(x, 0)
+        except (RuntimeError, ValueError):  # too small for the window: say so in its terms
+            self.check_input_shape(tuple(from_channels_first(x, self.data_format).shape))
+            raise
+        return y.permute(0, 2, 3, 1) if channels_last else y
 
     def _same_padding(self, height: int, width: int) -> SamePadding:
         if self._same_for != (height, width):

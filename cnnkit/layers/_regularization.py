@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from cnnkit import constraints, initializers, regularizers
 from cnnkit._validation import check_fraction
 from cnnkit.layers._base import Layer
+from cnnkit.utils._checks import check_int, check_number
 
 
 class Dropout(Layer):
@@ -27,7 +28,8 @@ class Dropout(Layer):
             raise ValueError(
                 "Dropout: noise_shape is not supported; use SpatialDropout-style masks in PyTorch"
             )
-        self.noise_shape, self.seed = noise_shape, seed
+        self.noise_shape = noise_shape
+        self.seed = check_int(seed, "seed", "Dropout", low=0, allow_none=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.dropout(x, self.rate, self.training) if self.rate else x
@@ -66,9 +68,8 @@ class BatchNormalization(Layer):
             raise TypeError(f"{owner}: axis must be an int. Received: axis={axis!r}")
         self.axis = axis
         self.momentum = check_fraction(momentum, "momentum", owner)
-        if not epsilon > 0:
-            raise ValueError(f"{owner}: epsilon must be > 0. Received: epsilon={epsilon!r}")
-        self.epsilon, self.center, self.scale = float(epsilon), bool(center), bool(scale)
+        self.epsilon = check_number(epsilon, "epsilon", owner, low=0, low_open=True)
+        self.center, self.scale = bool(center), bool(scale)
         self.beta_initializer = initializers.get(beta_initializer, owner, "beta_initializer")
         self.gamma_initializer = initializers.get(gamma_initializer, owner, "gamma_initializer")
         self.moving_mean_initializer = initializers.get(
@@ -94,6 +95,11 @@ class BatchNormalization(Layer):
             raise ValueError(
                 f"{self._owner()}: the size of axis {self.axis} must be known; received shape {input_shape}"
             )
+        if self.built and input_shape[self.axis] != self.moving_mean.shape[0]:
+            raise ValueError(
+                f"{self._owner()} was built for {self.moving_mean.shape[0]} features on axis "
+                f"{self.axis}; received inputs of shape {input_shape}"
+            )
 
     def build(self, input_shape):
         channels = (input_shape[self.axis],)
@@ -109,6 +115,8 @@ class BatchNormalization(Layer):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not -x.ndim < self.axis < x.ndim or x.shape[self.axis] != self.moving_mean.shape[0]:
+            self.check_input_shape((None, *x.shape[1:]))
         axis = self.axis % x.ndim
         moved = (
             x if axis == 1 else x.movedim(axis, 1)

@@ -27,8 +27,17 @@ def to_channels_first(x: torch.Tensor, data_format: str) -> torch.Tensor:
     return x.permute(0, 3, 1, 2) if data_format == "channels_last" else x
 
 
+def check_spatial_sizes(owner: str, shape: tuple, data_format: str) -> None:
+    """Raise a ValueError naming ``owner`` when a known height or width of ``shape`` is < 1."""
+    for axis, size in zip(("height", "width"), spatial_dims(shape, data_format)):
+        if size is not None and size < 1:
+            raise ValueError(
+                f"{owner}: the input {axis} must be at least 1; received shape {shape}"
+            )
+
+
 def from_channels_first(y: torch.Tensor, data_format: str) -> torch.Tensor:
-    """Undo :func:`to_channels_first` (again a view, no copy)."""
+    """View an (N, C, H, W) tensor in the layer's data format (a view, no copy)."""
     return y.permute(0, 2, 3, 1) if data_format == "channels_last" else y
 
 

@@ -1,3 +1,5 @@
 """Models: ``from cnnkit.models import Sequential``."""
 
 from cnnkit.models._sequential import Sequential as Sequential
+from cnnkit.saving import load_model as load_model
+from cnnkit.saving import model_from_config as model_from_config

@@ -9,12 +9,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnkit.layers._base import Layer
+from cnnkit.layers._base import Layer, check_weight_list
 from cnnkit.layers._core import InputLayer
 from cnnkit.models import _summary
+from cnnkit.training import Trainer
+
+_module_call = nn.Module.__call__
 
 
-class Sequential(Layer):
+class Sequential(Trainer, Layer):
     """A model that passes its input through each layer in turn.
 
     Shapes are inferred as soon as the input shape is known (``input_shape=`` on the first
@@ -42,7 +45,7 @@ class Sequential(Layer):
         self._model_input_shape: tuple | None = None
         self._input_layer: InputLayer | None = None
         if layers is not None:
-            if isinstance(layers, Layer) or not isinstance(layers, Iterable):
+            if isinstance(layers, (Layer, str, bytes)) or not isinstance(layers, Iterable):
                 raise TypeError(
                     f"Sequential: layers must be a list of layers. Received: layers={layers!r}"
                 )
@@ -147,12 +150,14 @@ class Sequential(Layer):
                 )
             input_shape = self._model_input_shape
         if not self.built:
-            self.build_for(tuple(input_shape))
+            self.build_for(_check_build_shape(input_shape))
 
     # ----------------------------------------------------------------- running
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # Built layers skip Layer.__call__'s input conversion: the model did it once on entry.
+        # nn.Module.__call__ still runs, so hooks (cnnkit.inspect) see every layer.
         for layer in self.stack.values():
-            x = layer(x)
+            x = _module_call(layer, x) if layer.plain_call else layer(x)
         return x
 
     # ----------------------------------------------------------------- inspection
@@ -165,6 +170,12 @@ class Sequential(Layer):
         """Return a layer by its unique name or by its position."""
         if (name is None) == (index is None):
             raise ValueError("Sequential.get_layer: provide exactly one of name or index")
+        if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
+            raise TypeError(
+                f"Sequential.get_layer: index must be an int. Received: index={index!r}"
+            )
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Sequential.get_layer: name must be a string. Received: name={name!r}")
         if index is not None:
             if not -len(self.stack) <= index < len(self.stack):
                 raise ValueError(
@@ -183,7 +194,7 @@ class Sequential(Layer):
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Load weights in Keras' layouts and order, e.g. ``keras_model.get_weights()``."""
         self._require_built("set_weights")
-        weights = list(weights)
+        weights = check_weight_list(weights, f"Sequential {self.name!r}: set_weights")
         expected = sum(len(layer.keras_weights()) for layer in self.stack.values())
         if len(weights) != expected:
             raise ValueError(
@@ -241,6 +252,8 @@ class Sequential(Layer):
         line_length: int | None = None,
         print_fn: Callable[[str], Any] | None = None,
         show_trainable: bool = False,
+        formulas: bool = False,
+        batch_size: int | None = None,
     ) -> None:
         """Print each layer's name (type), output shape and parameter count, then the totals.
 
@@ -248,19 +261,36 @@ class Sequential(Layer):
             line_length: minimum width of the table in characters.
             print_fn: called with each line instead of ``print`` (e.g. a logger or list.append).
             show_trainable: add a column saying whether each layer is trainable.
+            formulas: write each parameter count as the lecture's arithmetic,
+                ``6 × (5×5×1) + 6 = 156``.
+            batch_size: add each layer's activation memory for a batch of this size and the
+                estimated memory of a training step (see ``cnnkit.memory.training_memory``).
         """
-        self._require_built("summary")
-        for line in _summary.summary_lines(
-            self, line_length=line_length, show_trainable=show_trainable
+        if print_fn is not None and not callable(print_fn):
+            raise TypeError(
+                f"summary: print_fn must be a function of one string, such as print. Received: print_fn={print_fn!r}"
+            )
+        for line in self._summary_lines(
+            line_length, show_trainable, formulas, batch_size, "summary"
         ):
             (print_fn or print)(line)
 
-    def summary_text(self, line_length: int | None = None, show_trainable: bool = False) -> str:
+    def summary_text(
+        self,
+        line_length: int | None = None,
+        show_trainable: bool = False,
+        formulas: bool = False,
+        batch_size: int | None = None,
+    ) -> str:
         """Return what :meth:`summary` prints, as one string."""
-        self._require_built("summary_text")
         return "\n".join(
-            _summary.summary_lines(self, line_length=line_length, show_trainable=show_trainable)
+            self._summary_lines(line_length, show_trainable, formulas, batch_size, "summary_text")
         )
+
+    def _summary_lines(self, line_length, show_trainable, formulas, batch_size, what) -> list[str]:
+        self._require_built(what)
+        _check_summary_arguments(what, line_length, batch_size)
+        return _summary.summary_lines(self, line_length, show_trainable, formulas, batch_size)
 
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"name": self.name, "layers": []}
@@ -274,3 +304,39 @@ class Sequential(Layer):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}"
+
+
+def _check_summary_arguments(what: str, line_length: Any, batch_size: Any) -> None:
+    """Reject a non-int or non-positive ``line_length``/``batch_size`` of summary()."""
+    for name, value in (("line_length", line_length), ("batch_size", batch_size)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(
+                f"{what}: {name} must be an int >= 1 or None. Received: {name}={value!r}"
+            )
+        if value < 1:
+            raise ValueError(
+                f"{what}: {name} must be an int >= 1 or None. Received: {name}={value!r}"
+            )
+
+
+def _check_build_shape(input_shape: Any) -> tuple:
+    """Return ``input_shape`` (batch axis first) as a tuple of None or positive ints, else raise."""
+    message = (
+        "Sequential.build: input_shape must be a tuple with the batch axis first, of None or "
+        f"positive ints, e.g. (None, 28, 28, 1). Received: input_shape={input_shape!r}"
+    )
+    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
+        raise TypeError(message)
+    shape = tuple(input_shape)
+    if len(shape) < 2:
+        raise ValueError(message + " - it needs the batch axis and at least one more")
+    for size in shape:
+        if size is None:
+            continue
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
+            raise TypeError(message)
+        if size < 1:
+            raise ValueError(message)
+    return shape

@@ -1,4 +1,8 @@
-"""The text of ``model.summary()``: one row per layer, then parameter totals, in plain characters."""
+"""The text of ``model.summary()``: one row per layer, then parameter totals, in plain characters.
+
+Options add the lecture's parameter arithmetic (``formulas=True``) and the memory a training
+step takes for a batch (``batch_size=N``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,13 @@ if TYPE_CHECKING:
     from cnnkit.layers._base import Layer
 
 _HEADERS = ("Layer (type)", "Output Shape", "Param #")
+_OPTIMIZER_NAMES = {
+    "Adam": "adam",
+    "AdamW": "adamw",
+    "RMSprop": "rmsprop",
+    "SGD": "sgd",
+    "Adagrad": "adagrad",
+}
 
 
 def format_shape(shape: tuple | None) -> str:
@@ -28,18 +39,36 @@ def readable_size(num_bytes: float) -> str:
         if num_bytes < 1024 or unit == "GB":
             return f"{num_bytes:.2f} {unit}"
         num_bytes /= 1024
-    return f"{num_bytes:.2f} TB"  # unreachable; keeps type checkers content
+    return f"{num_bytes:.2f} TB"
 
 
-def layer_rows(model: Layer, show_trainable: bool) -> list[tuple[str, ...]]:
-    """One tuple of cell texts per layer: name (type), output shape, parameter count."""
+def parameter_formula(layer: Layer) -> str:
+    """The lecture's arithmetic for a layer's parameters, e.g. ``6 × (5×5×1) + 6 = 156``."""
+    kind, total = type(layer).__name__, layer.count_params()
+    if kind == "Conv2D":
+        kh, kw = layer.kernel_size
+        per_filter = f"({kh}×{kw}×{layer.weight.shape[1]})"
+        bias = f" + {layer.filters}" if layer.use_bias else ""
+        return f"{layer.filters} × {per_filter}{bias} = {total:,}"
+    if kind == "Dense":
+        bias = f" + {layer.units}" if layer.use_bias else ""
+        return f"{layer.weight.shape[1]} × {layer.units}{bias} = {total:,}"
+    if kind == "BatchNormalization":
+        vectors = len(layer.keras_weights())
+        return f"{vectors} × {layer.moving_mean.numel()} = {total:,}"
+    return f"{total:,}"
+
+
+def layer_rows(
+    model: Layer, show_trainable: bool, formulas: bool, memory=None
+) -> list[tuple[str, ...]]:
+    """One tuple of cell texts per layer: name (type), output shape, parameters, [extras]."""
     rows = []
-    for layer in model.layers:
-        row = (
-            f"{layer.name} ({type(layer).__name__})",
-            format_shape(layer.output_shape),
-            f"{layer.count_params():,}",
-        )
+    for index, layer in enumerate(model.layers):
+        params = parameter_formula(layer) if formulas else f"{layer.count_params():,}"
+        row = (f"{layer.name} ({type(layer).__name__})", format_shape(layer.output_shape), params)
+        if memory is not None:
+            row += (readable_size(memory.layers[index].saved),)
         if show_trainable:
             row += ("Y" if layer.trainable else "N",)
         rows.append(row)
@@ -59,10 +88,24 @@ def totals(model: Layer) -> list[str]:
     ]
 
 
+def memory_lines(memory, optimizer: str) -> list[str]:
+    """The training-memory footer for ``summary(batch_size=N)``."""
+    return [
+        f"Training memory for a batch of {memory.batch_size} (float32, {optimizer}), estimated:",
+        f"  Input batch: {readable_size(memory.inputs)}",
+        f"  Parameters: {readable_size(memory.parameters)}",
+        f"  Gradients: {readable_size(memory.gradients)}",
+        f"  Optimizer state: {readable_size(memory.optimizer_state)}",
+        f"  Activations saved for backward: {readable_size(memory.activations)}",
+        f"  Peak of a training step: {readable_size(memory.peak)}",
+        f"  Total (parameters + batch + peak): {readable_size(memory.total)}",
+    ]
+
+
 def table_lines(
     headers: tuple[str, ...], rows: list[tuple[str, ...]], min_width: int | None
 ) -> list[str]:
-    """Lay out ``rows`` under ``headers``: first column left-aligned, numbers right-aligned."""
+    """Lay out ``rows`` under ``headers``: the first two columns left-aligned, others right-aligned."""
     widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
     gap = 3
     width = sum(widths) + gap * (len(widths) - 1) + 1
@@ -71,10 +114,9 @@ def table_lines(
         width = min_width
 
     def render(cells: tuple[str, ...]) -> str:
-        parts = [cells[0].ljust(widths[0])]
-        parts += [
-            cell.ljust(w) if i == 1 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(cells[1:], widths[1:]), 1)
+        parts = [
+            cell.ljust(w) if i < 2 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(cells, widths))
         ]
         return " " + (" " * gap).join(parts).rstrip()
 
@@ -85,13 +127,26 @@ def table_lines(
 
 
 def summary_lines(
-    model: Layer, line_length: int | None = None, show_trainable: bool = False
+    model: Layer,
+    line_length: int | None = None,
+    show_trainable: bool = False,
+    formulas: bool = False,
+    batch_size: int | None = None,
 ) -> list[str]:
     """Every line of the summary of a Sequential ``model``."""
-    headers = _HEADERS + (("Trainable",) if show_trainable else ())
-    lines = [f'Model: "{model.name}"']
-    table = table_lines(headers, layer_rows(model, show_trainable), line_length)
-    lines += table
-    lines += totals(model)
+    memory, optimizer = None, "adam"
+    if batch_size is not None:
+        from cnnkit.memory import training_memory
+
+        chosen = type(getattr(model, "optimizer", None)).__name__
+        optimizer = _OPTIMIZER_NAMES.get(chosen, "adam")
+        memory = training_memory(model, batch_size, optimizer)
+    headers = (
+        _HEADERS + (("Activations",) if memory else ()) + (("Trainable",) if show_trainable else ())
+    )
+    table = table_lines(headers, layer_rows(model, show_trainable, formulas, memory), line_length)
+    lines = [f'Model: "{model.name}"', *table, *totals(model)]
+    if memory is not None:
+        lines += memory_lines(memory, optimizer)
     lines.append("_" * len(table[0]))
     return lines

@@ -15,27 +15,32 @@ def to_categorical(y: Any, num_classes: int | None = None) -> np.ndarray:
         array([[1., 0., 0.],
                [0., 0., 1.]], dtype=float32)
     """
-    labels = np.asarray(y.cpu() if hasattr(y, "cpu") else y)
+    labels = _as_label_array(y)
     if labels.ndim > 1 and labels.shape[-1] == 1:
         labels = labels.reshape(labels.shape[:-1])
     if labels.size and not np.issubdtype(labels.dtype, np.integer):
-        if not np.issubdtype(labels.dtype, np.floating) or not np.all(np.mod(labels, 1) == 0):
+        if not np.isfinite(labels).all():
             raise ValueError(
-                f"to_categorical expects integer class labels; received dtype {labels.dtype}"
+                "to_categorical: y must hold integer class labels; received NaN or infinite values"
+            )
+        if not np.all(np.mod(labels, 1) == 0):
+            raise ValueError(
+                "to_categorical: y must hold integer class labels; received fractional values "
+                f"(dtype {labels.dtype})"
             )
         labels = labels.astype(np.int64)
     if labels.size and labels.min() < 0:
         raise ValueError(
-            f"to_categorical: labels must be >= 0; received a label {int(labels.min())}"
+            f"to_categorical: y must hold class labels >= 0; received a label {int(labels.min())}"
         )
     largest = int(labels.max()) if labels.size else -1
     if num_classes is None:
         num_classes = largest + 1
-    elif (
-        isinstance(num_classes, bool)
-        or not isinstance(num_classes, (int, np.integer))
-        or num_classes < 1
-    ):
+    elif isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(
+            f"to_categorical: num_classes must be a positive int. Received: num_classes={num_classes!r}"
+        )
+    elif num_classes < 1:
         raise ValueError(
             f"to_categorical: num_classes must be a positive int. Received: num_classes={num_classes!r}"
         )
@@ -47,3 +52,24 @@ def to_categorical(y: Any, num_classes: int | None = None) -> np.ndarray:
     one_hot = np.zeros((*labels.shape, int(num_classes)), dtype=np.float32)
     np.put_along_axis(one_hot, labels.astype(np.int64)[..., None], 1.0, axis=-1)
     return one_hot
+
+
+def _as_label_array(y: Any) -> np.ndarray:
+    """``y`` as a NumPy array of real numbers, or a TypeError naming what it holds."""
+    if y is None:
+        raise TypeError(
+            "to_categorical: y must be an array of integer class labels. Received: None"
+        )
+    try:
+        labels = np.asarray(y.cpu() if hasattr(y, "cpu") else y)
+    except (TypeError, ValueError) as error:  # ragged nested lists
+        raise TypeError(
+            f"to_categorical: y must be an array of integer class labels; could not convert "
+            f"{type(y).__name__}: {error}"
+        ) from None
+    if labels.dtype.kind not in "biuf":
+        raise TypeError(
+            "to_categorical: y must hold integer class labels. "
+            f"Received: an array of dtype {labels.dtype}"
+        )
+    return labels

@@ -14,8 +14,14 @@ def set_random_seed(seed: int) -> None:
     Example:
         >>> set_random_seed(42)
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"set_random_seed: seed must be an int >= 0. Received: seed={seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(
+            f"set_random_seed: seed must be an int >= 0 and < 2**64. Received: seed={seed!r}"
+        )
+    if not 0 <= seed < 2**64:  # torch.manual_seed takes at most 64 bits
+        raise ValueError(
+            f"set_random_seed: seed must be an int >= 0 and < 2**64. Received: seed={seed!r}"
+        )
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     torch.manual_seed(int(seed))  # also seeds every CUDA device

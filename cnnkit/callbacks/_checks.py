@@ -1,0 +1,52 @@
+"""Argument checks shared by the callbacks, so every bad input gets the same clear message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from numbers import Integral, Real
+from typing import Any
+
+__all__ = ["check_int", "check_real", "check_state", "require_model"]
+
+
+def check_int(owner: str, name: str, value: Any, minimum: int = 0) -> int:
+    """Return ``value`` if it is an int >= ``minimum``; otherwise raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{owner}: {name} must be an int. Received: {name}={value!r}")
+    if value < minimum:
+        raise ValueError(f"{owner}: {name} must be >= {minimum}. Received: {name}={value}")
+    return int(value)
+
+
+def check_real(owner: str, name: str, value: Any, *, optional: bool = False) -> float | None:
+    """Return ``value`` as a float (or None if ``optional``); otherwise raise naming ``name``."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Real):
+        accepted = "a number or None" if optional else "a number"
+        raise TypeError(f"{owner}: {name} must be {accepted}. Received: {name}={value!r}")
+    return float(value)
+
+
+def check_state(owner: str, state: Mapping[str, Any], keys: Iterable[str]) -> None:
+    """Reject a state dict whose keys differ from what ``owner.state_dict()`` produces."""
+    if not isinstance(state, Mapping):
+        raise TypeError(
+            f"{owner}.load_state_dict: state must be a dict. Received: {type(state).__name__}"
+        )
+    expected, given = set(keys), set(state)
+    if given != expected:
+        raise ValueError(
+            f"{owner}.load_state_dict: state must have exactly the keys {sorted(expected)}. "
+            f"Received: {sorted(given)}"
+        )
+
+
+def require_model(owner: str, model: Any) -> Any:
+    """Return ``model``, or raise a ValueError saying how a callback gets one."""
+    if model is None:
+        raise ValueError(
+            f"{owner}: no model is set. Pass the callback to fit(..., callbacks=[...]) or call "
+            "set_model(model) before its hooks"
+        )
+    return model

@@ -1,0 +1,45 @@
+"""``cnnkit evaluate``: a saved model's test accuracy on a dataset, overall and per class."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from cnnkit.cli import _data, _run_dir
+from cnnkit.cli._errors import CommandError
+from cnnkit.models import load_model
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the model and the test set, print accuracy overall and per class."""
+    path = _run_dir.model_file(args.model)
+    model = load_model(path, compile=False)
+    data = _data.load_for_model(args.dataset, _data.model_input_shape(model))
+    classes = int(model.output_shape[-1])
+    if classes != data.num_classes:
+        raise CommandError(
+            f"{path} predicts {classes} classes but {data.name} has {data.num_classes}"
+        )
+    probabilities = model.predict(_data.scaled(data.x_test), batch_size=512, verbose=0)
+    predicted = probabilities.argmax(axis=1)
+    correct = predicted == data.y_test
+    print(f"model: {path}")
+    print(
+        f"test accuracy on {data.name}: {correct.mean():.4f} "
+        f"({int(correct.sum()):,} of {len(correct):,} images)"
+    )
+    print(per_class_table(correct, data.y_test, data.class_names))
+    return 0
+
+
+def per_class_table(correct: np.ndarray, labels: np.ndarray, names: tuple[str, ...]) -> str:
+    """Accuracy of each class, where a model's mistakes concentrate."""
+    width = max(len("class"), *(len(name) for name in names))
+    lines = [f"  {'class':<{width}}  accuracy  images"]
+    for label, name in enumerate(names):
+        mask = labels == label
+        count = int(mask.sum())
+        accuracy = f"{correct[mask].mean():.4f}" if count else "     -"
+        lines.append(f"  {name:<{width}}  {accuracy:>8}  {count:>6,}")
+    return "\n".join(lines)

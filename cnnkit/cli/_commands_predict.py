@@ -1,0 +1,66 @@
+"""``cnnkit predict``: the top classes of image files, read the way the model needs them."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import numpy as np
+
+from cnnkit.cli import _data, _run_dir
+from cnnkit.cli._errors import CommandError
+from cnnkit.models import load_model
+
+#: Channels a model takes -> the Pillow colour conversion that produces them.
+_COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
+
+
+def run(args: argparse.Namespace) -> int:
+    """Classify every image and print its top-k classes with probabilities."""
+    path = _run_dir.model_file(args.model)
+    model = load_model(path, compile=False)
+    model_input = _data.model_input_shape(model)
+    images = np.stack([read_image(image, model_input) for image in args.images])
+    probabilities = model.predict(_data.scaled(images), batch_size=256, verbose=0)
+    names = class_names(args.class_names, path, probabilities.shape[1])
+    top_k = min(args.top_k, probabilities.shape[1])
+    for image, row in zip(args.images, probabilities, strict=True):
+        print(image)
+        for rank, label in enumerate(np.argsort(-row, kind="stable")[:top_k], start=1):
+            print(f"  {rank}. {names[label]:<20} {row[label]:.4f}")
+    return 0
+
+
+def read_image(path: str, model_input: tuple[int, int, int]) -> np.ndarray:
+    """An image file as uint8 (h, w, c) in the model's channels and size; a resize is announced
+    because a very different size or aspect ratio explains a surprising prediction."""
+    from cnnkit.datasets._image_io import load_image
+
+    height, width, channels = model_input
+    if channels not in _COLOR_MODES:
+        raise CommandError(f"the model takes {channels}-channel images; only 1, 3 or 4 can be read")
+    image = load_image(path, _COLOR_MODES[channels])
+    if image.shape[:2] != (height, width):
+        print(
+            f"note: {path} is {image.shape[0]}x{image.shape[1]}; resized to the model's "
+            f"{height}x{width}"
+        )
+        image = _data.resize(image[None], (height, width))[0]
+    return image
+
+
+def class_names(option: str | None, model_path: Path, count: int) -> list[str]:
+    """Names from ``--class-names`` (a JSON file or a comma list), else those ``train`` saved
+    beside the model, else the label numbers."""
+    if option is None:
+        names = _run_dir.class_names_beside(model_path)
+    elif os.path.isfile(option):
+        names = _run_dir.read_class_names(Path(option))
+    else:
+        names = [name.strip() for name in option.split(",")]
+    if names is None:
+        return [str(label) for label in range(count)]
+    if len(names) != count:
+        raise CommandError(f"{len(names)} class names given but the model predicts {count} classes")
+    return names

@@ -1,0 +1,301 @@
+"""Metrics by Keras name; they accumulate on the tensors' device and read out as floats."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from cnnkit._validation import did_you_mean
+from cnnkit.utils._checks import check_int, check_number
+
+__all__ = [
+    "Metric",
+    "Mean",
+    "CategoricalAccuracy",
+    "SparseCategoricalAccuracy",
+    "BinaryAccuracy",
+    "TopKCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy",
+    "Precision",
+    "Recall",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "get",
+]
+
+
+class Metric:
+    """A running, sample-weighted mean of per-sample values; ``result()`` reads it as a float.
+
+    ``update`` only adds tensors (no device synchronisation), so metrics cost nothing
+    measurable per batch, even on a GPU.
+    """
+
+    ranks_only = False  # True when the metric needs only the order of the scores
+
+    def __init__(self, name: str | None = None):
+        if name is not None and (not isinstance(name, str) or not name):
+            raise TypeError(
+                f"{type(self).__name__}: name must be a non-empty string or None. Received: name={name!r}"
+            )
+        self.name = name or _snake(type(self).__name__)
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        """Forget everything seen so far (called at the start of each epoch)."""
+        self._total: torch.Tensor | float = 0.0
+        self._count: torch.Tensor | float = 0.0
+
+    def values(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
+        """Per-sample values to average; subclasses define it."""
+        raise NotImplementedError
+
+    def update_state(
+        self, y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None
+    ) -> None:
+        """Add one batch."""
+        values = self.values(y_true, y_pred).to(torch.float32)
+        if sample_weight is None:
+            self._total = self._total + values.sum()
+            self._count = self._count + values.numel()
+        else:
+            weight = sample_weight.to(torch.float32).reshape(
+                values.shape[:1] + (1,) * (values.ndim - 1)
+            )
+            weight = weight.expand_as(values)
+            self._total = self._total + (values * weight).sum()
+            self._count = self._count + weight.sum()
+
+    def synchronize(self) -> None:
+        """Sum the running totals over all training processes (under torchrun)."""
+        from cnnkit import distributed
+
+        if distributed.world().active:
+            self._reduce_slots(("_total", "_count"))
+
+    def _reduce_slots(self, names: tuple[str, ...]) -> None:
+        from cnnkit import distributed
+
+        values = torch.tensor([float(getattr(self, name)) for name in names], dtype=torch.float64)
+        values = distributed.sum_across(values)
+        for name, value in zip(names, values.tolist()):
+            setattr(self, name, value)
+
+    def result(self) -> float:
+        """The running mean as a Python float (0.0 before any update)."""
+        count = float(self._count)
+        return float(self._total) / count if count else 0.0
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+class Mean(Metric):
+    """The mean of scalar values passed to ``update_state(value, count)``: the loss tracker."""
+
+    def update_state(self, value: torch.Tensor, count: int = 1, sample_weight: Any = None) -> None:  # type: ignore[override]
+        self._total = self._total + value.detach() * count
+        self._count = self._count + count
+
+
+class CategoricalAccuracy(Metric):
+    """Fraction of samples whose highest score is the one-hot label's class."""
+
+    ranks_only = True  # depends only on the order of the scores: logits will do
+
+    def values(self, y_true, y_pred):
+        return (y_true.argmax(dim=-1) == y_pred.argmax(dim=-1)).float()
+
+
+class SparseCategoricalAccuracy(Metric):
+    """Fraction of samples whose highest score is the integer label."""
+
+    ranks_only = True  # depends only on the order of the scores: logits will do
+
+    def values(self, y_true, y_pred):
+        labels = y_true.reshape(y_pred.shape[:-1])
+        return (labels.long() == y_pred.argmax(dim=-1)).float()
+
+
+class BinaryAccuracy(Metric):
+    """Fraction of outputs on the right side of ``threshold`` (0.5), averaged over the last axis."""
+
+    def __init__(self, name: str | None = None, threshold: float = 0.5):
+        self.threshold = check_number(threshold, "threshold", type(self).__name__)
+        super().__init__(name)
+
+    def values(self, y_true, y_pred):
+        matches = (
+            (y_pred > self.threshold).float() == y_true.reshape(y_pred.shape).float()
+        ).float()
+        return matches.mean(dim=-1) if matches.ndim > 1 else matches
+
+
+class TopKCategoricalAccuracy(Metric):
+    """Fraction of samples whose one-hot label is among the ``k`` highest scores (k = 5)."""
+
+    ranks_only = True  # depends only on the order of the scores: logits will do
+
+    def __init__(self, k: int = 5, name: str | None = None):
+        self.k = check_int(k, "k", type(self).__name__, low=1)
+        super().__init__(name or "top_k_categorical_accuracy")
+
+    def values(self, y_true, y_pred):
+        return _in_top_k(y_true.argmax(dim=-1), y_pred, self.k)
+
+
+class SparseTopKCategoricalAccuracy(TopKCategoricalAccuracy):
+    """Fraction of samples whose integer label is among the ``k`` highest scores (k = 5)."""
+
+    def __init__(self, k: int = 5, name: str | None = None):
+        super().__init__(k, name or "sparse_top_k_categorical_accuracy")
+
+    def values(self, y_true, y_pred):
+        return _in_top_k(y_true.reshape(y_pred.shape[:-1]).long(), y_pred, self.k)
+
+
+def _in_top_k(labels: torch.Tensor, scores: torch.Tensor, k: int) -> torch.Tensor:
+    k = min(k, scores.shape[-1])
+    return (scores.topk(k, dim=-1).indices == labels.unsqueeze(-1)).any(dim=-1).float()
+
+
+class _Counts(Metric):
+    """Shared true/false positive counting of Precision and Recall (outputs > threshold)."""
+
+    def __init__(self, name: str | None = None, thresholds: float = 0.5):
+        self.thresholds = check_number(thresholds, "thresholds", type(self).__name__, low=0, high=1)
+        super().__init__(name)
+
+    def reset_state(self):
+        self._true_positives: torch.Tensor | float = 0.0
+        self._predicted: torch.Tensor | float = 0.0
+        self._actual: torch.Tensor | float = 0.0
+
+    def synchronize(self):
+        from cnnkit import distributed
+
+        if distributed.world().active:
+            self._reduce_slots(("_true_positives", "_predicted", "_actual"))
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        predicted = (y_pred > self.thresholds).float()
+        actual = y_true.reshape(y_pred.shape).float()
+        self._true_positives = self._true_positives + (predicted * actual).sum()
+        self._predicted = self._predicted + predicted.sum()
+        self._actual = self._actual + actual.sum()
+
+
+class Precision(_Counts):
+    """True positives / predicted positives, for binary (or one-vs-rest one-hot) outputs."""
+
+    def result(self):
+        predicted = float(self._predicted)
+        return float(self._true_positives) / predicted if predicted else 0.0
+
+
+class Recall(_Counts):
+    """True positives / actual positives, for binary (or one-vs-rest one-hot) outputs."""
+
+    def result(self):
+        actual = float(self._actual)
+        return float(self._true_positives) / actual if actual else 0.0
+
+
+class MeanSquaredError(Metric):
+    """Mean of squared errors over the last axis."""
+
+    def values(self, y_true, y_pred):
+        return (
+            (y_pred - y_true.reshape(y_pred.shape).to(y_pred.dtype))
+            .square()
+            .reshape(len(y_pred), -1)
+            .mean(dim=-1)
+        )
+
+
+class MeanAbsoluteError(Metric):
+    """Mean of absolute errors over the last axis."""
+
+    def values(self, y_true, y_pred):
+        return (
+            (y_pred - y_true.reshape(y_pred.shape).to(y_pred.dtype))
+            .abs()
+            .reshape(len(y_pred), -1)
+            .mean(dim=-1)
+        )
+
+
+class _FunctionMetric(Metric):
+    """A user's ``fn(y_true, y_pred) -> per-sample values``."""
+
+    def __init__(self, function: Callable, name: str):
+        self.function = function
+        super().__init__(name)
+
+    def values(self, y_true, y_pred):
+        return self.function(y_true, y_pred)
+
+
+_BY_NAME: dict[str, Callable[[], Metric]] = {
+    "categorical_accuracy": CategoricalAccuracy,
+    "sparse_categorical_accuracy": SparseCategoricalAccuracy,
+    "binary_accuracy": BinaryAccuracy,
+    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
+    "precision": Precision,
+    "recall": Recall,
+    "mse": MeanSquaredError,
+    "mean_squared_error": MeanSquaredError,
+    "mae": MeanAbsoluteError,
+    "mean_absolute_error": MeanAbsoluteError,
+}
+ACCURACY_NAMES = ("accuracy", "acc")
+
+
+def resolve_accuracy(loss_name: str, y_true: torch.Tensor, y_pred: torch.Tensor) -> type[Metric]:
+    """Which accuracy 'accuracy' means, decided as Keras does from the loss and the shapes."""
+    if y_pred.shape[-1] == 1 or loss_name == "binary_crossentropy":
+        return BinaryAccuracy
+    if (
+        loss_name == "sparse_categorical_crossentropy"
+        or y_true.ndim < y_pred.ndim
+        or (y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1)
+    ):
+        return SparseCategoricalAccuracy
+    return CategoricalAccuracy
+
+
+def get(identifier: str | Metric | Callable) -> Metric | str:
+    """Resolve a metric name, Metric or callable. 'accuracy'/'acc' stay strings until the first
+    batch shows which accuracy they mean."""
+    if isinstance(identifier, Metric):
+        return identifier
+    if isinstance(identifier, str):
+        key = identifier.lower()
+        if key in ACCURACY_NAMES:
+            return identifier
+        if key in _BY_NAME:
+            return (
+                _BY_NAME[key](name=identifier)
+                if key not in ("top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy")
+                else _BY_NAME[key]()
+            )
+        raise ValueError(
+            f"compile: unknown metric {identifier!r}. Accepted: 'accuracy', 'acc', "
+            + ", ".join(repr(n) for n in _BY_NAME)
+            + ", a cnnkit.metrics.Metric or a callable."
+            + did_you_mean(key, (*ACCURACY_NAMES, *_BY_NAME))
+        )
+    if callable(identifier):
+        return _FunctionMetric(identifier, getattr(identifier, "__name__", "metric"))
+    raise TypeError(
+        f"compile: each metric must be a name, a Metric or a callable. Received: {identifier!r}"
+    )
+
+
+def _snake(name: str) -> str:
+    import re
+
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

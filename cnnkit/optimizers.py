@@ -1,0 +1,277 @@
+"""Optimizers with Keras' names and defaults, running PyTorch's own (fused/foreach) kernels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+
+from cnnkit._validation import did_you_mean
+from cnnkit.utils._checks import check_number
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get"]
+
+
+class Optimizer:
+    """A Keras-style optimizer: hyper-parameters now, the ``torch.optim`` optimizer once the
+    model's parameters are known (``build``). ``learning_rate`` can be read and set at any time
+    (callbacks such as ReduceLROnPlateau do), and ``torch_optimizer`` is the real thing."""
+
+    torch_class: type[torch.optim.Optimizer]
+
+    def __init__(self, learning_rate: float, weight_decay: float | None = None, **hyper: Any):
+        owner = type(self).__name__
+        learning_rate = check_number(learning_rate, "learning_rate", owner, low=0, low_open=True)
+        if weight_decay is not None:
+            weight_decay = check_number(weight_decay, "weight_decay", owner, low=0)
+        self._learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.hyper = hyper
+        self.torch_optimizer: torch.optim.Optimizer | None = None
+
+    def build(self, parameters: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
+        """Create the PyTorch optimizer over ``parameters`` (the trainable weights)."""
+        parameters = [p for p in parameters if p.requires_grad]
+        options = dict(self._torch_options())  # PyTorch picks its fastest kernel per device
+        self.torch_optimizer = self.torch_class(parameters, lr=self._learning_rate, **options)
+        return self.torch_optimizer
+
+    def _torch_options(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @property
+    def learning_rate(self) -> float:
+        """The current learning rate (per step)."""
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        if isinstance(value, torch.Tensor) and value.numel() == 1:
+            value = value.item()  # torch optimizers may hold the rate as a tensor
+        self._learning_rate = check_number(
+            value, "learning_rate", type(self).__name__, low=0
+        )  # 0 is allowed here: schedules may stop learning
+        if self.torch_optimizer is not None:
+            for group in self.torch_optimizer.param_groups:
+                group["lr"] = self._learning_rate
+
+    lr = learning_rate  # Keras 2 spelling
+
+    @property
+    def iterations(self) -> int:
+        """How many optimizer steps were taken (Keras' ``optimizer.iterations``)."""
+        if self.torch_optimizer is None:
+            return 0
+        for state in self.torch_optimizer.state.values():
+            step = state.get("step")
+            if step is not None:
+                return int(step)
+        return 0
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, for saving the compiled model as JSON."""
+        return {
+            "learning_rate": self._learning_rate,
+            "weight_decay": self.weight_decay,
+            **self.hyper,
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(learning_rate={self._learning_rate:g})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum and Nesterov momentum (lr 0.01)."""
+
+    torch_class = torch.optim.SGD
+
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float | None = None,
+    ):
+        momentum = check_number(momentum, "momentum", "SGD", low=0, high=1, high_open=True)
+        super().__init__(learning_rate, weight_decay, momentum=momentum, nesterov=bool(nesterov))
+
+    def _torch_options(self):
+        return {
+            "momentum": self.hyper["momentum"],
+            "nesterov": self.hyper["nesterov"],
+            "weight_decay": self.weight_decay or 0.0,
+        }
+
+
+class Adam(Optimizer):
+    """Adam with Keras' defaults (lr 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7).
+
+    PyTorch adds epsilon to the bias-corrected root of the second moment, Keras to the
+    uncorrected one; the two agree once ``1 - beta_2**step`` is near 1 (a few thousand steps).
+    """
+
+    torch_class = torch.optim.Adam
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        weight_decay: float | None = None,
+    ):
+        owner = type(self).__name__
+        super().__init__(
+            learning_rate,
+            weight_decay,
+            beta_1=check_number(beta_1, "beta_1", owner, low=0, high=1, high_open=True),
+            beta_2=check_number(beta_2, "beta_2", owner, low=0, high=1, high_open=True),
+            epsilon=check_number(epsilon, "epsilon", owner, low=0),
+            amsgrad=bool(amsgrad),
+        )
+
+    def _torch_options(self):
+        h = self.hyper
+        return {
+            "betas": (h["beta_1"], h["beta_2"]),
+            "eps": h["epsilon"],
+            "amsgrad": h["amsgrad"],
+            "weight_decay": self.weight_decay or 0.0,
+        }
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Keras' default weight_decay 0.004)."""
+
+    torch_class = torch.optim.AdamW
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        weight_decay: float = 0.004,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+    ):
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay)
+
+
+class RMSprop(Optimizer):
+    """RMSprop with Keras' defaults (lr 0.001, rho 0.9, epsilon 1e-7)."""
+
+    torch_class = torch.optim.RMSprop
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+        weight_decay: float | None = None,
+    ):
+        super().__init__(
+            learning_rate,
+            weight_decay,
+            rho=check_number(rho, "rho", "RMSprop", low=0, high=1, high_open=True),
+            momentum=check_number(momentum, "momentum", "RMSprop", low=0, high=1, high_open=True),
+            epsilon=check_number(epsilon, "epsilon", "RMSprop", low=0),
+            centered=bool(centered),
+        )
+
+    def _torch_options(self):
+        h = self.hyper
+        return {
+            "alpha": h["rho"],
+            "eps": h["epsilon"],
+            "momentum": h["momentum"],
+            "centered": h["centered"],
+            "weight_decay": self.weight_decay or 0.0,
+        }
+
+
+class Adagrad(Optimizer):
+    """Adagrad with Keras' defaults (lr 0.001, initial accumulator 0.1, epsilon 1e-7)."""
+
+    torch_class = torch.optim.Adagrad
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        initial_accumulator_value: float = 0.1,
+        epsilon: float = 1e-7,
+        weight_decay: float | None = None,
+    ):
+        super().__init__(
+            learning_rate,
+            weight_decay,
+            initial_accumulator_value=check_number(
+                initial_accumulator_value, "initial_accumulator_value", "Adagrad", low=0
+            ),
+            epsilon=check_number(epsilon, "epsilon", "Adagrad", low=0),
+        )
+
+    def _torch_options(self):
+        h = self.hyper
+        return {
+            "initial_accumulator_value": h["initial_accumulator_value"],
+            "eps": h["epsilon"],
+            "weight_decay": self.weight_decay or 0.0,
+        }
+
+
+class _Wrapped(Optimizer):
+    """A ``torch.optim.Optimizer`` the user built; cnnkit only reads and sets its learning rate."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer):
+        self.torch_optimizer = optimizer
+        self._learning_rate = float(optimizer.param_groups[0]["lr"])
+        self.weight_decay, self.hyper = None, {}
+
+    def build(self, parameters):
+        return self.torch_optimizer
+
+
+_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
+
+
+def get(identifier: str | Optimizer | torch.optim.Optimizer) -> Optimizer:
+    """Resolve 'adam', 'sgd', 'rmsprop', 'adamw', 'adagrad', an Optimizer or a torch optimizer."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, torch.optim.Optimizer):
+        return _Wrapped(identifier)
+    if isinstance(identifier, str):
+        key = identifier.lower()
+        if key in _BY_NAME:
+            return _BY_NAME[key]()
+        raise ValueError(
+            f"compile: unknown optimizer {identifier!r}. Accepted: "
+            + ", ".join(repr(n) for n in _BY_NAME)
+            + ", a cnnkit.optimizers.Optimizer or a torch.optim.Optimizer."
+            + did_you_mean(key, _BY_NAME)
+        )
+    raise TypeError(
+        f"compile: optimizer must be a name or an optimizer object. Received: optimizer={identifier!r}"
+    )
+
+
+def serialize(optimizer: Optimizer) -> dict[str, Any]:
+    """Name and config of a built-in optimizer (for saving a compiled model)."""
+    for name, cls in _BY_NAME.items():
+        if type(optimizer) is cls:
+            return {"class_name": name, "config": optimizer.get_config()}
+    raise ValueError(f"optimizer {optimizer!r} is not built in, so the model is saved without it")
+
+
+def deserialize(config: dict[str, Any]) -> Optimizer:
+    """Rebuild a built-in optimizer from :func:`serialize`'s output."""
+    name = config.get("class_name")
+    if name not in _BY_NAME:
+        raise ValueError(
+            f"unknown optimizer {name!r} in saved config; accepted: {sorted(_BY_NAME)}"
+        )
+    return _BY_NAME[name](**config.get("config", {}))

@@ -1,0 +1,36 @@
+"""Pictures of training and of a CNN's inside, as matplotlib Figures (no display needed).
+
+Every function returns a ``matplotlib.figure.Figure``; ``save=path`` also writes it as a PNG
+(atomically). Images may be grayscale or RGB, uint8 or float.
+
+- ``history``: loss and metrics per epoch, training vs validation.
+- ``samples``: a few images of each class.
+- ``activation_maps``, ``filters``: each layer's output channels; the learned kernels.
+- ``confusion_matrix``, ``misclassified``: where the classifier goes wrong.
+- ``embedding``: a t-SNE map coloured by class, optionally with thumbnails.
+- ``neighbors``: an image and its nearest images, with distances.
+"""
+
+from __future__ import annotations
+
+from cnnkit.plots._classification import confusion_matrix as confusion_matrix
+from cnnkit.plots._classification import misclassified as misclassified
+from cnnkit.plots._embedding import embedding as embedding
+from cnnkit.plots._embedding import neighbors as neighbors
+from cnnkit.plots._figure import png_bytes as png_bytes
+from cnnkit.plots._history import history as history
+from cnnkit.plots._layers import activation_maps as activation_maps
+from cnnkit.plots._layers import filters as filters
+from cnnkit.plots._samples import samples as samples
+
+__all__ = [
+    "activation_maps",
+    "confusion_matrix",
+    "embedding",
+    "filters",
+    "history",
+    "misclassified",
+    "neighbors",
+    "png_bytes",
+    "samples",
+]

@@ -1,0 +1,78 @@
+"""Learning curves: loss and each metric per epoch, training next to validation."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from cnnkit.plots._figure import finish, new_figure
+
+
+def history(history: Any, columns: int = 3, save: str | os.PathLike | None = None) -> Figure:
+    """Plot the curves of ``fit`` to see whether the model learns, and whether it overfits.
+
+    Args:
+        history: the ``History`` returned by ``model.fit`` or its ``.history`` dict
+            ``{"loss": [...], "val_loss": [...], ...}``.
+        columns: plots per row.
+        save: write the figure as a PNG to this path.
+
+    Returns:
+        A Figure with one axes per quantity (``loss``, then each metric), titled with its name;
+        the training curve is labelled ``train`` and ``val_<name>`` is labelled ``validation``.
+    """
+    logs = _logs(history)
+    names = _quantities(logs)
+    rows = math.ceil(len(names) / columns)
+    figure = new_figure(4.2 * min(columns, len(names)), 3.2 * rows)
+    for index, name in enumerate(names):
+        ax = figure.add_subplot(rows, min(columns, len(names)), index + 1)
+        for key, label, style in ((name, "train", "o-"), (f"val_{name}", "validation", "s--")):
+            if key in logs:
+                values = logs[key]
+                ax.plot(range(1, len(values) + 1), values, style, label=label, markersize=3)
+        ax.set_title(name)
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    figure.tight_layout()
+    return finish(figure, save)
+
+
+def _logs(history: Any) -> dict[str, list[float]]:
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, Mapping):
+        raise TypeError(
+            "history: expected the History returned by model.fit or its .history dict. "
+            f"Received: {type(history).__name__}"
+        )
+    clean: dict[str, list[float]] = {}
+    for key, values in logs.items():
+        try:
+            clean[str(key)] = [float(v) for v in values]
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"history: {key!r} must be a list of numbers, one per epoch. Received: {values!r}"
+            ) from exc
+    if not any(clean.values()):
+        raise ValueError("history: there is nothing to plot; the history has no epochs")
+    return clean
+
+
+def _quantities(logs: dict[str, list[float]]) -> list[str]:
+    """``loss`` first, then the other quantities in logging order (validation-only ones too)."""
+    names: list[str] = []
+    for key in logs:
+        name = key[4:] if key.startswith("val_") else key
+        if name not in names and logs[key]:
+            names.append(name)
+    if "loss" in names:
+        names.remove("loss")
+        names.insert(0, "loss")
+    return names

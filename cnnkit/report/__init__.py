@@ -1,0 +1,14 @@
+"""A readable, self-contained HTML report on a trained CNN: ``cnnkit.report.build(...)``.
+
+The page covers the dataset, the model summary, training curves, test accuracy and confusion
+matrix, misclassified images, activation maps and filters, pixel vs latent t-SNE and nearest
+neighbours, and a kNN baseline next to the CNN. Figures are embedded PNGs: one file, no
+scripts, no downloads.
+"""
+
+from __future__ import annotations
+
+from cnnkit.report._build import SECTION_IDS as SECTION_IDS
+from cnnkit.report._build import build as build
+
+__all__ = ["SECTION_IDS", "build"]

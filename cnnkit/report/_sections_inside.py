@@ -1,0 +1,137 @@
+"""Inside the CNN: activation maps, filters, t-SNE maps and nearest neighbours, pixel vs latent."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnkit import inspect, plots
+from cnnkit.inspect._filters import conv_layers
+from cnnkit.inspect._tsne import default_perplexity
+from cnnkit.report._context import Context
+from cnnkit.report._html import escape, image, pair, paragraph
+
+
+def activations(context: Context) -> str:
+    """Each layer's activation maps for one test image."""
+    if not any(len(layer.output_shape or ()) == 4 for layer in context.model.layers):
+        return paragraph("The model has no layer with image-shaped outputs to show.")
+    context.progress("activation maps")
+    index = int(context.test_sample[0])
+    label = context.class_names[context.y_test[index]]
+    figure = plots.activation_maps(
+        context.model, context.inputs(context.x_test[index : index + 1])[0]
+    )
+    return paragraph(
+        f"Test image {index} (class {label}) passes through the network; each layer's output "
+        "volume is shown as one image per channel (the first 16 channels; bright is high)."
+    ) + image(figure, "activation maps", "Activation maps, layer by layer.")
+
+
+def filters(context: Context) -> str:
+    """The learned kernels of the first two convolution layers."""
+    convs = conv_layers(context.model)
+    if not convs:
+        return paragraph("The model has no Conv2D layer, so there are no filters to show.")
+    context.progress("filters")
+    parts = []
+    for layer in convs[:2]:
+        figure = plots.filters(layer, max_filters=32 if layer is convs[0] else 12, max_inputs=8)
+        kernel = layer.get_weights()[0].shape
+        parts.append(
+            image(
+                figure,
+                f"filters of {layer.name}",
+                f"{layer.name}: kernels of shape {kernel} (height, width, in, out). Gray: mid-gray is 0, lighter positive, darker negative.",
+            )
+        )
+    return "".join(parts)
+
+
+def embedding(context: Context) -> str:
+    """t-SNE of raw pixels next to t-SNE of the latent vectors, coloured by class."""
+    sample = context.test_sample
+    if len(sample) < 5:
+        return paragraph("Too few test images for a t-SNE map (at least 5 are needed).")
+    perplexity = default_perplexity(len(sample))
+    labels = context.y_test[sample]
+    images = context.x_test[sample]
+    context.progress(f"t-SNE of {len(sample):,} pixel vectors")
+    pixel_map = inspect.tsne(context.x_test[sample], perplexity=perplexity, seed=context.seed)
+    features = context.test_features
+    context.progress(f"t-SNE of {len(sample):,} latent vectors")
+    latent_map = inspect.tsne(features, perplexity=perplexity, seed=context.seed)
+    names = context.class_names
+    return paragraph(
+        f"{len(sample):,} test images embedded in 2-D by t-SNE (after PCA to 50 dimensions, "
+        f"perplexity {perplexity:g}): on the left by their pixels, on the right by the latent "
+        "vector the classifier sees (the input of the last Dense layer). Classes that form "
+        "separate clusters on the right but not on the left are what the CNN learned to tell apart."
+    ) + pair(
+        image(
+            plots.embedding(
+                pixel_map, labels, names, images=images, max_images=80, title="t-SNE of raw pixels"
+            ),
+            "t-SNE of raw pixels",
+        ),
+        image(
+            plots.embedding(
+                latent_map,
+                labels,
+                names,
+                images=images,
+                max_images=80,
+                title="t-SNE of CNN latent vectors",
+            ),
+            "t-SNE of latent vectors",
+        ),
+    )
+
+
+def neighbors(context: Context, n_queries: int) -> str:
+    """For a few test images: the nearest training images by pixels and by latent vectors."""
+    train, queries = context.train_sample, context.test_sample[:n_queries]
+    context.progress(f"nearest neighbours of {len(queries)} test image(s)")
+    k = min(6, len(train))
+    found = _nearest(context, queries, k)
+    names = context.class_names
+    parts = [
+        paragraph(
+            f"Each test image (left) with its {k} nearest training images, nearest first, with "
+            "the Euclidean distance; a neighbour's class is green when it matches."
+        )
+    ]
+    for row, query in enumerate(queries):
+        parts.append(f"<h3>Test image {int(query)} ({escape(names[context.y_test[query]])})</h3>")
+        for space, (distances, indices) in found.items():
+            chosen = train[indices[row]]
+            figure = plots.neighbors(
+                context.x_test[query],
+                context.x_train[chosen],
+                distances[row],
+                context.y_train[chosen],
+                int(context.y_test[query]),
+                names,
+                title=space,
+            )
+            parts.append(image(figure, f"neighbours in {space}"))
+    return "".join(parts)
+
+
+def _nearest(
+    context: Context, queries: np.ndarray, k: int
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{space: (distances, training-sample positions)}``, each (len(queries), k)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    train = context.train_sample
+    spaces = {
+        "pixel space": (
+            context.x_train[train].reshape(len(train), -1).astype(np.float32),
+            context.x_test[queries].reshape(len(queries), -1).astype(np.float32),
+        ),
+        "latent space": (context.train_features, context.test_features[: len(queries)]),
+    }
+    return {
+        space: NearestNeighbors(n_neighbors=k).fit(memory).kneighbors(asked)
+        for space, (memory, asked) in spaces.items()
+    }

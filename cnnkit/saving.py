@@ -1,0 +1,325 @@
+"""Saving and loading models: architecture as JSON, tensors as safetensors, in one file.
+
+The file is a plain safetensors file (any extension: ``.keras``, ``.h5``, ``.cnnkit``...).
+Its header metadata holds the model's JSON description, the compile settings and the
+optimizer's non-tensor state; its tensors are the weights (PyTorch layouts, named as in
+``model.state_dict()``) and the optimizer's tensors. Loading never unpickles and never
+imports anything named in the file: layer names are looked up among cnnkit's own layers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save as safetensors_bytes
+
+from cnnkit import constraints, initializers, layers, losses, metrics, optimizers, regularizers
+from cnnkit._files import atomic_write_bytes
+
+MODEL_FORMAT, WEIGHTS_FORMAT, FORMAT_VERSION = "cnnkit.model", "cnnkit.weights", "1"
+_OPTIMIZER_PREFIX = "optimizer/"
+_LAYER_CLASSES = {
+    name: getattr(layers, name)
+    for name in dir(layers)
+    if isinstance(getattr(layers, name), type)
+    and issubclass(getattr(layers, name), layers.Layer)
+    and name not in ("Layer",)
+}
+
+
+# ---------------------------------------------------------------------- saving
+def save_model(
+    model,
+    filepath: str | os.PathLike,
+    include_optimizer: bool = True,
+    extra: tuple[dict[str, str], dict[str, torch.Tensor]] | None = None,
+) -> None:
+    """Write the architecture, weights, compile settings and optimizer state to one file.
+
+    ``extra`` adds (metadata, tensors) of the caller's own (BackupAndRestore's training state),
+    so that everything lands in the same single atomic write.
+    """
+    model._require_built("save")
+    _check_target(filepath, "save")
+    metadata = {
+        "format": MODEL_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "config": json.dumps(_model_config(model)),
+    }
+    tensors = _weights(model)
+    if getattr(model, "compiled", False):
+        compile_config = _compile_config(model)
+        if compile_config is not None:
+            metadata["compile"] = json.dumps(compile_config)
+        torch_optimizer = getattr(model.optimizer, "torch_optimizer", None)
+        if include_optimizer and torch_optimizer is not None and compile_config is not None:
+            state, structure = _flatten_optimizer(torch_optimizer)
+            tensors.update(state)
+            metadata["optimizer"] = json.dumps(structure)
+    if extra is not None:
+        metadata.update(extra[0])
+        tensors.update(extra[1])
+    atomic_write_bytes(filepath, safetensors_bytes(tensors, metadata))
+
+
+def save_weights(model, filepath: str | os.PathLike) -> None:
+    """Write only the weights (with the architecture, used to check a later ``load_weights``)."""
+    model._require_built("save_weights")
+    _check_target(filepath, "save_weights")
+    metadata = {
+        "format": WEIGHTS_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "config": json.dumps(_model_config(model)),
+    }
+    atomic_write_bytes(filepath, safetensors_bytes(_weights(model), metadata))
+
+
+def _check_target(filepath: Any, what: str) -> None:
+    if not isinstance(filepath, (str, os.PathLike)) or not os.fspath(filepath):
+        raise TypeError(
+            f"{what}: filepath must be a file path (str or os.PathLike). Received: filepath={filepath!r}"
+        )
+    if os.path.isdir(filepath):
+        raise ValueError(
+            f"{what}: filepath must name a file, not a folder. Received: filepath={os.fspath(filepath)!r}"
+        )
+
+
+def _weights(model) -> dict[str, torch.Tensor]:
+    return {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
+
+
+def _model_config(model) -> dict[str, Any]:
+    try:
+        config = model.get_config()
+        json.dumps(config)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"save: the model holds something that cannot be saved by name ({error}); "
+            "use built-in activations, initializers, regularizers and constraints"
+        ) from None
+    return config
+
+
+def _compile_config(model) -> dict[str, Any] | None:
+    try:
+        config = {
+            "optimizer": optimizers.serialize(model.optimizer),
+            "loss": losses.serialize(model.loss),
+            "metrics": [],
+            "jit_compile": model.jit_compile,
+        }
+    except ValueError as error:
+        warnings.warn(
+            f"save: the compile settings are not saved ({error}); compile again after loading",
+            stacklevel=3,
+        )
+        return None
+    for spec in model._metric_specs:
+        if isinstance(spec, str):
+            config["metrics"].append(spec)
+        elif type(spec).__name__ in metrics.__all__:
+            config["metrics"].append(spec.name)
+        else:
+            warnings.warn(f"save: the custom metric {spec!r} is not saved", stacklevel=3)
+    return config
+
+
+def _flatten_optimizer(
+    optimizer: torch.optim.Optimizer,
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    state_dict = optimizer.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for index, state in state_dict["state"].items():
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"{_OPTIMIZER_PREFIX}{index}/{key}"] = value.detach().cpu().contiguous()
+            else:
+                scalars.setdefault(str(index), {})[key] = value
+    groups = [
+        {k: list(v) if isinstance(v, tuple) else v for k, v in group.items()}
+        for group in state_dict["param_groups"]
+    ]
+    return tensors, {"param_groups": groups, "scalars": scalars}
+
+
+# ---------------------------------------------------------------------- loading
+def load_model(filepath: str | os.PathLike, compile: bool = True):  # noqa: A002 - Keras' name
+    """Rebuild a model saved by ``model.save``: architecture, weights and, if it was compiled,
+    the optimizer with its state, so training resumes where it stopped."""
+    metadata, tensors = _read(filepath, MODEL_FORMAT)
+    model = model_from_config(_json(metadata, "config", filepath))
+    _load_state(model, tensors, filepath)
+    if compile and "compile" in metadata:
+        settings = _json(metadata, "compile", filepath)
+        try:
+            model.compile(
+                optimizer=optimizers.deserialize(settings["optimizer"]),
+                loss=losses.deserialize(settings["loss"]),
+                metrics=settings.get("metrics", []),
+                jit_compile=settings.get("jit_compile", False),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(
+                f"load_model: {os.fspath(filepath)!r} has invalid compile settings: {error}"
+            ) from None
+        if "optimizer" in metadata:
+            _load_optimizer(model, _json(metadata, "optimizer", filepath), tensors, filepath)
+    return model
+
+
+def restore_into(
+    model, filepath: str | os.PathLike
+) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """Load weights and optimizer state saved by ``save_model`` into an existing compiled model
+    (its optimizer object is kept, so a training step built around it stays valid). Returns
+    the file's metadata and tensors for the caller's own sections."""
+    metadata, tensors = _read(filepath, MODEL_FORMAT)
+    saved = model_from_config(_json(metadata, "config", filepath))
+    if saved.get_config()["layers"] != model.get_config()["layers"]:
+        raise ValueError(
+            f"{os.fspath(filepath)!r} holds a different architecture than this model; "
+            "remove the backup to start afresh"
+        )
+    _load_state(model, tensors, filepath)
+    if "optimizer" in metadata and getattr(model, "compiled", False):
+        _load_optimizer(model, _json(metadata, "optimizer", filepath), tensors, filepath)
+    return metadata, tensors
+
+
+def load_weights(model, filepath: str | os.PathLike) -> None:
+    """Load weights saved by ``save_weights`` or ``save`` into ``model`` (same architecture)."""
+    metadata, tensors = _read(filepath, WEIGHTS_FORMAT, MODEL_FORMAT)
+    if not model.built:
+        saved = model_from_config(_json(metadata, "config", filepath))
+        model.build(saved._model_input_shape)
+    _load_state(model, tensors, filepath)
+
+
+def model_from_config(config: dict[str, Any]):
+    """Build a Sequential model from ``get_config()`` output, accepting only cnnkit's layers."""
+    from cnnkit.layers import Input
+    from cnnkit.models import Sequential
+
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise ValueError("model config must be a JSON object with a 'layers' list")
+    model = Sequential(name=config.get("name") or None)
+    if config.get("input_shape") is not None:
+        model.add(Input(shape=tuple(config["input_shape"])))
+    for entry in config["layers"]:
+        model.add(layer_from_config(entry))
+    return model
+
+
+def layer_from_config(entry: dict[str, Any]) -> layers.Layer:
+    """Rebuild one layer from ``{"class_name": ..., "config": {...}}`` (cnnkit layers only)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+        raise ValueError(
+            f"each layer entry must be {{'class_name': ..., 'config': {{...}}}}; received {entry!r:.200}"
+        )
+    name = entry.get("class_name")
+    if name not in _LAYER_CLASSES:
+        raise ValueError(
+            f"unknown layer class {name!r}; a cnnkit file may only hold cnnkit layers: "
+            + ", ".join(sorted(_LAYER_CLASSES))
+        )
+    arguments = {key: _decode(key, value) for key, value in entry["config"].items()}
+    try:
+        return _LAYER_CLASSES[name](**arguments)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"invalid configuration for layer {name}: {error}") from None
+
+
+def _decode(key: str, value: Any) -> Any:
+    if isinstance(value, dict) and "class_name" in value:
+        if key.endswith("initializer"):
+            return initializers.deserialize(value)
+        if key.endswith("regularizer"):
+            return regularizers.deserialize(value)
+        if key.endswith("constraint"):
+            return constraints.deserialize(value)
+    return value
+
+
+def _read(
+    filepath: str | os.PathLike, *formats: str
+) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    if not isinstance(filepath, (str, os.PathLike)):
+        raise TypeError(
+            f"load_model: filepath must be a file path (str or os.PathLike). Received: filepath={filepath!r}"
+        )
+    path = os.fspath(filepath)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no model file at {path!r}")
+    try:
+        with safe_open(path, framework="pt") as reader:
+            metadata = reader.metadata() or {}
+            tensors = {key: reader.get_tensor(key) for key in reader.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as error:
+        raise ValueError(
+            f"{path!r} is not a readable cnnkit file (a safetensors file written by model.save or "
+            f"save_weights): {error}"
+        ) from None
+    if metadata.get("format") not in formats:
+        raise ValueError(
+            f"{path!r} is a safetensors file but not a cnnkit {' or '.join(formats)} file "
+            f"(format={metadata.get('format')!r})"
+        )
+    return metadata, tensors
+
+
+def _json(metadata: dict[str, str], key: str, filepath: Any) -> Any:
+    try:
+        return json.loads(metadata[key])
+    except (KeyError, json.JSONDecodeError) as error:
+        raise ValueError(
+            f"{os.fspath(filepath)!r}: its {key!r} section is missing or not valid JSON ({error})"
+        ) from None
+
+
+def _load_state(model, tensors: dict[str, torch.Tensor], filepath: Any) -> None:
+    expected = model.state_dict()
+    weights = {k: v for k, v in tensors.items() if not k.startswith((_OPTIMIZER_PREFIX, "backup/"))}
+    missing, unexpected = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
+    if missing or unexpected:
+        raise ValueError(
+            f"{os.fspath(filepath)!r} does not fit this model: missing weights {missing[:5]}, "
+            f"unexpected weights {unexpected[:5]}"
+        )
+    for (
+        name
+    ) in expected:  # in the model's order, so the first mismatch reported is the first layer's
+        tensor = weights[name]
+        if tuple(tensor.shape) != tuple(expected[name].shape):
+            raise ValueError(
+                f"{os.fspath(filepath)!r}: weight {name!r} has shape {tuple(tensor.shape)}, "
+                f"the model needs {tuple(expected[name].shape)}"
+            )
+    model.load_state_dict(weights)
+
+
+def _load_optimizer(
+    model, structure: dict[str, Any], tensors: dict[str, torch.Tensor], filepath: Any
+) -> None:
+    optimizer = model.optimizer.torch_optimizer or model.optimizer.build(model.parameters())
+    state: dict[int, dict[str, Any]] = {}
+    device = model._training_device()
+    for key, tensor in tensors.items():
+        if key.startswith(_OPTIMIZER_PREFIX):
+            index, name = key[len(_OPTIMIZER_PREFIX) :].split("/", 1)
+            state.setdefault(int(index), {})[name] = tensor.to(device) if name != "step" else tensor
+    for index, values in structure.get("scalars", {}).items():
+        state.setdefault(int(index), {}).update(values)
+    try:
+        optimizer.load_state_dict({"state": state, "param_groups": structure["param_groups"]})
+    except (KeyError, ValueError, RuntimeError) as error:
+        raise ValueError(
+            f"{os.fspath(filepath)!r}: the saved optimizer state does not fit this model ({error})"
+        ) from None
+    model.optimizer.learning_rate = optimizer.param_groups[0]["lr"]

@@ -1,0 +1,151 @@
+"""evaluate and predict: inference-mode passes over data, sharded under torchrun."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from cnnkit import distributed
+from cnnkit import metrics as metrics_module
+from cnnkit.callbacks import CallbackList
+from cnnkit.callbacks._progbar import resolve_verbose
+from cnnkit.training._data import ArrayData, adapt
+from cnnkit.training._logs import callbacks_for_rank, chunk_sizes, positive_int, read_logs
+from cnnkit.training._step import autocast_context
+
+
+class Inference:
+    """evaluate / predict, mixed into Trainer."""
+
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: int | str = "auto",
+        sample_weight: Any = None,
+        callbacks: Sequence[Any] | None = None,
+        return_dict: bool = False,
+    ) -> float | list[float] | dict[str, float]:
+        """Loss and metrics on ``x, y`` in inference mode: a float (loss only), a list
+        ``[loss, *metrics]``, or a dict with ``return_dict=True``."""
+        self._require_compiled("evaluate")
+        batch_size = positive_int(
+            32 if batch_size is None else batch_size, "batch_size", "evaluate"
+        )
+        device, world = self._prepare_run(batch_size, "evaluate")
+        verbose = resolve_verbose(verbose) if world.is_main else 0
+        data = adapt(x, y, sample_weight, batch_size, False, device, "evaluate")
+        if isinstance(data, ArrayData) and data.y is None:
+            raise ValueError(
+                "evaluate: y is required (the labels of x); to get predictions use predict(x)"
+            )
+        if isinstance(data, ArrayData):
+            self._check_arrays(data, "evaluate")
+        callback_list = CallbackList(
+            callbacks_for_rank(callbacks, world),
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=1,
+            steps=data.steps(batch_size),
+        )
+        logs = self._evaluate_data(data, batch_size, callback_list)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def _evaluate_data(
+        self, data, batch_size: int, callback_list: CallbackList
+    ) -> dict[str, float]:
+        was_training = self.training
+        self.eval()
+        loss_tracker, trackers = metrics_module.Mean(name="loss"), None
+        has_penalties = any(True for _ in self._penalty_sources())
+        world = distributed.world()
+        autocast = autocast_context(self._training_device())
+        callback_list.on_test_begin()
+        logs: dict[str, float] = {}
+        with torch.inference_mode():
+            for index, (xb, yb, wb) in enumerate(
+                data.batches(batch_size, shard=(world.rank, world.size))
+            ):
+                callback_list.on_test_batch_begin(index)
+                with autocast():
+                    outputs = self(xb).float()
+                loss = self.loss(yb, outputs, wb)
+                if has_penalties:
+                    loss = loss + sum(self.losses)
+                if trackers is None:
+                    trackers = self._new_trackers(yb, outputs.shape)
+                loss_tracker.update_state(loss, len(xb))
+                for tracker in trackers:
+                    tracker.update_state(yb, outputs, wb)
+                logs = read_logs(loss_tracker, trackers)
+                callback_list.on_test_batch_end(index, logs)
+        if trackers is None:  # this process had no samples; still take part in the reduction
+            trackers = self._new_trackers(None, torch.Size([0, *self.output_shape[1:]]))
+        logs = read_logs(loss_tracker, trackers, across_processes=world.active)
+        callback_list.on_test_end(logs)
+        self.train(was_training)
+        return logs
+
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: int | str = "auto",
+        callbacks: Sequence[Any] | None = None,
+    ) -> np.ndarray:
+        """Run the model in inference mode; returns one NumPy array (class probabilities for a
+        softmax classifier), in the order of ``x`` - on every process under torchrun."""
+        batch_size = positive_int(32 if batch_size is None else batch_size, "batch_size", "predict")
+        device, world = self._prepare_run(batch_size, "predict")
+        verbose = resolve_verbose(verbose) if world.is_main else 0
+        data = adapt(x, None, None, batch_size, False, device, "predict")
+        if isinstance(data, ArrayData):
+            self._check_arrays(data, "predict")
+        callback_list = CallbackList(
+            callbacks_for_rank(callbacks, world),
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=1,
+            steps=data.steps(batch_size),
+        )
+        chunks = (
+            chunk_sizes(len(data), world.size)
+            if world.active and isinstance(data, ArrayData)
+            else None
+        )
+        if chunks:  # each process predicts one contiguous chunk; the chunks are gathered in order
+            start = sum(chunks[: world.rank])
+            data = ArrayData(data.x[start : start + chunks[world.rank]])
+        result = self._predict_data(data, batch_size, callback_list, device)
+        if chunks:
+            result = distributed.gather_in_order(result, chunks)
+        return result.cpu().numpy()
+
+    def _predict_data(
+        self, data, batch_size: int, callback_list: CallbackList, device: torch.device
+    ) -> torch.Tensor:
+        was_training = self.training
+        self.eval()
+        outputs = []
+        autocast = autocast_context(device)
+        callback_list.on_predict_begin()
+        with torch.inference_mode():
+            for index, (xb, _, _) in enumerate(data.batches(batch_size)):
+                callback_list.on_predict_batch_begin(index)
+                with autocast():
+                    outputs.append(self(xb).float())
+                callback_list.on_predict_batch_end(index, {})
+        callback_list.on_predict_end()
+        self.train(was_training)
+        if not outputs:
+            return torch.zeros((0, *self.output_shape[1:]), device=device)
+        return torch.cat(outputs)

@@ -1,0 +1,127 @@
+"""One training step, kept as lean as a hand-written PyTorch loop."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnkit import activations, config
+from cnnkit.layers import Dense
+from cnnkit.losses import CategoricalCrossentropy, Loss, SparseCategoricalCrossentropy
+
+_module_call = nn.Module.__call__
+
+
+class LogitsForward(nn.Module):
+    """The model's forward pass stopped before its final softmax, as a Module (so that
+    DistributedDataParallel can wrap it). Cross-entropy on logits is one fused, numerically
+    stable kernel, as TensorFlow-Keras computes it under the hood."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        layers = self.model.layers
+        for layer in layers[:-1]:
+            x = _module_call(layer, x) if layer.plain_call else layer(x)
+        last = layers[-1]
+        return F.linear(x, last.weight, last.bias)
+
+
+def logits_forward(model, loss: Loss) -> LogitsForward | None:
+    """A :class:`LogitsForward` when the model ends in a softmax Dense layer and the loss is a
+    categorical cross-entropy on probabilities; otherwise None."""
+    layers = model.layers
+    if not layers or loss.from_logits:
+        return None
+    last = layers[-1]
+    if not (isinstance(last, Dense) and last.activation is activations.softmax and last.plain_call):
+        return None
+    sparse_ok = type(loss) is SparseCategoricalCrossentropy and loss.options["ignore_class"] is None
+    if not (sparse_ok or type(loss) is CategoricalCrossentropy):
+        return None
+    return LogitsForward(model)
+
+
+def logits_loss(
+    loss: Loss,
+) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]:
+    """Per-batch mean cross-entropy computed from logits (0 for an empty shard)."""
+    smoothing = loss.options.get("label_smoothing", 0.0)
+    sparse = type(loss) is SparseCategoricalCrossentropy
+
+    def compute(
+        y_true: torch.Tensor, logits: torch.Tensor, sample_weight: torch.Tensor | None
+    ) -> torch.Tensor:
+        target = y_true.reshape(logits.shape[:-1]).long() if sparse else y_true.to(logits.dtype)
+        if sample_weight is None and logits.shape[0]:
+            return F.cross_entropy(logits, target, label_smoothing=smoothing)
+        per_sample = F.cross_entropy(logits, target, reduction="none", label_smoothing=smoothing)
+        if sample_weight is not None:
+            per_sample = per_sample * sample_weight
+        return per_sample.sum() / max(per_sample.numel(), 1)
+
+    return compute
+
+
+def autocast_context(device: torch.device) -> Callable[[], contextlib.AbstractContextManager]:
+    """A context factory for the configured precision (a no-op for float32)."""
+    dtype = config.autocast_dtype()
+    if dtype is None:
+        return contextlib.nullcontext
+    return lambda: torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def make_train_step(
+    model,
+    optimizer: torch.optim.Optimizer,
+    wrap: Callable[[nn.Module], nn.Module],
+    device: torch.device,
+):
+    """Build the function ``step(x, y, w, scale) -> (outputs, loss)`` for one optimiser step.
+
+    ``scale`` multiplies the batch-mean loss before backward: 1 on one process; under
+    torchrun it is (local samples x processes / global batch), so that after
+    DistributedDataParallel averages the gradients they equal the global batch's.
+    """
+    fast = logits_forward(model, model.loss)
+    forward = wrap(fast if fast is not None else model)
+    compute_loss = logits_loss(model.loss) if fast is not None else model.loss
+    if model.jit_compile:
+        forward = torch.compile(forward)
+    penalties = any(True for _ in model._penalty_sources())
+    constraints = any(True for _ in model._constraint_sources())
+    autocast = autocast_context(device)
+    scaler = (
+        torch.amp.GradScaler(device.type)
+        if config.get_precision() == "float16" and device.type == "cuda"
+        else None
+    )
+
+    def step(xb: torch.Tensor, yb: torch.Tensor, wb: torch.Tensor | None, scale: float = 1.0):
+        optimizer.zero_grad(set_to_none=True)
+        with autocast():
+            outputs = forward(xb)
+            loss = compute_loss(yb, outputs.float(), wb)
+        total = loss * scale if scale != 1.0 else loss
+        if penalties:
+            total = total + sum(model.losses)
+        if scaler is None:
+            total.backward()
+            optimizer.step()
+        else:
+            scaler.scale(total).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        if constraints:
+            model.apply_constraints()
+        reported = loss.detach() + (sum(model.losses).detach() if penalties else 0.0)
+        return outputs.detach().float(), reported
+
+    step.outputs_are_logits = fast is not None  # type: ignore[attr-defined]
+    return step

@@ -1,0 +1,395 @@
+"""compile and fit: the Keras workflow of the lecture, on a PyTorch model, on one process or
+several under torchrun."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from cnnkit import config, distributed
+from cnnkit import losses as losses_module
+from cnnkit import metrics as metrics_module
+from cnnkit import optimizers as optimizers_module
+from cnnkit.callbacks import CallbackList, History
+from cnnkit.callbacks._progbar import resolve_verbose
+from cnnkit.training import _checks, _resume
+from cnnkit.training._data import ArrayData, adapt
+from cnnkit.training._inference import Inference
+from cnnkit.training._logs import (
+    callbacks_for_rank,
+    class_weights_to_samples,
+    global_batch_sizes,
+    optional_positive_int,
+    positive_int,
+    read_logs,
+)
+from cnnkit.training._step import make_train_step
+
+
+class Trainer(Inference):
+    """The training half of a model: mixed into Sequential, it needs ``forward``, ``layers``,
+    ``losses``, ``apply_constraints`` and ``input_shape``/``output_shape`` from it."""
+
+    # ------------------------------------------------------------------ compile
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        metrics: Sequence[Any] | None = None,
+        jit_compile: bool = False,
+    ) -> None:
+        """Choose the optimizer, the loss and the metrics to report.
+
+        Args:
+            optimizer: 'adam', 'sgd', 'rmsprop', 'adamw', 'adagrad', a
+                ``cnnkit.optimizers`` object or a ``torch.optim.Optimizer``.
+            loss: 'categorical_crossentropy' (one-hot labels), 'sparse_categorical_crossentropy'
+                (integer labels), 'binary_crossentropy', 'mse', 'mae', a ``cnnkit.losses``
+                object or a callable ``(y_true, y_pred)``.
+            metrics: e.g. ``['accuracy']``; logged under the names given.
+            jit_compile: compile the forward pass with ``torch.compile``.
+        """
+        if loss is None:
+            raise ValueError("compile: loss is required, e.g. loss='categorical_crossentropy'")
+        if metrics is not None and (
+            isinstance(metrics, (str, dict)) or not isinstance(metrics, Sequence)
+        ):
+            raise TypeError(
+                f"compile: metrics must be a list, e.g. metrics=['accuracy']. Received: metrics={metrics!r}"
+            )
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = losses_module.get(loss)
+        self._metric_specs = [metrics_module.get(m) for m in (metrics or [])]
+        self.jit_compile = bool(jit_compile)
+        self.compiled = True
+        self.stop_training = False
+        self._step_cache: dict[str, Any] = {}
+
+    def _require_compiled(self, what: str) -> None:
+        if not getattr(self, "compiled", False):
+            raise ValueError(
+                f"{what}: the model must be compiled first, e.g. model.compile(optimizer='adam', "
+                "loss='categorical_crossentropy', metrics=['accuracy'])"
+            )
+
+    def _new_trackers(
+        self, y: torch.Tensor | None, y_pred_shape: torch.Size
+    ) -> list[metrics_module.Metric]:
+        """Fresh metric objects; 'accuracy' is resolved from the loss and the label shapes."""
+        trackers: list[metrics_module.Metric] = []
+        probe = torch.zeros(y_pred_shape)
+        for spec in self._metric_specs:
+            if isinstance(spec, str):
+                cls = metrics_module.resolve_accuracy(
+                    self.loss.name, y if y is not None else probe, probe
+                )
+                trackers.append(cls(name=spec))
+            else:
+                spec.reset_state()
+                trackers.append(spec)
+        return trackers
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: int | str = "auto",
+        callbacks: Sequence[Any] | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        class_weight: dict[int, float] | None = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq: int = 1,
+    ) -> History:
+        """Train for ``epochs`` passes over the data; returns a History of per-epoch logs.
+
+        ``x``: images (samples, height, width, channels) as a NumPy array or tensor, or a
+        ``torch.utils.data.Dataset``/``DataLoader`` yielding (x, y) batches. ``y``: labels
+        (one-hot for categorical_crossentropy, integers for sparse_categorical_crossentropy).
+        ``validation_split`` keeps the last fraction of the samples (before shuffling) aside.
+        ``batch_size`` is the global batch: under torchrun each of N processes takes 1/N of it,
+        so results do not depend on the number of processes.
+        """
+        self._require_compiled("fit")
+        batch_size = positive_int(32 if batch_size is None else batch_size, "batch_size", "fit")
+        epochs = positive_int(epochs, "epochs", "fit", allow_zero=True)
+        initial_epoch = positive_int(initial_epoch, "initial_epoch", "fit", allow_zero=True)
+        steps_per_epoch = optional_positive_int(steps_per_epoch, "steps_per_epoch", "fit")
+        validation_batch_size = optional_positive_int(
+            validation_batch_size, "validation_batch_size", "fit"
+        )
+        validation_freq = positive_int(validation_freq, "validation_freq", "fit")
+        device, world = self._prepare_run(batch_size, "fit")
+        verbose = resolve_verbose(verbose) if world.is_main else 0
+        train = adapt(x, y, sample_weight, batch_size, shuffle, device, "fit")
+        validation = self._validation_set(
+            train, validation_split, validation_data, batch_size, device
+        )
+        if isinstance(train, ArrayData):
+            self._check_arrays(train, "fit")
+            if class_weight is not None:
+                train.sample_weight = class_weights_to_samples(train, class_weight)
+        if isinstance(validation, ArrayData):
+            self._check_arrays(validation, "fit (validation data)")
+        optimizer = self.optimizer.torch_optimizer or self.optimizer.build(self.parameters())
+        steps = (
+            train.steps(batch_size)
+            if steps_per_epoch is None
+            else min(steps_per_epoch, train.steps(batch_size))
+        )
+        callback_list = CallbackList(
+            callbacks_for_rank(callbacks, world),
+            add_history=True,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=epochs,
+            steps=steps,
+        )
+        callback_list.callbacks.sort(
+            key=lambda c: getattr(c, "runs_last", False)
+        )  # BackupAndRestore last
+        step = self._train_step(optimizer, device, world)
+        shuffle_seed = distributed.broadcast_int(int(torch.randint(2**62, (1,)).item()), device)
+        self._run = {"shuffle_seed": shuffle_seed, "callbacks": callback_list.callbacks}
+        self.stop_training = False
+        callback_list.on_train_begin()
+        resume_at: tuple[int, Any] = (0, None)  # (batches already done, their metric totals)
+        pending = self.__dict__.pop("_pending_resume", None)
+        if pending is not None:  # BackupAndRestore found a backup: continue where it was taken
+            state, tensors = pending
+            _resume.apply(state, tensors, callback_list.callbacks)
+            shuffle_seed = self._run["shuffle_seed"] = state["shuffle_seed"]
+            if state.get("step") is None:
+                initial_epoch = state["epoch"] + 1
+            else:
+                initial_epoch, resume_at = state["epoch"], (state["step"], state["trackers"])
+        logs: dict[str, float] = {}
+        for epoch in range(initial_epoch, epochs):
+            callback_list.on_epoch_begin(epoch)
+            logs = self._train_epoch(
+                train,
+                batch_size,
+                shuffle,
+                shuffle_seed + epoch,
+                steps,
+                step,
+                callback_list,
+                world,
+                epoch,
+                resume_at if epoch == initial_epoch else (0, None),
+            )
+            if validation is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_data(
+                    validation, validation_batch_size or batch_size, callback_list
+                )
+                logs.update({f"val_{name}": value for name, value in val_logs.items()})
+            callback_list.on_epoch_end(epoch, logs)
+            self.stop_training = distributed.any_across(self.stop_training, device)
+            if self.stop_training:
+                break
+        callback_list.on_train_end(logs)
+        self.history = callback_list.history
+        return self.history
+
+    def _train_epoch(
+        self, train, batch_size, shuffle, seed, steps, step, callback_list, world, epoch, resume_at
+    ) -> dict[str, float]:
+        """One pass over the training data; returns the epoch's logs (over all processes).
+
+        ``resume_at`` = (batches to skip, saved metric totals) continues a backed-up epoch.
+        """
+        self.train()
+        generator = torch.Generator().manual_seed(seed)  # the same order on every process
+        sizes = global_batch_sizes(len(train), batch_size) if world.active else None
+        trackers, loss_tracker = None, metrics_module.Mean(name="loss")
+        skip, saved_totals = resume_at
+        for index, (xb, yb, wb) in enumerate(
+            train.batches(batch_size, shuffle, generator, (world.rank, world.size))
+        ):
+            if index >= steps:
+                break
+            if index < skip:  # done before the backup: same order, no work
+                continue
+            callback_list.on_train_batch_begin(index)
+            outputs, loss = step(xb, yb, wb, len(xb) * world.size / sizes[index] if sizes else 1.0)
+            if trackers is None:
+                trackers = self._new_trackers(yb, outputs.shape)
+                needs_probabilities = step.outputs_are_logits and not all(
+                    t.ranks_only for t in trackers
+                )
+                if saved_totals is not None:
+                    _resume.restore_totals([loss_tracker, *trackers], saved_totals)
+            if needs_probabilities:
+                outputs = torch.softmax(outputs, dim=-1)  # a metric needs probabilities, not logits
+            loss_tracker.update_state(loss, len(xb))
+            for tracker in trackers:
+                tracker.update_state(yb, outputs, wb)
+            self._run["position"] = (epoch, index + 1, [loss_tracker, *trackers])
+            callback_list.on_train_batch_end(index, read_logs(loss_tracker, trackers))
+            if self.stop_training:
+                break
+        if (
+            trackers is None and saved_totals is not None
+        ):  # the backup was taken after the last batch
+            trackers = self._new_trackers(None, torch.Size([0, *self.output_shape[1:]]))
+            _resume.restore_totals([loss_tracker, *trackers], saved_totals)
+        return read_logs(loss_tracker, trackers or [], across_processes=world.active)
+
+    def _validation_set(
+        self, train, split: float, data: Any, batch_size: int, device: torch.device
+    ):
+        """Keras' validation_data (a pair or triple, or a Dataset) or validation_split."""
+        what = "fit (validation data)"
+        if data is not None:
+            if not isinstance(data, (tuple, list)):
+                return adapt(data, None, None, batch_size, False, device, what)
+            if len(data) not in (2, 3):
+                raise ValueError(
+                    f"fit: validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight); received a "
+                    f"{type(data).__name__} of {len(data)} items"
+                )
+            return adapt(
+                data[0],
+                data[1],
+                data[2] if len(data) == 3 else None,
+                batch_size,
+                False,
+                device,
+                what,
+            )
+        if not split:
+            return None
+        if isinstance(split, bool) or not isinstance(split, (int, float)) or not 0 < split < 1:
+            raise ValueError(
+                f"fit: validation_split must be a float in (0, 1). Received: validation_split={split!r}"
+            )
+        if not isinstance(train, ArrayData):
+            raise ValueError(
+                "fit: validation_split needs arrays or tensors; with a Dataset pass validation_data"
+            )
+        kept, validation = train.split(split)
+        if len(kept) == 0 or len(validation) == 0:
+            raise ValueError(
+                f"fit: validation_split={split} leaves no training or no validation samples out of {len(train)}"
+            )
+        train.x, train.y, train.sample_weight = kept.x, kept.y, kept.sample_weight
+        return validation
+
+    def _train_step(
+        self, optimizer: torch.optim.Optimizer, device: torch.device, world: distributed.World
+    ):
+        """Build (once per compile, optimizer, process group and precision) the step function."""
+        key = (id(optimizer), world.size, config.get_precision())
+        cached = self._step_cache.get("train")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+
+        def wrap(module: torch.nn.Module) -> torch.nn.Module:
+            if not world.active:
+                return module
+            device_ids = [device.index] if device.type == "cuda" else None
+            return torch.nn.parallel.DistributedDataParallel(module, device_ids=device_ids)
+
+        step = make_train_step(self, optimizer, wrap, device)
+        self._step_cache["train"] = (key, step)
+        return step
+
+    def _penalty_sources(self):
+        for layer in self.layers:
+            if getattr(layer, "activity_regularizer", None) is not None or any(
+                r is not None for _, r in layer._weight_regularizers()
+            ):
+                yield layer
+
+    def _constraint_sources(self):
+        for layer in self.layers:
+            if any(c is not None for _, c in layer._weight_constraints()):
+                yield layer
+
+    # ------------------------------------------------------------------ where it runs
+    def _prepare_run(self, batch_size: int, what: str) -> tuple[torch.device, distributed.World]:
+        """Move the model to the configured device and join the process group under torchrun."""
+        device = distributed.process_device(config.get_device())
+        world = distributed.setup(device)
+        if world.active and batch_size < world.size:
+            raise ValueError(
+                f"{what}: batch_size ({batch_size}) is the global batch and must be at least the number of "
+                f"processes ({world.size}); each process takes batch_size / {world.size} samples"
+            )
+        current = self._device()
+        if (
+            current is not None
+            and current.type != device.type
+            or (current is not None and device.type == "cuda" and current != device)
+        ):
+            self.to(device)
+        return device, world
+
+    def _training_device(self) -> torch.device:
+        return self._device() or torch.device("cpu")
+
+    def _check_arrays(self, data: ArrayData, what: str) -> None:
+        if not self.built:
+            self.build_for(tuple(data.x.shape))
+        _checks.check_images(self, data.x, what)
+        if data.y is not None and getattr(self, "compiled", False):
+            _checks.check_labels(self, self.loss, data.y, what)
+
+    # ------------------------------------------------------------------ resuming
+    def save_training_state(
+        self, filepath: str | os.PathLike, epoch: int, mid_epoch: bool = False
+    ) -> None:
+        """Write weights, optimizer and the run's state after ``epoch`` ends, or, with
+        ``mid_epoch``, after the batch just finished (used by BackupAndRestore)."""
+        from cnnkit.saving import save_model
+
+        run = getattr(self, "_run", None)
+        if run is None:
+            raise ValueError("save_training_state is only meaningful during fit")
+        position = run.get("position") if mid_epoch else None
+        extra = _resume.capture(epoch, run["shuffle_seed"], run["callbacks"], position)
+        save_model(self, filepath, extra=extra)
+
+    def resume_from(self, filepath: str | os.PathLike) -> None:
+        """Load a backup written by :meth:`save_training_state`; the running fit continues after
+        the backed-up epoch."""
+        from cnnkit.saving import restore_into
+
+        metadata, tensors = restore_into(self, filepath)
+        if "training_state" not in metadata:
+            raise ValueError(
+                f"{os.fspath(filepath)!r} is a model file without training state; it cannot be resumed"
+            )
+        self._pending_resume = (json.loads(metadata["training_state"]), tensors)
+
+    # ------------------------------------------------------------------ saving
+    def save(self, filepath: str, include_optimizer: bool = True) -> None:
+        """Save architecture, weights, compile settings and optimizer state in one file
+        (safetensors with JSON metadata; any extension). The write is atomic."""
+        from cnnkit.saving import save_model
+
+        save_model(self, filepath, include_optimizer)
+
+    def save_weights(self, filepath: str) -> None:
+        """Save only the weights (atomically), for ``load_weights``."""
+        from cnnkit.saving import save_weights
+
+        save_weights(self, filepath)
+
+    def load_weights(self, filepath: str) -> None:
+        """Load weights written by ``save_weights`` or ``save`` into this model."""
+        from cnnkit.saving import load_weights
+
+        load_weights(self, filepath)

@@ -1,0 +1,75 @@
+"""A small training job run by tests/test_distributed.py, alone or under torchrun.
+
+Usage: distributed_job.py OUT_DIR [--fail-rank R]
+Writes OUT_DIR/weights-<world size>.npz (rank 0), OUT_DIR/rank<r>.json (each rank: its own
+observations, written by this harness), and cnnkit callback files under OUT_DIR/run-<rank>/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import cnnkit
+from cnnkit.layers import Conv2D, Dense, Flatten, MaxPooling2D
+
+
+def main() -> None:
+    out = Path(sys.argv[1])
+    fail_rank = (
+        int(sys.argv[sys.argv.index("--fail-rank") + 1]) if "--fail-rank" in sys.argv else None
+    )
+    rank, size = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    torch.set_num_threads(1)
+    cnnkit.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(90, 12, 12, 1)).astype(np.float32)
+    y = (x[:, :6].mean(axis=(1, 2, 3)) > x[:, 6:].mean(axis=(1, 2, 3))).astype(np.int64) + 2 * (
+        x[:, :, :6].mean(axis=(1, 2, 3)) > 0
+    )
+    model = cnnkit.Sequential(
+        [
+            Conv2D(4, 3, activation="relu", input_shape=(12, 12, 1)),
+            MaxPooling2D(),
+            Flatten(),
+            Dense(8, activation="tanh"),
+            Dense(4, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=cnnkit.optimizers.SGD(0.1, momentum=0.9),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    run_dir = out / f"run-{rank}"
+    callbacks = [
+        cnnkit.callbacks.ModelCheckpoint(str(run_dir / "ckpt-{epoch:02d}.keras")),
+        cnnkit.callbacks.CSVLogger(str(run_dir / "history.csv")),
+        cnnkit.callbacks.EarlyStopping(monitor="loss", min_delta=10.0, patience=1),
+    ]
+    if fail_rank == rank:
+        raise RuntimeError(f"rank {rank} fails on purpose")
+    history = model.fit(
+        x, y, batch_size=16, epochs=6, callbacks=callbacks, verbose=0, validation_split=0.2
+    )
+    predictions = model.predict(x, batch_size=8, verbose=0)
+    (out / f"rank{rank}.json").write_text(
+        json.dumps(
+            {
+                "epochs_run": len(history.epoch),
+                "history": history.history,
+                "predictions": predictions.tolist(),
+            }
+        )
+    )
+    if rank == 0:
+        np.savez(out / f"weights-{size}.npz", *model.get_weights())
+
+
+if __name__ == "__main__":
+    main()

@@ -18,7 +18,7 @@ from cnnkit.layers._augment_base import (
     check_number,
     factor_range,
 )
-from cnnkit.layers._image_warp import FILL_MODES, INTERPOLATIONS, affine_warp
+from cnnkit.layers._image_warp import FILL_MODES, INTERPOLATIONS, affine_warp, translate
 from cnnkit.layers._preprocessing import smart_resize
 from cnnkit.layers._spatial import from_channels_first, make_shape, to_channels_first
 
@@ -173,6 +173,30 @@ class RandomTranslation(_RandomAffine):
         dy = self._uniform((x.shape[0],), x, *self._height_range) * height
         dx = self._uniform((x.shape[0],), x, *self._width_range) * width
         return {"translations": torch.stack([dx, dy], dim=1)}
+
+    def _apply(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
+        # A shift is separable: a few passes over memory instead of a grid and a grid_sample
+        # (the general warp stays for integer images and for inputs that need a gradient).
+        if not x.is_floating_point() or (x.requires_grad and torch.is_grad_enabled()):
+            return super()._apply(x, transformation)
+        shifts = transformation["translations"]
+        if self.data_format == "channels_last":
+            return translate(x.contiguous(), shifts, *self._modes(x))
+        n, channels, height, width = x.shape
+        if x.permute(0, 2, 3, 1).is_contiguous():  # channels-first in channels-last memory
+            y = translate(x.permute(0, 2, 3, 1), shifts, *self._modes(x))
+            return y.permute(0, 3, 1, 2)
+        planes = x.contiguous().view(n * channels, height, width, 1)
+        y = translate(planes, shifts.repeat_interleave(channels, dim=0), *self._modes(x))
+        return y.view(x.shape)
+
+    def _modes(self, like: torch.Tensor) -> tuple[str, str, float, Any]:
+        return (
+            self.interpolation,
+            self.fill_mode,
+            self.fill_value,
+            lambda numel: self._workspace.get(numel, like),
+        )
 
     def _matrices(self, transformation, height, width):
         dx, dy = transformation["translations"].unbind(dim=1)

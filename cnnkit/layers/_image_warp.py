@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 
@@ -77,3 +79,136 @@ def _wrapped(
     sizes = grid.new_tensor([width, height])
     grid = ((grid + 1.0) * sizes + 2.0) / (sizes + 2.0) - 1.0
     return F.pad(images, (1, 1, 1, 1), mode="circular"), grid
+
+
+def translate(
+    images: torch.Tensor,
+    shifts: torch.Tensor,
+    interpolation: str = "bilinear",
+    fill_mode: str = "reflect",
+    fill_value: float = 0.0,
+    workspace: Callable[[int], torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """Shift every image of a channels-last batch by its own (dx, dy): what ``affine_warp``
+    does with the matrices [[1, 0, -dx], [0, 1, -dy]], in a few memory passes instead of a
+    sampling grid and a ``grid_sample``.
+
+    A translation is separable and moves all pixels of an image by the same amount, so one
+    fractional part per image and axis gives the bilinear weights: each image is padded along
+    its width per ``fill_mode`` and blended with itself one column over (one pass), and each
+    output row is then a contiguous run of that buffer, picked by one ``index_select`` per
+    vertical tap from an overlapping strided view of it; a last pass blends the two taps.
+
+    Args:
+        images: (batch, height, width, channels) floats, contiguous (channels-last memory).
+        shifts: (batch, 2) floats (dx, dy): output pixel (row i, column j) samples the input
+            point (i - dy, j - dx), in pixels.
+        interpolation: 'bilinear' or 'nearest'.
+        fill_mode: 'reflect', 'wrap', 'nearest' or 'constant', as in ``affine_warp``.
+        fill_value: the value of points outside the input with fill_mode='constant'.
+        workspace: returns a flat tensor of at least the given number of elements (images'
+            dtype and device) for the intermediate results, e.g. memory kept between calls;
+            None allocates it.
+
+    Returns:
+        (batch, height, width, channels), a new contiguous tensor. Not differentiable (the
+        passes write into buffers): use ``affine_warp`` when autograd needs the gradient.
+    """
+    n, h, w, c = images.shape
+    device = images.device
+    bilinear = interpolation == "bilinear"
+
+    def arange(start: int, end: int) -> torch.Tensor:
+        return torch.arange(start, end, device=device)
+
+    source = -shifts.to(device=device, dtype=torch.float32)  # source point = output + this
+    whole = torch.floor(source) if bilinear else torch.round(source)
+    fraction = (source - whole).to(images.dtype)  # zero for nearest
+    whole = whole.long()
+    ox = _bounded_offset(whole[:, 0], w, fill_mode)
+    oy = whole[:, 1]
+    # Pad rows by ``pad`` columns on both sides: enough for every tap j + ox (and j + ox + 1).
+    low, high = torch.stack([(-ox).max(), ox.max()]).tolist()
+    pad = max(low, high + 1 if bilinear else high, 0)
+    width = w + 2 * pad - (1 if bilinear else 0)  # columns of the padded (blended) rows
+    constant = fill_mode == "constant"
+    size, fill_row, pixels = n * h * width * c, (w * c if constant else 0), n * h * w * c
+    memory = (workspace or images.new_empty)(size + fill_row + (pixels if bilinear else 0))
+    buffer = memory[: size + fill_row]
+    padded = buffer[:size].view(n, h, width, c)
+    if constant:
+        buffer[size:].fill_(fill_value)
+    if bilinear:
+        weight = fraction[:, 0].view(n, 1, 1, 1)
+        middle = padded[:, :, pad : pad + w - 1]
+        torch.lerp(images[:, :, :-1], images[:, :, 1:], weight, out=middle)
+        if pad:
+            columns = torch.cat([arange(-pad, 1), arange(w - 1, w + pad)])
+            edges = _columns(images, columns, fill_mode, fill_value)
+            left, right = edges[:, :, : pad + 1], edges[:, :, pad + 1 :]
+            torch.lerp(left[:, :, :-1], left[:, :, 1:], weight, out=padded[:, :, :pad])
+            torch.lerp(right[:, :, :-1], right[:, :, 1:], weight, out=padded[:, :, -pad:])
+    else:
+        padded[:, :, pad : pad + w].copy_(images)
+        if pad:
+            columns = torch.cat([arange(-pad, 0), arange(w, w + pad)])
+            edges = _columns(images, columns, fill_mode, fill_value)
+            padded[:, :, :pad].copy_(edges[:, :, :pad])
+            padded[:, :, -pad:].copy_(edges[:, :, pad:])
+    # Output row i of image k is the run of w * c values at padded[k, row, pad + ox[k]]: the
+    # rows of ``runs`` start at every pixel of the buffer (they overlap; nothing is copied).
+    runs = buffer.as_strided(((buffer.numel() - w * c) // c + 1, w * c), (c, 1))
+    starts = (arange(0, n) * (h * width) + pad + ox).view(n, 1)
+    rows = arange(0, h).view(1, h) + oy.view(n, 1)
+
+    def tap(offset: int, out: torch.Tensor) -> torch.Tensor:
+        index, outside = _source_index(rows + offset, h, fill_mode)
+        run = starts + index * width
+        if constant:
+            run = run.masked_fill(outside, n * h * width)  # the row of fill_value
+        return torch.index_select(runs, 0, run.view(-1), out=out.view(n * h, w * c))
+
+    out = tap(0, images.new_empty((n, h, w, c))).view(n, h, w * c)
+    if bilinear:
+        below = tap(1, memory[size + fill_row :]).view(n, h, w * c)
+        out.lerp_(below, fraction[:, 1].view(n, 1, 1))
+    return out.view(n, h, w, c)
+
+
+def _bounded_offset(offset: torch.Tensor, size: int, fill_mode: str) -> torch.Tensor:
+    """An integer shift along an axis of ``size`` that samples the same pixels as ``offset``,
+    within about ±size, so the padding it needs stays bounded."""
+    if fill_mode == "reflect":  # period 2 * size
+        return torch.remainder(offset + size, 2 * size) - size
+    if fill_mode == "wrap":
+        return torch.remainder(offset + size // 2, size) - size // 2
+    return offset.clamp(-size - 1, size)  # beyond that every tap is outside (or the edge)
+
+
+def _source_index(
+    index: torch.Tensor, size: int, fill_mode: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Integer pixel positions mapped into [0, size) per ``fill_mode``, and where they were
+    outside (what 'constant' fills)."""
+    outside = (index < 0) | (index >= size)
+    if fill_mode == "reflect":  # d c b a | a b c d | d c b a
+        index = torch.remainder(index, 2 * size)
+        return torch.where(index < size, index, 2 * size - 1 - index), outside
+    if fill_mode == "wrap":
+        return torch.remainder(index, size), outside
+    return index.clamp(0, size - 1), outside
+
+
+def _columns(
+    images: torch.Tensor, columns: torch.Tensor, fill_mode: str, fill_value: float
+) -> torch.Tensor:
+    """images[:, :, columns] with the columns mapped per ``fill_mode``: one index_select of
+    single values along the rows of w * c values (along the width of the 4-d tensor it is
+    slower on CPU)."""
+    n, h, w, c = images.shape
+    index, outside = _source_index(columns, w, fill_mode)
+    values = (index.view(-1, 1) * c + torch.arange(c, device=images.device)).view(-1)
+    edges = images.view(n * h, w * c).index_select(1, values).view(n, h, -1, c)
+    if fill_mode == "constant":
+        edges.masked_fill_(outside.view(1, 1, -1, 1), fill_value)
+    return edges

@@ -1,0 +1,75 @@
+"""RandomTranslation's separable fast path against the general affine warp (grid_sample),
+which the Keras comparisons in test_augment_warp.py and test_augment_geometric.py pin down."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+import torch
+
+from cnnkit.layers._augment_geometric import RandomTranslation, _RandomAffine
+from cnnkit.layers._image_warp import FILL_MODES, INTERPOLATIONS
+
+SIZES = [(1, 1), (1, 5), (4, 1), (2, 3), (5, 7), (8, 8)]
+
+
+def random_shifts(rng, n, height, width, integer):
+    """(n, 2) shifts (dx, dy) up to three image sizes either way, away from the .5 ties where
+    nearest interpolation may round either way."""
+    scale = np.array([width, height]) * 3.0
+    shifts = rng.uniform(-1, 1, (n, 2)) * scale
+    if integer:
+        return torch.tensor(np.round(shifts), dtype=torch.float32)
+    fraction = shifts - np.floor(shifts)
+    shifts = np.where(np.abs(fraction - 0.5) < 0.01, shifts + 0.1, shifts)
+    shifts[:2] = [[0.3, -0.7], [-0.25, 0.6]]  # small shifts too: the common case
+    return torch.tensor(shifts, dtype=torch.float32)
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("interpolation", INTERPOLATIONS)
+@pytest.mark.parametrize("fill_mode", FILL_MODES)
+def test_fast_translation_matches_the_affine_warp(fill_mode, interpolation, data_format):
+    rng = np.random.default_rng(zlib.crc32(f"{fill_mode} {interpolation} {data_format}".encode()))
+    layer = RandomTranslation(
+        0.5,
+        0.5,
+        fill_mode=fill_mode,
+        interpolation=interpolation,
+        fill_value=-0.75,
+        data_format=data_format,
+    )
+    for height, width in SIZES:
+        for integer in (False, True):
+            shape = (
+                (6, height, width, 3) if data_format == "channels_last" else (6, 3, height, width)
+            )
+            x = torch.tensor(rng.uniform(0, 1, shape), dtype=torch.float32)
+            shifts = {"translations": random_shifts(rng, 6, height, width, integer)}
+            expected = _RandomAffine._apply(layer, x, shifts)  # the grid_sample path
+            got = layer.transform_images(x, shifts)
+            assert got.shape == x.shape and got.dtype == x.dtype
+            torch.testing.assert_close(
+                got, expected, atol=1e-5, rtol=0, msg=f"{(height, width)} {shifts}"
+            )
+
+
+def test_fast_translation_takes_channels_first_data_in_channels_last_memory():
+    x = torch.rand(4, 3, 6, 5).to(memory_format=torch.channels_last)
+    layer = RandomTranslation(0.3, 0.3, data_format="channels_first", seed=1)
+    shifts = layer.get_random_transformation(x)
+    torch.testing.assert_close(
+        layer.transform_images(x, shifts),
+        _RandomAffine._apply(layer, x.contiguous(), shifts),
+        atol=1e-5,
+        rtol=0,
+    )
+
+
+def test_translation_of_an_input_that_needs_a_gradient_still_backpropagates():
+    x = torch.rand(2, 5, 5, 1, requires_grad=True)
+    layer = RandomTranslation(0.4, 0.4, seed=0)
+    layer(x).sum().backward()
+    assert x.grad is not None and x.grad.shape == x.shape

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -165,6 +165,14 @@ class RandomImageLayer(Layer):
 
     def _inference(self, x: torch.Tensor) -> torch.Tensor:
         return x
+
+    def _scratch(self, like: torch.Tensor) -> Callable[[int], torch.Tensor] | None:
+        """The layer's reusable memory for intermediates of ``like``'s dtype and device (a
+        function of the element count), or None when autograd must track ``like`` (the
+        ``out=`` arguments that write into it are not differentiable)."""
+        if like.requires_grad and torch.is_grad_enabled():
+            return None
+        return lambda numel: self._workspace.get(numel, like)
 
     def get_random_transformation(
         self, data: torch.Tensor, training: bool = True

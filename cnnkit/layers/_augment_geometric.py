@@ -56,34 +56,64 @@ class RandomFlip(RandomImageLayer):
         }
 
     def _apply(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
-        # One pass over the flattened pixels does both flips of every image: channels-last
-        # pixels are rows of C values for index_select; channels-first planes need a gather.
-        n = x.shape[0]
-        height, width = self._height_width(x)
-        rows = _maybe_reversed(height, transformation.get("vertical"), n, x.device)
-        cols = _maybe_reversed(width, transformation.get("horizontal"), n, x.device)
-        if self.data_format == "channels_last":
-            first = torch.arange(n, device=x.device).view(-1, 1) * (height * width)
-            rows = rows * width + first  # row starts in the flattened batch
-            index = (rows[:, :, None] + cols[:, None, :]).view(-1)
-            flat = x.reshape(n * height * width, x.shape[3])
-            return flat.index_select(0, index).view(x.shape)
-        pixels = (rows[:, :, None] * width + cols[:, None, :]).view(n, height * width)
-        flat = x.reshape(n, x.shape[1], height * width)
-        return torch.gather(flat, 2, pixels[:, None, :].expand(-1, x.shape[1], -1)).view(x.shape)
+        masks = [transformation.get(axis) for axis in ("horizontal", "vertical")]
+        masks = [None if mask is None else mask.to(x.device) for mask in masks]
+        return _on_pixel_rows(x, self.data_format, _flip, *masks, workspace=self._scratch(x))
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, mode={self.mode!r}, seed={self.seed}"
 
 
-def _maybe_reversed(
-    size: int, mask: torch.Tensor | None, n: int, device: torch.device
+def _on_pixel_rows(x: torch.Tensor, data_format: str, function, *per_image, **kwargs):
+    """``function(images, *per_image, **kwargs)`` on ``x`` seen as contiguous
+    (batch, height, width, channels) images, in either data format: channels-first data is a
+    batch of batch x channels one-channel images (its per-image tensors repeated to match),
+    unless its memory is channels-last."""
+    if data_format == "channels_last":
+        return function(x.contiguous(), *per_image, **kwargs)
+    n, channels, height, width = x.shape
+    if x.permute(0, 2, 3, 1).is_contiguous():
+        return function(x.permute(0, 2, 3, 1), *per_image, **kwargs).permute(0, 3, 1, 2)
+    planes = x.contiguous().view(n * channels, height, width, 1)
+    repeated = [None if t is None else t.repeat_interleave(channels, dim=0) for t in per_image]
+    return function(planes, *repeated, **kwargs).view(x.shape)
+
+
+def _flip(
+    images: torch.Tensor,
+    horizontal: torch.Tensor | None,
+    vertical: torch.Tensor | None,
+    workspace=None,
 ) -> torch.Tensor:
-    """(n, size) indices 0..size-1, reversed for the images where ``mask`` is True."""
-    forward = torch.arange(size, device=device).expand(n, size)
-    if mask is None:
-        return forward
-    return torch.where(mask.to(device).view(-1, 1), forward.flip(1), forward)
+    """Flip (batch, h, w, c) images where the (batch,) masks say. One index_select of whole
+    pixel rows copies the batch and does the vertical flips; only the images to mirror
+    left-right are then reversed, pixel by pixel (the expensive part), and copied back."""
+    n, h, w, c = images.shape
+    device = images.device
+    rows = torch.arange(h, device=device).expand(n, h)
+    if vertical is not None:
+        rows = torch.where(vertical.view(-1, 1), rows.flip(1), rows)
+    rows = rows + (torch.arange(n, device=device) * h).view(-1, 1)
+    out = images.view(n * h, w * c).index_select(0, rows.view(-1)).view(n, h, w * c)
+    if horizontal is None:
+        return out.view(n, h, w, c)
+    mirror = horizontal.nonzero().view(-1)
+    k = mirror.numel()
+    if k:
+        memory = workspace(2 * k * h * w * c).view(2, k * h, w * c) if workspace else None
+        chosen = torch.index_select(out, 0, mirror, **_into(memory, 0, (k, h, w * c)))
+        backwards = torch.arange(w - 1, -1, -1, device=device).view(-1, 1) * c
+        values = (backwards + torch.arange(c, device=device)).view(-1)
+        mirrored = torch.index_select(
+            chosen.view(k * h, w * c), 1, values, **_into(memory, 1, (k * h, w * c))
+        )
+        out.index_copy_(0, mirror, mirrored.view(k, h, w * c))
+    return out.view(n, h, w, c)
+
+
+def _into(memory: torch.Tensor | None, part: int, shape: tuple[int, ...]) -> dict:
+    """``out=`` keyword arguments writing into ``memory[part]``, or none without memory."""
+    return {} if memory is None else {"out": memory[part].view(shape)}
 
 
 class _RandomAffine(RandomImageLayer):
@@ -179,23 +209,15 @@ class RandomTranslation(_RandomAffine):
         # (the general warp stays for integer images and for inputs that need a gradient).
         if not x.is_floating_point() or (x.requires_grad and torch.is_grad_enabled()):
             return super()._apply(x, transformation)
-        shifts = transformation["translations"]
-        if self.data_format == "channels_last":
-            return translate(x.contiguous(), shifts, *self._modes(x))
-        n, channels, height, width = x.shape
-        if x.permute(0, 2, 3, 1).is_contiguous():  # channels-first in channels-last memory
-            y = translate(x.permute(0, 2, 3, 1), shifts, *self._modes(x))
-            return y.permute(0, 3, 1, 2)
-        planes = x.contiguous().view(n * channels, height, width, 1)
-        y = translate(planes, shifts.repeat_interleave(channels, dim=0), *self._modes(x))
-        return y.view(x.shape)
-
-    def _modes(self, like: torch.Tensor) -> tuple[str, str, float, Any]:
-        return (
-            self.interpolation,
-            self.fill_mode,
-            self.fill_value,
-            lambda numel: self._workspace.get(numel, like),
+        return _on_pixel_rows(
+            x,
+            self.data_format,
+            translate,
+            transformation["translations"].to(x.device),
+            interpolation=self.interpolation,
+            fill_mode=self.fill_mode,
+            fill_value=self.fill_value,
+            workspace=self._scratch(x),
         )
 
     def _matrices(self, transformation, height, width):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -115,24 +116,29 @@ def translate(
         passes write into buffers): use ``affine_warp`` when autograd needs the gradient.
     """
     n, h, w, c = images.shape
-    device = images.device
     bilinear = interpolation == "bilinear"
-
-    def arange(start: int, end: int) -> torch.Tensor:
-        return torch.arange(start, end, device=device)
-
-    source = -shifts.to(device=device, dtype=torch.float32)  # source point = output + this
-    whole = torch.floor(source) if bilinear else torch.round(source)
-    fraction = (source - whole).to(images.dtype)  # zero for nearest
-    whole = whole.long()
-    ox = _bounded_offset(whole[:, 0], w, fill_mode)
-    oy = whole[:, 1]
-    # Pad rows by ``pad`` columns on both sides: enough for every tap j + ox (and j + ox + 1).
-    low, high = torch.stack([(-ox).max(), ox.max()]).tolist()
-    pad = max(low, high + 1 if bilinear else high, 0)
-    width = w + 2 * pad - (1 if bilinear else 0)  # columns of the padded (blended) rows
     constant = fill_mode == "constant"
+    # The per-image index arithmetic is on (batch,)-sized arrays: NumPy does it in a fraction
+    # of the time of as many small torch calls, then one copy takes the indices to the device.
+    source = -shifts.detach().to("cpu", torch.float32).numpy()  # source point = output + this
+    whole = np.floor(source) if bilinear else np.round(source)  # round half to even, as torch
+    fraction = torch.from_numpy(source - whole).to(images.device, images.dtype)  # 0 if nearest
+    whole = whole.astype(np.int64)
+    ox = _bounded_offset(whole[:, 0], w, fill_mode)
+    # Pad rows by ``pad`` columns on both sides: enough for every tap j + ox (and j + ox + 1).
+    pad = max(-ox.min(), ox.max() + 1 if bilinear else ox.max(), 0)
+    width = w + 2 * pad - (1 if bilinear else 0)  # columns of the padded (blended) rows
     size, fill_row, pixels = n * h * width * c, (w * c if constant else 0), n * h * w * c
+    # Output row i of image k is the run of w * c values at padded[k, source row, pad + ox[k]];
+    # a 'constant' row outside the image is the run of fill_value after the padded rows.
+    rows, outside = _source_index(
+        np.arange(h + 1)[None, :] + whole[:, 1:], h, fill_mode
+    )  # (n, h + 1): the taps of output row i are rows[:, i] and rows[:, i + 1]
+    runs = (np.arange(n)[:, None] * h + rows) * width + (pad + ox)[:, None]
+    if constant:
+        runs[outside] = n * h * width
+    taps = np.stack([runs[:, :h], runs[:, 1:]]).reshape(2, n * h)
+    taps = torch.from_numpy(taps[: 2 if bilinear else 1]).to(images.device)
     memory = (workspace or images.new_empty)(size + fill_row + (pixels if bilinear else 0))
     buffer = memory[: size + fill_row]
     padded = buffer[:size].view(n, h, width, c)
@@ -143,7 +149,7 @@ def translate(
         middle = padded[:, :, pad : pad + w - 1]
         torch.lerp(images[:, :, :-1], images[:, :, 1:], weight, out=middle)
         if pad:
-            columns = torch.cat([arange(-pad, 1), arange(w - 1, w + pad)])
+            columns = np.r_[-pad:1, w - 1 : w + pad]
             edges = _columns(images, columns, fill_mode, fill_value)
             left, right = edges[:, :, : pad + 1], edges[:, :, pad + 1 :]
             torch.lerp(left[:, :, :-1], left[:, :, 1:], weight, out=padded[:, :, :pad])
@@ -151,64 +157,55 @@ def translate(
     else:
         padded[:, :, pad : pad + w].copy_(images)
         if pad:
-            columns = torch.cat([arange(-pad, 0), arange(w, w + pad)])
-            edges = _columns(images, columns, fill_mode, fill_value)
+            edges = _columns(images, np.r_[-pad:0, w : w + pad], fill_mode, fill_value)
             padded[:, :, :pad].copy_(edges[:, :, :pad])
             padded[:, :, -pad:].copy_(edges[:, :, pad:])
-    # Output row i of image k is the run of w * c values at padded[k, row, pad + ox[k]]: the
-    # rows of ``runs`` start at every pixel of the buffer (they overlap; nothing is copied).
+    # The rows of ``runs`` start at every pixel of the buffer: they overlap, nothing is copied.
     runs = buffer.as_strided(((buffer.numel() - w * c) // c + 1, w * c), (c, 1))
-    starts = (arange(0, n) * (h * width) + pad + ox).view(n, 1)
-    rows = arange(0, h).view(1, h) + oy.view(n, 1)
-
-    def tap(offset: int, out: torch.Tensor) -> torch.Tensor:
-        index, outside = _source_index(rows + offset, h, fill_mode)
-        run = starts + index * width
-        if constant:
-            run = run.masked_fill(outside, n * h * width)  # the row of fill_value
-        return torch.index_select(runs, 0, run.view(-1), out=out.view(n * h, w * c))
-
-    out = tap(0, images.new_empty((n, h, w, c))).view(n, h, w * c)
+    out = images.new_empty((n, h, w, c))
+    torch.index_select(runs, 0, taps[0], out=out.view(n * h, w * c))
     if bilinear:
-        below = tap(1, memory[size + fill_row :]).view(n, h, w * c)
-        out.lerp_(below, fraction[:, 1].view(n, 1, 1))
-    return out.view(n, h, w, c)
+        below = memory[size + fill_row :]
+        torch.index_select(runs, 0, taps[1], out=below.view(n * h, w * c))
+        out.view(n, h * w * c).lerp_(below.view(n, h * w * c), fraction[:, 1].view(n, 1))
+    return out
 
 
-def _bounded_offset(offset: torch.Tensor, size: int, fill_mode: str) -> torch.Tensor:
+def _bounded_offset(offset: np.ndarray, size: int, fill_mode: str) -> np.ndarray:
     """An integer shift along an axis of ``size`` that samples the same pixels as ``offset``,
     within about ±size, so the padding it needs stays bounded."""
     if fill_mode == "reflect":  # period 2 * size
-        return torch.remainder(offset + size, 2 * size) - size
+        return np.remainder(offset + size, 2 * size) - size
     if fill_mode == "wrap":
-        return torch.remainder(offset + size // 2, size) - size // 2
-    return offset.clamp(-size - 1, size)  # beyond that every tap is outside (or the edge)
+        return np.remainder(offset + size // 2, size) - size // 2
+    return offset.clip(-size - 1, size)  # beyond that every tap is outside (or the edge)
 
 
-def _source_index(
-    index: torch.Tensor, size: int, fill_mode: str
-) -> tuple[torch.Tensor, torch.Tensor]:
+def _source_index(index: np.ndarray, size: int, fill_mode: str) -> tuple[np.ndarray, np.ndarray]:
     """Integer pixel positions mapped into [0, size) per ``fill_mode``, and where they were
     outside (what 'constant' fills)."""
     outside = (index < 0) | (index >= size)
     if fill_mode == "reflect":  # d c b a | a b c d | d c b a
-        index = torch.remainder(index, 2 * size)
-        return torch.where(index < size, index, 2 * size - 1 - index), outside
+        index = np.remainder(index, 2 * size)
+        return np.where(index < size, index, 2 * size - 1 - index), outside
     if fill_mode == "wrap":
-        return torch.remainder(index, size), outside
-    return index.clamp(0, size - 1), outside
+        return np.remainder(index, size), outside
+    return index.clip(0, size - 1), outside
 
 
 def _columns(
-    images: torch.Tensor, columns: torch.Tensor, fill_mode: str, fill_value: float
+    images: torch.Tensor, columns: np.ndarray, fill_mode: str, fill_value: float
 ) -> torch.Tensor:
     """images[:, :, columns] with the columns mapped per ``fill_mode``: one index_select of
     single values along the rows of w * c values (along the width of the 4-d tensor it is
     slower on CPU)."""
     n, h, w, c = images.shape
     index, outside = _source_index(columns, w, fill_mode)
-    values = (index.view(-1, 1) * c + torch.arange(c, device=images.device)).view(-1)
-    edges = images.view(n * h, w * c).index_select(1, values).view(n, h, -1, c)
-    if fill_mode == "constant":
-        edges.masked_fill_(outside.view(1, 1, -1, 1), fill_value)
+    values = torch.from_numpy((index[:, None] * c + np.arange(c)).ravel())
+    edges = images.view(n * h, w * c).index_select(1, values.to(images.device))
+    edges = edges.view(n, h, -1, c)
+    if fill_mode == "constant" and outside.any():
+        edges.masked_fill_(
+            torch.from_numpy(outside).to(images.device).view(1, 1, -1, 1), fill_value
+        )
     return edges

@@ -1,5 +1,6 @@
-"""RandomTranslation's separable fast path against the general affine warp (grid_sample),
-which the Keras comparisons in test_augment_warp.py and test_augment_geometric.py pin down."""
+"""The fast paths of RandomTranslation and RandomFlip against their references: the general
+affine warp (grid_sample, which the Keras comparisons in test_augment_warp.py and
+test_augment_geometric.py pin down) and torch.flip image by image."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnkit.layers._augment_geometric import RandomTranslation, _RandomAffine
+from cnnkit.layers._augment_geometric import RandomFlip, RandomTranslation, _RandomAffine
 from cnnkit.layers._image_warp import FILL_MODES, INTERPOLATIONS
 
 SIZES = [(1, 1), (1, 5), (4, 1), (2, 3), (5, 7), (8, 8)]
@@ -73,3 +74,48 @@ def test_translation_of_an_input_that_needs_a_gradient_still_backpropagates():
     layer = RandomTranslation(0.4, 0.4, seed=0)
     layer(x).sum().backward()
     assert x.grad is not None and x.grad.shape == x.shape
+
+
+# ----------------------------------------------------------------------------- RandomFlip
+def flipped_one_by_one(x, horizontal, vertical, data_format):
+    """The reference: torch.flip on each image, along the axes its masks select."""
+    row_axis, column_axis = (0, 1) if data_format == "channels_last" else (1, 2)
+    images = []
+    for image, h, v in zip(x, horizontal, vertical):
+        axes = [axis for axis, flip in ((column_axis, h), (row_axis, v)) if flip]
+        images.append(image.flip(axes) if axes else image)
+    return torch.stack(images)
+
+
+@pytest.mark.parametrize("memory", ["contiguous", "channels_last_memory", "needs_grad"])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("mode", ["horizontal", "vertical", "horizontal_and_vertical"])
+def test_flip_matches_torch_flip_per_image(mode, data_format, memory):
+    layer = RandomFlip(mode, data_format=data_format)
+    for n, height, width in [(1, 1, 1), (5, 2, 7), (9, 6, 5)]:
+        for trial in range(3):
+            shape = (
+                (n, height, width, 3) if data_format == "channels_last" else (n, 3, height, width)
+            )
+            x = torch.rand(shape)
+            if memory == "channels_last_memory":
+                x = x.to(memory_format=torch.channels_last)
+            x.requires_grad_(memory == "needs_grad")
+            masks = {
+                "horizontal": torch.rand(n) < 0.5 if mode != "vertical" else None,
+                "vertical": torch.rand(n) < 0.5 if mode != "horizontal" else None,
+            }
+            if trial and masks["horizontal"] is not None:
+                masks["horizontal"][:] = trial == 1  # every image mirrored, then none
+            no = torch.zeros(n, dtype=torch.bool)
+            expected = flipped_one_by_one(
+                x,
+                no if masks["horizontal"] is None else masks["horizontal"],
+                no if masks["vertical"] is None else masks["vertical"],
+                data_format,
+            )
+            got = layer.transform_images(x, masks)
+            assert torch.equal(got, expected)
+            if memory == "needs_grad":
+                got.sum().backward()
+                assert torch.equal(x.grad, torch.ones_like(x))

@@ -7,8 +7,10 @@ not its label; training on randomly transformed copies teaches the network to ig
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 
 from cnnkit._validation import check_choice, check_positive_int
@@ -83,37 +85,41 @@ def _flip(
     images: torch.Tensor,
     horizontal: torch.Tensor | None,
     vertical: torch.Tensor | None,
-    workspace=None,
+    workspace: Callable[[int], torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """Flip (batch, h, w, c) images where the (batch,) masks say. One index_select of whole
-    pixel rows copies the batch and does the vertical flips; only the images to mirror
-    left-right are then reversed, pixel by pixel (the expensive part), and copied back."""
+    """Flip (batch, h, w, c) images where the (batch,) masks say: the images to mirror
+    left-right are reversed pixel by pixel (the costly part, so only those) next to a copy of
+    the batch, and one index_select of whole pixel rows from there picks each output row,
+    doing the vertical flips on the way."""
     n, h, w, c = images.shape
     device = images.device
-    rows = torch.arange(h, device=device).expand(n, h)
-    if vertical is not None:
-        rows = torch.where(vertical.view(-1, 1), rows.flip(1), rows)
-    rows = rows + (torch.arange(n, device=device) * h).view(-1, 1)
-    out = images.view(n * h, w * c).index_select(0, rows.view(-1)).view(n, h, w * c)
-    if horizontal is None:
-        return out.view(n, h, w, c)
-    mirror = horizontal.nonzero().view(-1)
-    k = mirror.numel()
-    if k:
-        memory = workspace(2 * k * h * w * c).view(2, k * h, w * c) if workspace else None
-        chosen = torch.index_select(out, 0, mirror, **_into(memory, 0, (k, h, w * c)))
-        backwards = torch.arange(w - 1, -1, -1, device=device).view(-1, 1) * c
-        values = (backwards + torch.arange(c, device=device)).view(-1)
-        mirrored = torch.index_select(
-            chosen.view(k * h, w * c), 1, values, **_into(memory, 1, (k * h, w * c))
-        )
-        out.index_copy_(0, mirror, mirrored.view(k, h, w * c))
-    return out.view(n, h, w, c)
+    rows = np.arange(h)
+    rows = np.where(_numpy(vertical)[:, None], rows[::-1], rows) if vertical is not None else rows
+    mirror = np.flatnonzero(_numpy(horizontal)) if horizontal is not None else np.arange(0)
+    k = len(mirror)
+    source = np.arange(n)
+    source[mirror] = n + np.arange(k)  # the mirrored images follow the batch
+    index = torch.from_numpy((source[:, None] * h + rows).reshape(-1)).to(device)
+    if not k:
+        return images.view(n * h, w * c).index_select(0, index).view(n, h, w, c)
+    mirror = torch.from_numpy(mirror).to(device)
+    backwards = np.arange(w - 1, -1, -1)[:, None] * c + np.arange(c)
+    backwards = torch.from_numpy(backwards.reshape(-1)).to(device)
+    if workspace is None:  # differentiable, with fresh memory
+        chosen = images.index_select(0, mirror).view(k * h, w * c)
+        both = torch.cat([images.view(n * h, w * c), chosen.index_select(1, backwards)])
+    else:
+        memory = workspace((n + 2 * k) * h * w * c)
+        both = memory[: (n + k) * h * w * c].view((n + k) * h, w * c)
+        chosen = memory[(n + k) * h * w * c :].view(k, h, w, c)
+        torch.index_select(images, 0, mirror, out=chosen)
+        torch.index_select(chosen.view(k * h, w * c), 1, backwards, out=both[n * h :])
+        both[: n * h].copy_(images.view(n * h, w * c))
+    return both.index_select(0, index).view(n, h, w, c)
 
 
-def _into(memory: torch.Tensor | None, part: int, shape: tuple[int, ...]) -> dict:
-    """``out=`` keyword arguments writing into ``memory[part]``, or none without memory."""
-    return {} if memory is None else {"out": memory[part].view(shape)}
+def _numpy(mask: torch.Tensor) -> np.ndarray:
+    return mask.detach().to("cpu").numpy()
 
 
 class _RandomAffine(RandomImageLayer):

@@ -145,7 +145,7 @@ def translate(
     padded = buffer[:size].view(n, h, width, c)
     if constant:
         buffer[size:].fill_(fill_value)
-    edges = _edge_columns(images, pad, bilinear, fill_mode, fill_value)
+    edges = _edge_columns(images, pad, bilinear, fill_mode, fill_value) if pad else None
     if bilinear:
         weight = fraction[:, 0].view(n, 1, 1, 1)
         middle = padded[:, :, pad : pad + w - 1]
@@ -159,13 +159,13 @@ def translate(
         if pad:
             padded[:, :, :pad].copy_(edges[:, :, :pad])
             padded[:, :, -pad:].copy_(edges[:, :, pad:])
-    # The rows of ``rows`` start at every pixel of the buffer: they overlap, nothing is copied.
-    rows = buffer.as_strided(((buffer.numel() - w * c) // c + 1, w * c), (c, 1))
+    # One window of w * c values starting at every pixel of the buffer (they overlap: a view).
+    windows = buffer.as_strided(((buffer.numel() - w * c) // c + 1, w * c), (c, 1))
     out = images.new_empty((n, h, w, c))
-    torch.index_select(rows, 0, runs[0], out=out.view(n * h, w * c))
+    torch.index_select(windows, 0, runs[0], out=out.view(n * h, w * c))
     if bilinear:
         below = memory[size + fill_row :]
-        torch.index_select(rows, 0, runs[1], out=below.view(n * h, w * c))
+        torch.index_select(windows, 0, runs[1], out=below.view(n * h, w * c))
         out.view(n, h * w * c).lerp_(below.view(n, h * w * c), fraction[:, 1].view(n, 1))
     return out
 

@@ -119,3 +119,19 @@ def test_flip_matches_torch_flip_per_image(mode, data_format, memory):
             if memory == "needs_grad":
                 got.sum().backward()
                 assert torch.equal(x.grad, torch.ones_like(x))
+
+
+def test_workspace_is_reused_and_not_copied_with_the_layer():
+    import copy
+    import pickle
+
+    layer = RandomTranslation(0.2, 0.2, seed=3)
+    x = torch.rand(4, 8, 8, 3)
+    first = layer(x)
+    kept = first.clone()
+    second = layer(x)
+    assert torch.equal(first, kept)  # the second call did not write into the first output
+    assert not torch.equal(first, second)
+    for twin in (copy.deepcopy(layer), pickle.loads(pickle.dumps(layer))):
+        assert twin._workspace._buffers == {}
+        assert twin(x).shape == x.shape

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -93,6 +93,31 @@ def check_number(value: Any, name: str, owner: str) -> float:
     return float(value)
 
 
+class Workspace:
+    """Memory a layer keeps between calls for its intermediate results, one flat buffer per
+    device and dtype, grown as needed. Never hand it out as (part of) an output: the next
+    call overwrites it. Reusing it spares the page faults of fresh memory, which cost as much
+    as the work on these small batches. Copies and pickles of the layer start empty."""
+
+    def __init__(self) -> None:
+        self._buffers: dict[tuple[torch.device, torch.dtype], torch.Tensor] = {}
+
+    def get(self, numel: int, like: torch.Tensor) -> torch.Tensor:
+        """A flat tensor of ``numel`` elements of ``like``'s dtype on its device."""
+        key = (like.device, like.dtype)
+        buffer = self._buffers.get(key)
+        if buffer is None or buffer.numel() < numel:
+            buffer = torch.empty(numel, dtype=like.dtype, device=like.device)
+            self._buffers[key] = buffer
+        return buffer[:numel]
+
+    def __getstate__(self) -> dict:
+        return {}
+
+    def __setstate__(self, state: dict) -> None:
+        self._buffers = {}
+
+
 class RandomImageLayer(Layer):
     """Base of the augmentation layers: random only in training mode, the identity otherwise.
 
@@ -110,6 +135,7 @@ class RandomImageLayer(Layer):
         self.seed = check_seed(seed, owner)
         self.data_format = check_data_format(data_format or "channels_last", owner)
         self._generators: dict[torch.device, torch.Generator] = {}
+        self._workspace = Workspace()
 
     # ----------------------------------------------------------------- shapes
     def _layout(self) -> str:
@@ -139,6 +165,14 @@ class RandomImageLayer(Layer):
 
     def _inference(self, x: torch.Tensor) -> torch.Tensor:
         return x
+
+    def _scratch(self, like: torch.Tensor) -> Callable[[int], torch.Tensor] | None:
+        """The layer's reusable memory for intermediates of ``like``'s dtype and device (a
+        function of the element count), or None when autograd must track ``like`` (the
+        ``out=`` arguments that write into it are not differentiable)."""
+        if like.requires_grad and torch.is_grad_enabled():
+            return None
+        return lambda numel: self._workspace.get(numel, like)
 
     def get_random_transformation(
         self, data: torch.Tensor, training: bool = True

@@ -7,8 +7,10 @@ not its label; training on randomly transformed copies teaches the network to ig
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 
 from cnnkit._validation import check_choice, check_positive_int
@@ -18,7 +20,7 @@ from cnnkit.layers._augment_base import (
     check_number,
     factor_range,
 )
-from cnnkit.layers._image_warp import FILL_MODES, INTERPOLATIONS, affine_warp
+from cnnkit.layers._image_warp import FILL_MODES, INTERPOLATIONS, affine_warp, translate
 from cnnkit.layers._preprocessing import smart_resize
 from cnnkit.layers._spatial import from_channels_first, make_shape, to_channels_first
 
@@ -56,32 +58,68 @@ class RandomFlip(RandomImageLayer):
         }
 
     def _apply(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
-        # One pass over the flattened pixels does both flips of every image: channels-last
-        # pixels are rows of C values for index_select; channels-first planes need a gather.
-        n = x.shape[0]
-        height, width = self._height_width(x)
-        rows = _maybe_reversed(height, transformation.get("vertical"), n, x.device)
-        cols = _maybe_reversed(width, transformation.get("horizontal"), n, x.device)
-        pixels = (rows[:, :, None] * width + cols[:, None, :]).view(n, height * width)
-        if self.data_format == "channels_last":
-            first = torch.arange(n, device=x.device).view(-1, 1) * (height * width)
-            flat = x.reshape(n * height * width, x.shape[3])
-            return flat.index_select(0, (pixels + first).view(-1)).view(x.shape)
-        flat = x.reshape(n, x.shape[1], height * width)
-        return torch.gather(flat, 2, pixels[:, None, :].expand(-1, x.shape[1], -1)).view(x.shape)
+        masks = [transformation.get(axis) for axis in ("horizontal", "vertical")]
+        masks = [None if mask is None else mask.to(x.device) for mask in masks]
+        return _on_pixel_rows(x, self.data_format, _flip, *masks, workspace=self._scratch(x))
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, mode={self.mode!r}, seed={self.seed}"
 
 
-def _maybe_reversed(
-    size: int, mask: torch.Tensor | None, n: int, device: torch.device
+def _on_pixel_rows(x: torch.Tensor, data_format: str, function, *per_image, **kwargs):
+    """``function(images, *per_image, **kwargs)`` on ``x`` seen as contiguous
+    (batch, height, width, channels) images, in either data format: channels-first data is a
+    batch of batch x channels one-channel images (its per-image tensors repeated to match),
+    unless its memory is channels-last."""
+    if data_format == "channels_last":
+        return function(x.contiguous(), *per_image, **kwargs)
+    n, channels, height, width = x.shape
+    if x.permute(0, 2, 3, 1).is_contiguous():
+        return function(x.permute(0, 2, 3, 1), *per_image, **kwargs).permute(0, 3, 1, 2)
+    planes = x.contiguous().view(n * channels, height, width, 1)
+    repeated = [None if t is None else t.repeat_interleave(channels, dim=0) for t in per_image]
+    return function(planes, *repeated, **kwargs).view(x.shape)
+
+
+def _flip(
+    images: torch.Tensor,
+    horizontal: torch.Tensor | None,
+    vertical: torch.Tensor | None,
+    workspace: Callable[[int], torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """(n, size) indices 0..size-1, reversed for the images where ``mask`` is True."""
-    forward = torch.arange(size, device=device).expand(n, size)
-    if mask is None:
-        return forward
-    return torch.where(mask.to(device).view(-1, 1), forward.flip(1), forward)
+    """Flip (batch, h, w, c) images where the (batch,) masks say: the images to mirror
+    left-right are reversed pixel by pixel (the costly part, so only those) next to a copy of
+    the batch, and one index_select of whole pixel rows from there picks each output row,
+    doing the vertical flips on the way."""
+    n, h, w, c = images.shape
+    device = images.device
+    rows = np.arange(h)
+    rows = np.where(_numpy(vertical)[:, None], rows[::-1], rows) if vertical is not None else rows
+    mirror = np.flatnonzero(_numpy(horizontal)) if horizontal is not None else np.arange(0)
+    k = len(mirror)
+    source = np.arange(n)
+    source[mirror] = n + np.arange(k)  # the mirrored images follow the batch
+    index = torch.from_numpy((source[:, None] * h + rows).reshape(-1)).to(device)
+    if not k:
+        return images.view(n * h, w * c).index_select(0, index).view(n, h, w, c)
+    mirror = torch.from_numpy(mirror).to(device)
+    backwards = np.arange(w - 1, -1, -1)[:, None] * c + np.arange(c)
+    backwards = torch.from_numpy(backwards.reshape(-1)).to(device)
+    if workspace is None:  # differentiable, with fresh memory
+        chosen = images.index_select(0, mirror).view(k * h, w * c)
+        both = torch.cat([images.view(n * h, w * c), chosen.index_select(1, backwards)])
+    else:
+        memory = workspace((n + 2 * k) * h * w * c)
+        both = memory[: (n + k) * h * w * c].view((n + k) * h, w * c)
+        chosen = memory[(n + k) * h * w * c :].view(k, h, w, c)
+        torch.index_select(images, 0, mirror, out=chosen)
+        torch.index_select(chosen.view(k * h, w * c), 1, backwards, out=both[n * h :])
+        both[: n * h].copy_(images.view(n * h, w * c))
+    return both.index_select(0, index).view(n, h, w, c)
+
+
+def _numpy(mask: torch.Tensor) -> np.ndarray:
+    return mask.detach().to("cpu").numpy()
 
 
 class _RandomAffine(RandomImageLayer):
@@ -171,6 +209,22 @@ class RandomTranslation(_RandomAffine):
         dy = self._uniform((x.shape[0],), x, *self._height_range) * height
         dx = self._uniform((x.shape[0],), x, *self._width_range) * width
         return {"translations": torch.stack([dx, dy], dim=1)}
+
+    def _apply(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
+        # A shift is separable: a few passes over memory instead of a grid and a grid_sample
+        # (the general warp stays for integer images and for inputs that need a gradient).
+        if not x.is_floating_point() or (x.requires_grad and torch.is_grad_enabled()):
+            return super()._apply(x, transformation)
+        return _on_pixel_rows(
+            x,
+            self.data_format,
+            translate,
+            transformation["translations"].to(x.device),
+            interpolation=self.interpolation,
+            fill_mode=self.fill_mode,
+            fill_value=self.fill_value,
+            workspace=self._scratch(x),
+        )
 
     def _matrices(self, transformation, height, width):
         dx, dy = transformation["translations"].unbind(dim=1)

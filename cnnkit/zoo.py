@@ -94,9 +94,10 @@ def small_cnn(
     then Flatten, Dropout, Dense(``units``, relu), Dropout and the softmax classifier. Pooling
     right after each convolution keeps the multiply-adds low (about 4.2M per 28x28 image; a
     three-stage network with two convolutions per stage needs about 30M), so an epoch of
-    Fashion-MNIST takes about 30 CPU-seconds; the flattened head keeps where features are, which global average pooling
-    loses (a GAP variant trailed by about a point at equal epochs). 93.1% on Fashion-MNIST in
-    15 epochs with flips (``bench/README_train.md``). About 420K parameters for 28x28
+    Fashion-MNIST takes about 20 s on 2 CPU cores; the flattened head keeps where features are,
+    which global average pooling loses (a GAP variant trailed by about a point at equal
+    epochs). 92.85% on Fashion-MNIST in 15 epochs with flips, 93.51% in 30
+    (``bench/README_train.md``). About 422K parameters for 28x28
     grayscale images, most in the first Dense layer, which grows with the image size.
 
     Batch normalization uses momentum 0.9 (Keras' default is 0.99) so its moving statistics

@@ -35,8 +35,8 @@ RECIPES: dict[str, Recipe] = {
     # demo near a minute; measured 98.9% (small_cnn) and 98.0% (lenet5) on its test images.
     "digits": Recipe(epochs=10, batch_size=64, learning_rate=1e-2, flip=False, image_size=(32, 32)),
     "mnist": Recipe(epochs=8, flip=False),
-    # Flips only: random shifts doubled the time of an epoch (measured), too slow for the
-    # 10-minute budget; 15 epochs with flips reached 93.1% (bench/README_train.md).
+    # Flips only: random shifts doubled the time of an epoch when measured, too slow for the
+    # 10-minute budget; 15 epochs with flips: 92.85% in 333 s (bench/README_train.md).
     "fashion_mnist": Recipe(epochs=15, augment=True, shift=0.0),
     "cifar10": Recipe(epochs=30, augment=True),
     "cifar100": Recipe(epochs=40, augment=True),

@@ -1,0 +1,78 @@
+"""The issue's own criterion: what RandomFlip + RandomTranslation add to the time of an epoch of fit.
+
+Run: python3 bench/bench_augment_fit.py [--rounds 7] [--images 10000] [--threads 2]
+LeNet-5 for 32x32x3 images, batch 128, Adam, sparse labels, random float images; the same
+network with ``RandomFlip(mode) + RandomTranslation(0.1, 0.1)`` in front, for RandomFlip's
+default mode (both axes) and for 'horizontal' (the usual choice for photographs). One epoch
+of each model per round, the models interleaved; medians over the rounds after the first.
+Target: augmentation costs <= 10% more time per epoch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+import torch
+
+import cnnkit
+from cnnkit import layers
+
+
+def lenet5(augmentation: list[layers.Layer]) -> cnnkit.Sequential:
+    """LeNet-5 (tanh, average pooling, as the lecture) with ``augmentation`` in front."""
+    model = cnnkit.Sequential([cnnkit.Input((32, 32, 3)), *augmentation])
+    model.add(layers.Conv2D(6, 5, activation="tanh"))
+    model.add(layers.AveragePooling2D(2))
+    model.add(layers.Conv2D(16, 5, activation="tanh"))
+    model.add(layers.AveragePooling2D(2))
+    model.add(layers.Flatten())
+    model.add(layers.Dense(120, activation="relu"))
+    model.add(layers.Dense(84, activation="relu"))
+    model.add(layers.Dense(10, activation="softmax"))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--images", type=int, default=10000)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(0)
+    x = rng.random((args.images, 32, 32, 3), dtype=np.float32)
+    y = rng.integers(0, 10, args.images)
+    models = {
+        "no augmentation": lenet5([]),
+        "RandomFlip() + RandomTranslation": lenet5(
+            [layers.RandomFlip(seed=0), layers.RandomTranslation(0.1, 0.1, seed=0)]
+        ),
+        "RandomFlip('horizontal') + RandomTranslation": lenet5(
+            [layers.RandomFlip("horizontal", seed=0), layers.RandomTranslation(0.1, 0.1, seed=0)]
+        ),
+    }
+    times: dict[str, list[float]] = {name: [] for name in models}
+    load_before = os.getloadavg()[0]
+    for _ in range(args.rounds + 1):  # the first round warms up and is dropped
+        for name, model in models.items():
+            start = time.perf_counter()
+            model.fit(x, y, batch_size=128, epochs=1, verbose=0)
+            times[name].append(time.perf_counter() - start)
+    print(
+        f"torch {torch.__version__}, threads {torch.get_num_threads()}, {args.images} images, "
+        f"{args.rounds} rounds, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
+    )
+    base = statistics.median(times["no augmentation"][1:])
+    for name, values in times.items():
+        epoch = statistics.median(values[1:])
+        extra = "" if epoch == base else f"   {100 * (epoch / base - 1):+.1f}% per epoch"
+        print(f"{name:46} {epoch:6.3f} s/epoch{extra}")
+
+
+if __name__ == "__main__":
+    main()

@@ -155,3 +155,64 @@ def test_state_dict_keys_of_stateful_callbacks_are_checked():
 def test_callback_list_rejects_non_callbacks(callbacks, match):
     with pytest.raises(TypeError, match=match):
         CallbackList(callbacks)
+
+
+class _OldStyle(Callback):
+    def on_batch_end(self, batch, logs=None):  # Keras 2's name
+        pass
+
+
+class _Duck:
+    def set_model(self, model):
+        pass
+
+    def set_params(self, params):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("callbacks", "needed"),
+    [
+        ([History()], False),
+        ([History(), EarlyStopping()], False),
+        ([History(), ProgbarLogger()], True),
+        ([_OldStyle()], True),
+        ([_Duck()], True),
+    ],
+)
+def test_batch_hooks_are_needed_only_when_a_callback_has_them(callbacks, needed):
+    assert CallbackList(callbacks).needs_train_batch_hooks() is needed
+
+
+def test_lambda_and_terminate_on_nan_keep_their_batch_hooks():
+    from cnnkit.callbacks import LambdaCallback, TerminateOnNaN
+
+    assert CallbackList(
+        [LambdaCallback(on_train_batch_end=lambda batch, logs: None)]
+    ).needs_train_batch_hooks()
+    assert CallbackList([TerminateOnNaN()]).needs_train_batch_hooks()
+    assert not CallbackList(
+        [LambdaCallback(on_epoch_end=lambda epoch, logs: None)]
+    ).needs_train_batch_hooks()
+
+
+def test_fit_calls_an_old_style_batch_hook_every_batch():
+    import numpy as np
+
+    import cnnkit
+
+    calls = []
+
+    class Counter(Callback):
+        def on_batch_end(self, batch, logs=None):
+            calls.append((batch, sorted(logs)))
+
+    model = cnnkit.Sequential([cnnkit.layers.Dense(3, activation="softmax", input_shape=(4,))])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = np.random.rand(10, 4).astype("float32"), np.arange(10) % 3
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[Counter()])
+    assert calls == [
+        (0, ["accuracy", "loss"]),
+        (1, ["accuracy", "loss"]),
+        (2, ["accuracy", "loss"]),
+    ]

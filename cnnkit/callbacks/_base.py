@@ -189,6 +189,26 @@ def _check_callbacks(callbacks: Any) -> list[Any]:
     return list(callbacks)
 
 
+_TRAIN_BATCH_HOOKS = (
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_batch_begin",
+    "on_batch_end",
+)
+
+
+def _overrides(callback: Any, hooks: tuple[str, ...]) -> bool:
+    """True when ``callback`` has its own version of one of ``hooks`` (a subclass method or,
+    as LambdaCallback does, an attribute of the instance); any non-Callback object may."""
+    if not isinstance(callback, Callback):
+        return True
+    instance = vars(callback)
+    return any(
+        hook in instance or getattr(type(callback), hook) is not getattr(Callback, hook)
+        for hook in hooks
+    )
+
+
 class CallbackList(Callback):
     """Dispatch each hook to a list of callbacks, in order, so the loop calls one object.
 
@@ -252,6 +272,11 @@ class CallbackList(Callback):
         super().set_params(params)
         for cb in self.callbacks:
             cb.set_params(params)
+
+    def needs_train_batch_hooks(self) -> bool:
+        """False when no callback does anything per training batch, so the loop can skip the
+        two calls and the logs they take (Keras skips them the same way)."""
+        return any(_overrides(cb, _TRAIN_BATCH_HOOKS) for cb in self.callbacks)
 
     def _call(self, hook: str, *args: Any) -> None:
         """Call ``hook`` on every callback, passing one shared copy of the logs."""

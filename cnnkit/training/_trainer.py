@@ -215,6 +215,7 @@ class Trainer(Inference):
         sizes = global_batch_sizes(len(train), batch_size) if world.active else None
         trackers, loss_tracker = None, metrics_module.Mean(name="loss")
         skip, saved_totals = resume_at
+        batch_hooks = callback_list.needs_train_batch_hooks()
         for index, (xb, yb, wb) in enumerate(
             train.batches(batch_size, shuffle, generator, (world.rank, world.size))
         ):
@@ -222,7 +223,8 @@ class Trainer(Inference):
                 break
             if index < skip:  # done before the backup: same order, no work
                 continue
-            callback_list.on_train_batch_begin(index)
+            if batch_hooks:
+                callback_list.on_train_batch_begin(index)
             outputs, loss = step(xb, yb, wb, len(xb) * world.size / sizes[index] if sizes else 1.0)
             if trackers is None:
                 trackers = self._new_trackers(yb, outputs.shape)
@@ -237,7 +239,8 @@ class Trainer(Inference):
             for tracker in trackers:
                 tracker.update_state(yb, outputs, wb)
             self._run["position"] = (epoch, index + 1, [loss_tracker, *trackers])
-            callback_list.on_train_batch_end(index, read_logs(loss_tracker, trackers))
+            if batch_hooks:
+                callback_list.on_train_batch_end(index, read_logs(loss_tracker, trackers))
             if self.stop_training:
                 break
         if (

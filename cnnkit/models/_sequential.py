@@ -177,14 +177,18 @@ class Sequential(Trainer, Layer):
 
     # ----------------------------------------------------------------- running
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.run_layers(x)
+
+    def run_layers(self, x: torch.Tensor, stop: int | None = None) -> torch.Tensor:
+        """Pass ``x`` through the layers before index ``stop`` (all of them when None)."""
         forwards = self._direct_forwards()
         if forwards is not None:
-            for forward in forwards:
+            for forward in forwards[:stop]:
                 x = forward(x)
             return x
         # Built layers skip Layer.__call__'s input conversion: the model did it once on entry.
         # nn.Module.__call__ runs, so hooks (cnnkit.inspect) see every layer.
-        for layer in self.stack.values():
+        for layer in self.layers[:stop]:
             x = _module_call(layer, x) if layer.plain_call else layer(x)
         return x
 

@@ -13,8 +13,6 @@ from cnnkit import activations, config
 from cnnkit.layers import Dense
 from cnnkit.losses import CategoricalCrossentropy, Loss, SparseCategoricalCrossentropy
 
-_module_call = nn.Module.__call__
-
 
 class LogitsForward(nn.Module):
     """The model's forward pass stopped before its final softmax, as a Module (so that
@@ -26,16 +24,8 @@ class LogitsForward(nn.Module):
         self.model = model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        model = self.model
-        forwards = model._direct_forwards()
-        layers = model.layers
-        if forwards is not None:
-            for forward in forwards[:-1]:
-                x = forward(x)
-        else:
-            for layer in layers[:-1]:
-                x = _module_call(layer, x) if layer.plain_call else layer(x)
-        last = layers[-1]
+        x = self.model.run_layers(x, stop=-1)
+        last = self.model.layers[-1]  # the softmax Dense layer, applied here without softmax
         return F.linear(x, last.weight, last.bias)
 
 

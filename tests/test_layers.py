@@ -357,3 +357,40 @@ def test_dense_on_unflattened_input_suggests_flatten():
         match=r"Dense 'dense' expects inputs of shape \(batch, 8\); received shape \(2, 5\)",
     ):
         model(torch.zeros(2, 5))
+
+
+def test_tanh_on_cpu_float32_is_within_2e7_of_the_exact_value():
+    x = torch.cat(
+        [
+            torch.linspace(-12, 12, 100_001),
+            torch.tensor([0.0, -0.0, 1e-30, float("inf"), -float("inf")]),
+        ]
+    )
+    exact = torch.tanh(x.double())
+    ours = cnnkit.activations.tanh(x)
+    assert ours.dtype == torch.float32
+    assert (ours.double() - exact).abs().max() < 2e-7
+    assert torch.isnan(cnnkit.activations.tanh(torch.tensor([float("nan")]))).all()
+    with torch.inference_mode():  # the inference path computes the same values
+        torch.testing.assert_close(cnnkit.activations.tanh(x), ours, rtol=0, atol=0)
+
+
+def test_tanh_gradient_is_one_minus_tanh_squared():
+    x = torch.linspace(-5, 5, 201, requires_grad=True)
+    cnnkit.activations.tanh(x).sum().backward()
+    reference = x.detach().clone().requires_grad_()
+    torch.tanh(reference).sum().backward()
+    torch.testing.assert_close(x.grad, reference.grad, rtol=0, atol=5e-7)
+    # backward matches forward (and second derivatives work) in double precision
+    from cnnkit.activations import _SigmoidTanh
+
+    point = torch.linspace(-3, 3, 13, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(_SigmoidTanh.apply, (point,))
+    assert torch.autograd.gradgradcheck(_SigmoidTanh.apply, (point,))
+
+
+def test_tanh_keeps_channels_last_memory_and_other_dtypes_use_torch_tanh():
+    x = torch.randn(2, 3, 5, 5).permute(0, 2, 3, 1)
+    assert cnnkit.activations.tanh(x).stride() == torch.tanh(x).stride()
+    doubles = torch.randn(50, dtype=torch.float64)
+    assert torch.equal(cnnkit.activations.tanh(doubles), torch.tanh(doubles))

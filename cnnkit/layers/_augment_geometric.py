@@ -88,9 +88,9 @@ def _flip(
     workspace: Callable[[int], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Flip (batch, h, w, c) images where the (batch,) masks say: the images to mirror
-    left-right are reversed pixel by pixel (the costly part, so only those) next to a copy of
-    the batch, and one index_select of whole pixel rows from there picks each output row,
-    doing the vertical flips on the way."""
+    left-right are reversed by ``torch.flip`` (only those) next to a copy of the batch, and one
+    index_select of whole pixel rows from there picks each output row, doing the vertical
+    flips on the way."""
     n, h, w, c = images.shape
     device = images.device
     rows = np.arange(h)
@@ -103,18 +103,16 @@ def _flip(
     if not k:
         return images.view(n * h, w * c).index_select(0, index).view(n, h, w, c)
     mirror = torch.from_numpy(mirror).to(device)
-    backwards = np.arange(w - 1, -1, -1)[:, None] * c + np.arange(c)
-    backwards = torch.from_numpy(backwards.reshape(-1)).to(device)
     if workspace is None:  # differentiable, with fresh memory
-        chosen = images.index_select(0, mirror).view(k * h, w * c)
-        both = torch.cat([images.view(n * h, w * c), chosen.index_select(1, backwards)])
+        both = torch.cat([images, images.index_select(0, mirror).flip(2)]).view(-1, w * c)
     else:
         memory = workspace((n + 2 * k) * h * w * c)
-        both = memory[: (n + k) * h * w * c].view((n + k) * h, w * c)
+        both = memory[: (n + k) * h * w * c].view(n + k, h, w, c)
         chosen = memory[(n + k) * h * w * c :].view(k, h, w, c)
         torch.index_select(images, 0, mirror, out=chosen)
-        torch.index_select(chosen.view(k * h, w * c), 1, backwards, out=both[n * h :])
-        both[: n * h].copy_(images.view(n * h, w * c))
+        torch.ops.aten.flip.out(chosen, [2], out=both[n:])  # torch.flip has no out=
+        both[:n].copy_(images)
+        both = both.view(-1, w * c)
     return both.index_select(0, index).view(n, h, w, c)
 
 

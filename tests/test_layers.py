@@ -376,7 +376,7 @@ def test_tanh_on_cpu_float32_is_within_2e7_of_the_exact_value():
 
 
 def test_tanh_gradient_is_one_minus_tanh_squared():
-    x = torch.linspace(-5, 5, 201, requires_grad=True)
+    x = torch.linspace(-5, 5, 10_001, requires_grad=True)  # large enough for the fast route
     cnnkit.activations.tanh(x).sum().backward()
     reference = x.detach().clone().requires_grad_()
     torch.tanh(reference).sum().backward()
@@ -390,7 +390,10 @@ def test_tanh_gradient_is_one_minus_tanh_squared():
 
 
 def test_tanh_keeps_channels_last_memory_and_other_dtypes_use_torch_tanh():
-    x = torch.randn(2, 3, 5, 5).permute(0, 2, 3, 1)
+    x = torch.randn(8, 3, 32, 32).permute(0, 2, 3, 1)
     assert cnnkit.activations.tanh(x).stride() == torch.tanh(x).stride()
-    doubles = torch.randn(50, dtype=torch.float64)
+    doubles = torch.randn(50_000, dtype=torch.float64)
     assert torch.equal(cnnkit.activations.tanh(doubles), torch.tanh(doubles))
+    small = torch.randn(100)  # below 8192 values one torch.tanh call is cheaper
+    assert torch.equal(cnnkit.activations.tanh(small), torch.tanh(small))
+    assert not torch.equal(cnnkit.activations.tanh(x), torch.tanh(x))  # the fast route ran

@@ -1,13 +1,18 @@
-"""Process-wide settings: which device models and data go to, and the training precision."""
+"""Process-wide settings: which device models and data go to, the training precision, and
+whether cnnkit tunes glibc's malloc for training."""
 
 from __future__ import annotations
 
+import os
+
 import torch
 
+from cnnkit import _malloc
 from cnnkit._validation import check_choice
 
 _PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 _state: dict[str, str] = {"device": "auto", "precision": "float32"}
+_malloc_tuning = {"enabled": os.environ.get("CNNKIT_MALLOC_TUNING", "1") != "0"}
 
 
 def set_device(device: str | torch.device = "auto") -> None:
@@ -72,3 +77,33 @@ def get_precision() -> str:
 def autocast_dtype() -> torch.dtype | None:
     """The autocast dtype for the current precision, or None for plain float32."""
     return _PRECISIONS[_state["precision"]]
+
+
+def set_malloc_tuning(enabled: bool) -> None:
+    """Let ``fit``/``evaluate``/``predict`` set glibc's malloc thresholds (on by default; the
+    environment variable ``CNNKIT_MALLOC_TUNING=0`` turns it off from the start).
+
+    Training allocates and frees the same activations every step; with glibc's default
+    thresholds the freed memory often goes back to the OS and is faulted in again next step
+    (a third of an epoch's time for LeNet-5 on 32x32x3 images). The tuned thresholds keep up to
+    256 MiB of freed memory in the process instead. Linux with glibc only; nothing is changed
+    when the environment already configures malloc (``GLIBC_TUNABLES``, ``MALLOC_*_``
+    variables, a preloaded jemalloc or tcmalloc). Once applied, the setting lasts for the
+    process: turning it off afterwards does not restore glibc's defaults.
+    """
+    if not isinstance(enabled, bool):
+        raise TypeError(f"set_malloc_tuning: enabled must be True or False. Received: {enabled!r}")
+    _malloc_tuning["enabled"] = enabled
+
+
+def get_malloc_tuning() -> bool:
+    """Whether :func:`set_malloc_tuning` allows cnnkit to tune malloc."""
+    return _malloc_tuning["enabled"]
+
+
+def apply_malloc_tuning() -> bool:
+    """Tune malloc now if allowed and possible (``fit``/``evaluate``/``predict`` call this);
+    True when the tuned thresholds are in effect in this process."""
+    if _malloc_tuning["enabled"]:
+        return _malloc.apply()
+    return _malloc.applied()

@@ -53,3 +53,69 @@ def test_bfloat16_autocast_trains_on_cpu():
         ValueError, match="precision must be one of 'float32', 'bfloat16', 'float16'"
     ):
         cnnkit.config.set_precision("fp8")
+
+
+_FAULTS_PER_EPOCH = """
+import resource, sys
+import numpy as np
+import cnnkit
+from cnnkit import layers
+rng = np.random.default_rng(0)
+x = rng.random((2560, 32, 32, 3), dtype=np.float32)
+y = rng.integers(0, 10, 2560)
+model = cnnkit.Sequential([cnnkit.Input((32, 32, 3)), layers.Conv2D(6, 5, activation="tanh"),
+    layers.AveragePooling2D(2), layers.Conv2D(16, 5, activation="tanh"),
+    layers.AveragePooling2D(2), layers.Flatten(), layers.Dense(84, activation="relu"),
+    layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x, y, batch_size=128, epochs=2, verbose=0)  # warm-up
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+model.fit(x, y, batch_size=128, epochs=2, verbose=0)
+faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+print(cnnkit.config.apply_malloc_tuning(), faults)
+"""
+
+
+def _faults_in_fresh_process(**environment: str) -> tuple[bool, int]:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("GLIBC_TUNABLES", "CNNKIT_MALLOC_TUNING")
+    }
+    env.update(environment)
+    done = subprocess.run(
+        [sys.executable, "-c", _FAULTS_PER_EPOCH],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    tuned, faults = done.stdout.split()
+    return tuned == "True", int(faults)
+
+
+def _glibc() -> bool:
+    import ctypes
+    import sys
+
+    return sys.platform.startswith("linux") and hasattr(ctypes.CDLL(None), "gnu_get_libc_version")
+
+
+@pytest.mark.skipif(not _glibc(), reason="malloc tuning is for glibc on Linux")
+def test_malloc_tuning_stops_training_from_faulting_its_memory_in_every_step():
+    tuned, tuned_faults = _faults_in_fresh_process()
+    untuned, untuned_faults = _faults_in_fresh_process(CNNKIT_MALLOC_TUNING="0")
+    assert tuned and not untuned
+    assert untuned_faults > 2000  # glibc hands freed activations back to the OS every step
+    assert tuned_faults < untuned_faults / 10
+
+
+@pytest.mark.skipif(not _glibc(), reason="malloc tuning is for glibc on Linux")
+def test_malloc_settings_chosen_by_the_user_are_left_alone():
+    tuned, _ = _faults_in_fresh_process(GLIBC_TUNABLES="glibc.malloc.arena_max=2")
+    assert not tuned
+    assert cnnkit.config.get_malloc_tuning() is True
+    with pytest.raises(TypeError, match="set_malloc_tuning: enabled must be True or False"):
+        cnnkit.config.set_malloc_tuning("yes")

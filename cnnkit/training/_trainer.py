@@ -331,6 +331,7 @@ class Trainer(Inference):
     # ------------------------------------------------------------------ where it runs
     def _prepare_run(self, batch_size: int, what: str) -> tuple[torch.device, distributed.World]:
         """Move the model to the configured device and join the process group under torchrun."""
+        config.apply_malloc_tuning()
         device = distributed.process_device(config.get_device())
         world = distributed.setup(device)
         if world.active and batch_size < world.size:

@@ -4,7 +4,7 @@ handing it back to the OS and faulting it in again.
 By default glibc returns the top of the heap to the OS once more than twice the largest
 recently freed block is free there. A training step allocates and frees the same tens of
 megabytes of activations and gradients every time, so each step can fault megabytes of fresh
-pages back in: measured on LeNet-5 with 32x32x3 images, 1,800 page faults per step and a third
+pages back in: measured on LeNet-5 with 32x32x3 images, 1,800 page faults per step and a fifth
 of the epoch's time. Fixed thresholds (blocks under 32 MiB from the heap, trimming only above
 256 MiB free) remove that, at the price of keeping up to 256 MiB of freed memory in the process.
 """

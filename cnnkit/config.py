@@ -85,7 +85,7 @@ def set_malloc_tuning(enabled: bool) -> None:
 
     Training allocates and frees the same activations every step; with glibc's default
     thresholds the freed memory often goes back to the OS and is faulted in again next step
-    (a third of an epoch's time for LeNet-5 on 32x32x3 images). The tuned thresholds keep up to
+    (a fifth of an epoch's time for LeNet-5 on 32x32x3 images). The tuned thresholds keep up to
     256 MiB of freed memory in the process instead. Linux with glibc only; nothing is changed
     when the environment already configures malloc (``GLIBC_TUNABLES``, ``MALLOC_*_``
     variables, a preloaded jemalloc or tcmalloc). Once applied, the setting lasts for the

@@ -501,15 +501,19 @@ def test_all_finite_accepts_huge_finite_values_whose_sum_overflows():
 
 
 @pytest.mark.parametrize("name", ["adam", "adamw", "sgd", "rmsprop", "adagrad"])
-def test_optimizers_use_multi_tensor_kernels_with_the_same_numbers(name):
+def test_optimizers_use_fused_or_multi_tensor_kernels_with_the_same_numbers(name):
     torch.manual_seed(0)
     weights = [torch.nn.Parameter(torch.randn(5, 3)), torch.nn.Parameter(torch.randn(3))]
     optimizer = cnnkit.optimizers.get(name).build(weights)
-    assert optimizer.defaults["foreach"] is True
+    if name == "rmsprop":  # PyTorch has no fused RMSprop
+        assert optimizer.defaults["foreach"] is True
+    else:
+        assert optimizer.defaults["fused"] is True
     copies = [torch.nn.Parameter(w.detach().clone()) for w in weights]
     accepted = inspect.signature(type(optimizer)).parameters
     options = {k: v for k, v in optimizer.defaults.items() if k in accepted}
-    reference = type(optimizer)(copies, **{**options, "foreach": False})
+    options.update(foreach=False, **({"fused": None} if "fused" in accepted else {}))
+    reference = type(optimizer)(copies, **options)  # PyTorch's default per-tensor loop
     for step in range(5):
         for w, c in zip(weights, copies):
             w.grad = torch.full_like(w, 0.1 * (step + 1)) + w.detach()
@@ -518,3 +522,19 @@ def test_optimizers_use_multi_tensor_kernels_with_the_same_numbers(name):
         reference.step()
     for w, c in zip(weights, copies):
         torch.testing.assert_close(w, c, rtol=1e-6, atol=1e-7)
+
+
+def test_optimizer_falls_back_to_multi_tensor_kernels_where_fused_ones_are_refused():
+    class AdamWithoutFused(torch.optim.Adam):
+        def __init__(self, params, fused=None, foreach=None, **options):
+            if fused:
+                raise RuntimeError(
+                    "`fused=True` requires all the params to be on a supported device"
+                )
+            super().__init__(params, foreach=foreach, **options)
+
+    optimizer = cnnkit.optimizers.Adam(learning_rate=0.01)
+    optimizer.torch_class = AdamWithoutFused
+    built = optimizer.build([torch.nn.Parameter(torch.randn(4))])
+    assert type(built) is AdamWithoutFused
+    assert built.defaults["foreach"] is True and built.defaults["lr"] == 0.01

@@ -397,3 +397,27 @@ def test_tanh_keeps_channels_last_memory_and_other_dtypes_use_torch_tanh():
     small = torch.randn(100)  # below 8192 values one torch.tanh call is cheaper
     assert torch.equal(cnnkit.activations.tanh(small), torch.tanh(small))
     assert not torch.equal(cnnkit.activations.tanh(x), torch.tanh(x))  # the fast route ran
+
+
+def _stale_nan_memory() -> None:
+    """Free NaN-filled blocks, so that memory a kernel forgets to write holds NaN."""
+    blocks = [torch.full((n,), float("nan")) for n in (1_000, 10_000, 100_000)]
+    del blocks
+
+
+@pytest.mark.parametrize("strides", [(1, 2), (2, 3), (3, 1)])
+def test_conv_with_one_output_position_and_a_stride_is_computed_not_left_uninitialised(strides):
+    # oneDNN leaves such outputs unwritten for one-channel channels-last input (PyTorch 2.13),
+    # so Keras' own result is taken without oneDNN.
+    torch.manual_seed(0)
+    layer = Conv2D(4, 5, strides=strides, padding="same")
+    x = torch.randn(3, 3, 2, 1)
+    layer(x)
+    keras_layer = keras.layers.Conv2D(4, 5, strides=strides, padding="same")
+    keras_layer.build((3, 3, 2, 1))
+    keras_layer.set_weights(layer.get_weights())
+    with torch.backends.mkldnn.flags(enabled=False):
+        expected = keras_layer(x.numpy()).detach().cpu().numpy()
+    for _ in range(3):
+        _stale_nan_memory()
+        np.testing.assert_allclose(layer(x).detach().numpy(), expected, rtol=1e-5, atol=1e-6)

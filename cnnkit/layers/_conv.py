@@ -180,13 +180,21 @@ class Conv2D(Layer):
 
     def _convolve(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         """F.conv2d of an (N, C, H, W) tensor with Keras' 'same' padding where asked."""
-        padding: tuple[int, int] | int = 0
+        padding: tuple[int, int] = (0, 0)
         if self.padding == "same":
             same = self._same_padding(x.shape[2], x.shape[3])
             x, padding = same.pad(x), same.kernel_padding
-        return F.conv2d(
-            x, weight, self.bias, self.strides, padding, self.dilation_rate, self.groups
-        )
+        strides = self.strides
+        if strides != (1, 1):
+            strides, single = _strides_without_single_outputs(
+                x.shape[2:], padding, self.kernel_size, strides, self.dilation_rate
+            )
+            if single != (False, False):
+                y = F.conv2d(
+                    x, weight, self.bias, strides, padding, self.dilation_rate, self.groups
+                )
+                return y[:, :, : 1 if single[0] else None, : 1 if single[1] else None]
+        return F.conv2d(x, weight, self.bias, strides, padding, self.dilation_rate, self.groups)
 
     def _layout(self) -> str:
         if self.data_format == "channels_last":
@@ -238,3 +246,27 @@ class Conv2D(Layer):
             f"name={self.name!r}, filters={self.filters}, kernel_size={self.kernel_size}, "
             f"strides={self.strides}, padding={self.padding!r}, data_format={self.data_format!r}"
         )
+
+
+def _strides_without_single_outputs(
+    size: tuple[int, ...],
+    padding: tuple[int, int],
+    kernel_size: tuple[int, int],
+    strides: tuple[int, int],
+    dilation_rate: tuple[int, int],
+) -> tuple[tuple[int, int], tuple[bool, bool]]:
+    """Stride 1 along each axis whose output has a single position and a stride above 1, and
+    which axes those are (their output is then the first position of a stride-1 convolution,
+    the same number).
+
+    oneDNN (PyTorch 2.13's CPU convolution) leaves that output uninitialised for one-channel
+    channels-last input with a single output column and a horizontal stride above 1: the
+    result is whatever the memory held before, NaN included.
+    """
+    new, single = [], []
+    for n, pad, k, stride, dilation in zip(size, padding, kernel_size, strides, dilation_rate):
+        extent = n + 2 * pad - dilation * (k - 1)  # positions a stride-1 kernel fits at
+        one = stride > 1 and 0 < extent <= stride
+        new.append(1 if one else stride)
+        single.append(one)
+    return (new[0], new[1]), (single[0], single[1])

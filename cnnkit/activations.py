@@ -75,7 +75,7 @@ def tanh(x: torch.Tensor) -> torch.Tensor:
     tanh's own, 1 - tanh(x)**2. Elsewhere it is ``torch.tanh``. Pass ``activation=torch.tanh``
     for the exact kernel.
     """
-    if x.dtype is not torch.float32 or x.device.type != "cpu" or x.numel() < _SIGMOID_TANH_FROM:
+    if x.numel() < _SIGMOID_TANH_FROM or x.dtype is not torch.float32 or not x.is_cpu:
         return torch.tanh(x)
     if x.requires_grad and torch.is_grad_enabled():
         return _SigmoidTanh.apply(x)

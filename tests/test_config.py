@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -77,10 +82,6 @@ print(cnnkit.config.apply_malloc_tuning(), faults)
 
 
 def _faults_in_fresh_process(**environment: str) -> tuple[bool, int]:
-    import os
-    import subprocess
-    import sys
-
     env = {
         k: v for k, v in os.environ.items() if k not in ("GLIBC_TUNABLES", "CNNKIT_MALLOC_TUNING")
     }
@@ -97,9 +98,6 @@ def _faults_in_fresh_process(**environment: str) -> tuple[bool, int]:
 
 
 def _glibc() -> bool:
-    import ctypes
-    import sys
-
     return sys.platform.startswith("linux") and hasattr(ctypes.CDLL(None), "gnu_get_libc_version")
 
 

@@ -184,17 +184,15 @@ class Conv2D(Layer):
         if self.padding == "same":
             same = self._same_padding(x.shape[2], x.shape[3])
             x, padding = same.pad(x), same.kernel_padding
-        strides = self.strides
+        strides, single = self.strides, (False, False)
         if strides != (1, 1):
             strides, single = _strides_without_single_outputs(
                 x.shape[2:], padding, self.kernel_size, strides, self.dilation_rate
             )
-            if single != (False, False):
-                y = F.conv2d(
-                    x, weight, self.bias, strides, padding, self.dilation_rate, self.groups
-                )
-                return y[:, :, : 1 if single[0] else None, : 1 if single[1] else None]
-        return F.conv2d(x, weight, self.bias, strides, padding, self.dilation_rate, self.groups)
+        y = F.conv2d(x, weight, self.bias, strides, padding, self.dilation_rate, self.groups)
+        if single != (False, False):
+            y = y[:, :, : 1 if single[0] else None, : 1 if single[1] else None]
+        return y
 
     def _layout(self) -> str:
         if self.data_format == "channels_last":

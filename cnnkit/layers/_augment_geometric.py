@@ -204,20 +204,32 @@ class RandomTranslation(_RandomAffine):
 
     def _draw(self, x: torch.Tensor) -> Transformation:
         height, width = self._height_width(x)
-        dy = self._uniform((x.shape[0],), x, *self._height_range) * height
-        dx = self._uniform((x.shape[0],), x, *self._width_range) * width
-        return {"translations": torch.stack([dx, dy], dim=1)}
+        (left, right), (top, bottom) = self._width_range, self._height_range
+        low = (left * width, top * height)
+        span = ((right - left) * width, (bottom - top) * height)
+        u = self._uniform((x.shape[0], 2), x)  # one draw per image and axis: dx, dy
+        return {"translations": torch.addcmul(u.new_tensor(low), u, u.new_tensor(span))}
 
     def _apply(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
         # A shift is separable: a few passes over memory instead of a grid and a grid_sample
         # (the general warp stays for integer images and for inputs that need a gradient).
-        if not x.is_floating_point() or (x.requires_grad and torch.is_grad_enabled()):
+        if not self._shifts_in_passes(x):
             return super()._apply(x, transformation)
+        return self._shift(x, transformation, {})
+
+    def _shifts_in_passes(self, x: torch.Tensor) -> bool:
+        """Whether ``translate``'s memory passes apply: float images that need no gradient."""
+        return x.is_floating_point() and not (x.requires_grad and torch.is_grad_enabled())
+
+    def _shift(self, x: torch.Tensor, transformation: Transformation, flips: Transformation):
+        """``translate`` on ``x``, after the flips (RandomFlip's transformation) if any."""
         return _on_pixel_rows(
             x,
             self.data_format,
             translate,
             transformation["translations"].to(x.device),
+            flips.get("horizontal"),
+            flips.get("vertical"),
             interpolation=self.interpolation,
             fill_mode=self.fill_mode,
             fill_value=self.fill_value,
@@ -228,6 +240,45 @@ class RandomTranslation(_RandomAffine):
         dx, dy = transformation["translations"].unbind(dim=1)
         one, zero = torch.ones_like(dx), torch.zeros_like(dx)
         return _rows(one, zero, -dx, zero, one, -dy)
+
+
+class FlipThenTranslation:
+    """A RandomFlip followed by a RandomTranslation as one call: the same random draws from
+    each layer's own stream and the same result, bit for bit, in the memory passes of one
+    translation (``translate`` folds the flips into its row indices and mirrors the images
+    once). Sequential runs an adjacent pair this way; anything else runs the two layers."""
+
+    def __init__(self, flip: RandomFlip, translation: RandomTranslation):
+        self.flip, self.translation = flip, translation
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        flip, translation = self.flip, self.translation
+        if not (
+            flip.training
+            and translation.training
+            and x.ndim == 4
+            and flip.data_format == translation.data_format
+            and translation._shifts_in_passes(x)
+        ):
+            return translation.forward(flip.forward(x))
+        flips = flip.get_random_transformation(x)
+        return translation._shift(x, translation.get_random_transformation(x), flips)
+
+
+def fuse_flips_into_translations(layers, forwards: tuple) -> tuple[tuple, frozenset[int]]:
+    """``forwards`` (the layers' forward functions) with every RandomFlip that a
+    RandomTranslation follows run by a :class:`FlipThenTranslation` and the translation's
+    entry a no-op, and the positions of those no-ops (a run that stops there must not fuse)."""
+    fused, seconds = list(forwards), set()
+    for i in range(len(layers) - 1):
+        if type(layers[i]) is RandomFlip and type(layers[i + 1]) is RandomTranslation:
+            fused[i], fused[i + 1] = FlipThenTranslation(layers[i], layers[i + 1]), _unchanged
+            seconds.add(i + 1)
+    return tuple(fused), frozenset(seconds)
+
+
+def _unchanged(x: torch.Tensor) -> torch.Tensor:
+    return x
 
 
 class RandomRotation(_RandomAffine):

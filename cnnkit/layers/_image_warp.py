@@ -86,25 +86,35 @@ def _wrapped(
 def translate(
     images: torch.Tensor,
     shifts: torch.Tensor,
+    mirrored: torch.Tensor | None = None,
+    upside_down: torch.Tensor | None = None,
+    *,
     interpolation: str = "bilinear",
     fill_mode: str = "reflect",
     fill_value: float = 0.0,
     workspace: Callable[[int], torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """Shift every image of a channels-last batch by its own (dx, dy): what ``affine_warp``
-    does with the matrices [[1, 0, -dx], [0, 1, -dy]], in a few memory passes instead of a
-    sampling grid and a ``grid_sample``.
+    """Shift every image of a channels-last batch by its own (dx, dy), after flipping the
+    images the masks select: what ``affine_warp`` does with the matrices
+    [[1, 0, -dx], [0, 1, -dy]], in a few memory passes instead of a sampling grid and a
+    ``grid_sample``.
 
     A translation is separable and moves all pixels of an image by the same amount, so one
-    fractional part per image and axis gives the bilinear weights: each image is padded along
-    its width per ``fill_mode`` and blended with itself one column over (one pass), and each
-    output row is then a contiguous run of that buffer, picked by one ``index_select`` per
-    vertical tap from an overlapping strided view of it; a last pass blends the two taps.
+    fractional part per image and axis gives the bilinear weights. Vertically, each output row
+    is a weighted sum of two whole input rows, one ``embedding_bag`` for the batch; a vertical
+    flip only changes which rows. Its result holds the images to mirror left-right after the
+    others, so one ``torch.flip`` mirrors them all. Horizontally, each row is padded per
+    ``fill_mode`` and blended with itself one column over (one pass over the rows, one over the
+    few padding columns), and each output row is then a contiguous run of that buffer, picked
+    by one ``index_select`` from an overlapping strided view of it, in the input's order.
 
     Args:
         images: (batch, height, width, channels) floats, contiguous (channels-last memory).
         shifts: (batch, 2) floats (dx, dy): output pixel (row i, column j) samples the input
             point (i - dy, j - dx), in pixels.
+        mirrored: (batch,) bools, the images to flip left-right before shifting them; None
+            flips none.
+        upside_down: (batch,) bools, the images to flip top-bottom before shifting them.
         interpolation: 'bilinear' or 'nearest'.
         fill_mode: 'reflect', 'wrap', 'nearest' or 'constant', as in ``affine_warp``.
         fill_value: the value of points outside the input with fill_mode='constant'.
@@ -117,62 +127,126 @@ def translate(
         passes write into buffers): use ``affine_warp`` when autograd needs the gradient.
     """
     n, h, w, c = images.shape
+    row = w * c
     bilinear = interpolation == "bilinear"
     constant = fill_mode == "constant"
+    device = images.device
     # The per-image index arithmetic is on (batch,)-sized arrays: NumPy does it in a fraction
     # of the time of as many small torch calls, then one copy takes the indices to the device.
     source = -shifts.detach().to("cpu", torch.float32).numpy()  # source point = output + this
     whole = np.floor(source) if bilinear else np.round(source)  # round half to even, as torch
-    fraction = torch.from_numpy(source - whole).to(images.device, images.dtype)  # 0 if nearest
-    whole = whole.astype(np.int64)
-    ox = _bounded_offset(whole[:, 0], w, fill_mode)
-    oy = _bounded_offset(whole[:, 1], h, fill_mode)
-    # Pad rows by ``pad`` columns on both sides: enough for every tap j + ox (and j + ox + 1).
+    fraction = source - whole  # 0 if nearest
+    offsets = _bounded_offset(whole.astype(np.int64), np.array([w, h]), fill_mode)
+    ox, oy = offsets[:, 0], offsets[:, 1]
+    # Slot s of the intermediate rows holds image order[s]: the mirrored images come last.
+    mirror = None if mirrored is None else mirrored.detach().to("cpu").numpy()
+    flipped = 0 if mirror is None else int(mirror.sum())
+    order = np.argsort(mirror, kind="stable") if flipped else _arange(n)
+    slot = np.argsort(order) if flipped else order
+    # Columns of the padded (blended) rows: enough for every tap j + ox (and j + ox + 1).
     pad = int(max(-ox.min(), ox.max() + 1 if bilinear else ox.max(), 0))
-    width = w + 2 * pad - (1 if bilinear else 0)  # columns of the padded (blended) rows
-    size, fill_row, pixels = n * h * width * c, (w * c if constant else 0), n * h * w * c
-    # Output row i of image k is the run of w * c values at padded[k, source row, pad + ox[k]];
-    # a 'constant' row outside the image is the run of fill_value after the padded rows.
-    table, outside = _index_table(h, fill_mode)  # source row of row r at r + h + 1
-    taps = np.arange(h + 1) + (oy + h + 1)[:, None]  # output row i: taps i and i + 1
-    runs = (np.arange(n)[:, None] * h + table[taps]) * width + (pad + ox)[:, None]
+    width = w + 2 * pad - (1 if bilinear else 0)
+    padded_size = n * h * width * c
+    rows_size = 0 if bilinear else n * h * row  # nearest: the picked rows
+    table_size = (n * h + 1) * row if constant else 0  # constant: the rows and a fill row
+    memory = (workspace or images.new_empty)(padded_size + rows_size + table_size)
+    padded = memory[:padded_size]
+
+    # Vertical: output row i of slot s takes the input rows taps[s, i] (the fill row after the
+    # images' rows where a 'constant' tap is outside), weighted 1 - fy and fy.
+    flips = (
+        0 if upside_down is None else upside_down.detach().to("cpu").numpy()[order].view(np.int8)
+    )
+    taps = _row_taps(h, fill_mode, 2 if bilinear else 1)[flips, oy[order] + h + 1]
     if constant:
-        runs[outside[taps]] = n * h * width
-    runs = np.stack([runs[:, :h], runs[:, 1:]]) if bilinear else runs[None, :, :h]
-    runs = torch.from_numpy(runs.reshape(-1, n * h)).to(images.device)
-    memory = (workspace or images.new_empty)(size + fill_row + (pixels if bilinear else 0))
-    buffer = memory[: size + fill_row]
-    padded = buffer[:size].view(n, h, width, c)
-    if constant:
-        buffer[size:].fill_(fill_value)
-    edges = _edge_columns(images, pad, bilinear, fill_mode, fill_value) if pad else None
-    if bilinear:
-        weight = fraction[:, 0].view(n, 1, 1, 1)
-        middle = padded[:, :, pad : pad + w - 1]
-        torch.lerp(images[:, :, :-1], images[:, :, 1:], weight, out=middle)
-        if pad:
-            left, right = edges[:, :, : pad + 1], edges[:, :, pad + 1 :]
-            torch.lerp(left[:, :, :-1], left[:, :, 1:], weight, out=padded[:, :, :pad])
-            torch.lerp(right[:, :, :-1], right[:, :, 1:], weight, out=padded[:, :, -pad:])
+        outside = taps == h
+        taps += (order * h)[:, None, None]
+        taps[outside] = n * h
+        table = memory[padded_size + rows_size :].view(n * h + 1, row)
+        table[: n * h].copy_(images.view(n * h, row))
+        table[n * h].fill_(fill_value)
     else:
-        padded[:, :, pad : pad + w].copy_(images)
-        if pad:
-            padded[:, :, :pad].copy_(edges[:, :, :pad])
-            padded[:, :, -pad:].copy_(edges[:, :, pad:])
-    # One window of w * c values starting at every pixel of the buffer (they overlap: a view).
-    windows = buffer.as_strided(((buffer.numel() - w * c) // c + 1, w * c), (c, 1))
-    out = images.new_empty((n, h, w, c))
-    torch.index_select(windows, 0, runs[0], out=out.view(n * h, w * c))
+        taps += (order * h)[:, None, None]
+        table = images.view(n * h, row)
+    index = torch.from_numpy(taps.reshape(-1)).to(device)
+    fraction = fraction[order]
     if bilinear:
-        below = memory[size + fill_row :]
-        torch.index_select(windows, 0, runs[1], out=below.view(n * h, w * c))
-        out.view(n, h * w * c).lerp_(below.view(n, h * w * c), fraction[:, 1].view(n, 1))
+        weights = np.empty((n, h, 2), dtype=np.float32)
+        weights[:, :, 1] = fraction[:, 1, None]
+        weights[:, :, 0] = 1 - weights[:, :, 1]
+        weights = torch.from_numpy(weights.reshape(-1)).to(device, images.dtype)
+        bags = _bag_offsets(n * h, 2, device)
+        rows = torch.embedding_bag(table, index, bags, False, 0, False, weights)[0]
+    else:
+        rows = memory[padded_size : padded_size + rows_size].view(n * h, row)
+        torch.index_select(table, 0, index, out=rows)
+    rows = rows.view(n, h, w, c)
+    if flipped:
+        tail = rows[n - flipped :]
+        tail.copy_(tail.flip(2))
+
+    # Horizontal: pad and blend the rows, then take each output row as a run of w * c values
+    # starting at column pad + ox of its padded row.
+    blended = padded.view(n, h, width, c)
+    if bilinear:
+        weight = torch.from_numpy(fraction[:, 0].copy()).to(device, images.dtype).view(n, 1, 1, 1)
+        torch.lerp(rows[:, :, :-1], rows[:, :, 1:], weight, out=blended[:, :, pad : pad + w - 1])
+    else:
+        blended[:, :, pad : pad + w].copy_(rows)
+    if pad:  # the left and the right padding of every row, as one strided view
+        edges = _edge_columns(rows, pad, bilinear, fill_mode, fill_value)
+        sides = padded.as_strided(
+            (n, h, 2, pad, c), (h * width * c, width * c, (width - pad) * c, c, 1)
+        )
+        if bilinear:
+            edges = edges.view(n, h, 2, pad + 1, c)
+            torch.lerp(
+                edges[:, :, :, :-1], edges[:, :, :, 1:], weight.view(n, 1, 1, 1, 1), out=sides
+            )
+        else:
+            sides.copy_(edges.view(n, h, 2, pad, c))
+    # One window of w * c values starting at every pixel of the buffer (they overlap: a view).
+    windows = padded.as_strided(((padded_size - row) // c + 1, row), (c, 1))
+    runs = (slot * (h * width) + pad + ox)[:, None] + np.arange(0, h * width, width)
+    out = images.new_empty((n, h, w, c))
+    torch.index_select(
+        windows, 0, torch.from_numpy(runs.reshape(-1)).to(device), out=out.view(n * h, row)
+    )
     return out
 
 
-def _bounded_offset(offset: np.ndarray, size: int, fill_mode: str) -> np.ndarray:
+@functools.lru_cache(maxsize=16)
+def _arange(n: int) -> np.ndarray:
+    numbers = np.arange(n)
+    numbers.setflags(write=False)
+    return numbers
+
+
+@functools.lru_cache(maxsize=64)
+def _row_taps(size: int, fill_mode: str, taps: int) -> np.ndarray:
+    """(2, 2 * size + 2, size, taps): for an image kept [0] or flipped top-bottom [1] and a
+    shift o in [-size - 1, size] (index o + size + 1), the input pixels i + o, i + o + 1
+    (taps=2) or i + o (taps=1) that output pixel i samples, mapped into [0, size) per
+    ``fill_mode``; ``size`` marks a pixel outside ('constant')."""
+    index, outside = _index_table(size, fill_mode)
+    index = np.where(outside, size, index) if fill_mode == "constant" else index
+    positions = np.arange(2 * size + 2)[:, None, None] + np.arange(size)[:, None] + np.arange(taps)
+    kept = index[positions]
+    table = np.stack([kept, np.where(kept == size, size, size - 1 - kept)])
+    table.setflags(write=False)
+    return table
+
+
+@functools.lru_cache(maxsize=64)
+def _bag_offsets(bags: int, taps: int, device: torch.device) -> torch.Tensor:
+    """``embedding_bag``'s offsets for ``bags`` bags of ``taps`` indices each."""
+    return torch.arange(0, bags * taps, taps, device=device)
+
+
+def _bounded_offset(offset: np.ndarray, size: int | np.ndarray, fill_mode: str) -> np.ndarray:
     """An integer shift along an axis of ``size`` that samples the same pixels as ``offset``,
-    within [-size - 1, size], so the padding and the index tables it needs stay bounded."""
+    within [-size - 1, size], so the padding and the index tables it needs stay bounded
+    (``size`` may be an array, one per last axis of ``offset``)."""
     if fill_mode == "reflect":  # period 2 * size
         return np.remainder(offset + size, 2 * size) - size
     if fill_mode == "wrap":

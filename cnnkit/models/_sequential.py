@@ -10,6 +10,7 @@ import torch
 from torch import nn
 from torch.nn.modules import module as _torch_module
 
+from cnnkit.layers._augment_geometric import fuse_flips_into_translations
 from cnnkit.layers._base import Layer, check_weight_list
 from cnnkit.layers._core import InputLayer
 from cnnkit.models import _summary
@@ -181,7 +182,7 @@ class Sequential(Trainer, Layer):
 
     def run_layers(self, x: torch.Tensor, stop: int | None = None) -> torch.Tensor:
         """Pass ``x`` through the layers before index ``stop`` (all of them when None)."""
-        forwards = self._direct_forwards()
+        forwards = self._direct_forwards(stop)
         if forwards is not None:
             for forward in forwards[:stop]:
                 x = forward(x)
@@ -192,23 +193,31 @@ class Sequential(Trainer, Layer):
             x = _module_call(layer, x) if layer.plain_call else layer(x)
         return x
 
-    def _direct_forwards(self) -> tuple[Callable[[torch.Tensor], torch.Tensor], ...] | None:
+    def _direct_forwards(
+        self, stop: int | None = None
+    ) -> tuple[Callable[[torch.Tensor], torch.Tensor], ...] | None:
         """The layers' ``forward`` methods when calling them is all that calling the layers
         would do: every layer built without an activity penalty, no hook registered on any
         layer or globally, no TorchScript tracing. Skipping ``nn.Module.__call__`` per layer
-        saves about 10% of a batch-1 LeNet-5 forward (bench/bench_forward.py)."""
+        saves about 10% of a batch-1 LeNet-5 forward (bench/bench_forward.py). A RandomFlip
+        followed by a RandomTranslation runs as one pass (the same result), unless ``stop``
+        falls between them."""
         cached = self.__dict__.get("_forwards_cache")
         if cached is None:
             layers = tuple(self.stack.values())
             if not all(layer.plain_call for layer in layers):
                 return None
+            forwards = tuple(layer.forward for layer in layers)
             cached = self.__dict__["_forwards_cache"] = (
                 layers,
-                tuple(layer.forward for layer in layers),
+                forwards,
+                *fuse_flips_into_translations(layers, forwards),
             )
-        layers, forwards = cached
+        layers, forwards, fused, seconds = cached
         if _hooks_registered(layers) or torch._C._get_tracing_state():
             return None
+        if seconds and (stop is None or stop % len(layers) not in seconds):
+            return fused
         return forwards
 
     def _forget_forwards(self) -> None:

@@ -9,7 +9,8 @@ default mode (both axes) and for 'horizontal' (the usual choice for photographs)
 more with the two layers run one after the other instead of fused (Sequential runs a
 RandomFlip followed by a RandomTranslation as one pass). One epoch
 of each model per round, the models interleaved, each round starting with another one; medians
-over the rounds after the first. Target: augmentation costs <= 10% more time per epoch.
+over the rounds after the first, and the median over rounds of each epoch against the plain
+epoch of the same round. Target: augmentation costs <= 10% more time per epoch.
 """
 
 from __future__ import annotations
@@ -90,10 +91,20 @@ def main() -> None:
         f"{args.model}, torch {torch.__version__}, threads {torch.get_num_threads()}, {args.images} images, "
         f"{args.rounds} rounds, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
     )
-    base = statistics.median(times["no augmentation"][1:])
+    plain = times["no augmentation"][1:]
+    base = statistics.median(plain)
     for name, values in times.items():
         epoch = statistics.median(values[1:])
-        extra = "" if epoch == base else f"   {100 * (epoch / base - 1):+.1f}% per epoch"
+        extra = ""
+        if name != "no augmentation":
+            # Each round's epoch against the plain epoch of the same round: slow drifts of a
+            # shared machine cancel out; the quartiles show what is left of the noise.
+            ratios = [100 * (t / p - 1) for t, p in zip(values[1:], plain)]
+            q1, median, q3 = statistics.quantiles(ratios, n=4)
+            extra = (
+                f"   {100 * (epoch / base - 1):+.1f}% per epoch; per round {median:+.1f}% "
+                f"(quartiles {q1:+.1f}% to {q3:+.1f}%)"
+            )
         print(f"{name:52} {epoch:6.3f} s/epoch{extra}")
 
 

@@ -6,9 +6,12 @@ the digits run is shared by the tests that read a run folder.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +21,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cnnkit import cli
 from cnnkit.cli import main
 from cnnkit.cli._schedule import END, WARMUP, one_cycle
 from cnnkit.models import load_model
@@ -313,3 +317,31 @@ def test_one_cycle_warms_up_then_decays_to_a_small_rate():
     assert rates[:warmup] == sorted(rates[:warmup]) and rates[warmup] == pytest.approx(0.01)
     assert rates[warmup:] == sorted(rates[warmup:], reverse=True)
     assert rates[-1] == pytest.approx(0.01 * END)
+
+
+# ---------------------------------------------------------------------- bad arguments
+# fmt: off
+@pytest.mark.parametrize(
+    ("argv", "code", "pattern"),
+    [
+        pytest.param(["summary", "alexnet"], 1, r"unknown model 'alexnet'.*Did you mean 'lenet5'", id="unknown-model"),
+        pytest.param(["summary", "lenet5", "--input-shape", "a,b"], 2, r"--input-shape must be comma-separated ints .*'a,b'", id="input-shape-not-ints"),
+        pytest.param(["summary", "lenet5", "--input-shape", "4,4,1"], 1, r"kernel_size \(5, 5\).*larger than the input height 4", id="input-shape-too-small"),
+        pytest.param(["summary", "lenet5", "--input-shape", "32,32"], 2, r"--input-shape must be comma-separated ints such as 32,32,3; got '32,32'", id="input-shape-without-channels"),
+        pytest.param(["summary", "lenet5", "--input-shape=0,32,1"], 2, r"--input-shape must be comma-separated ints such as 32,32,3; got '0,32,1'", id="input-shape-zero"),
+        pytest.param(["train"], 2, r"--dataset is required", id="train-without-dataset"),
+        pytest.param(["fly"], 2, r"invalid choice: 'fly'", id="unknown-command"),
+        pytest.param(["summary", "--input_shape", "3"], 2, r"unrecognized arguments: --input_shape", id="misspelled-option"),
+    ],
+)
+# fmt: on
+def test_command_line_rejects_bad_arguments(argv, code, pattern):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            result = cli.main(argv)
+        except SystemExit as exit_:  # argparse's usage errors
+            result = exit_.code
+    assert result == code
+    assert err.getvalue().startswith(("cnnkit: ", "usage: cnnkit"))
+    assert re.search(pattern, err.getvalue()), err.getvalue()

@@ -33,6 +33,8 @@ class RandomFlip(RandomImageLayer):
     Each image is flipped with probability 1/2 per flipped axis, the two axes drawn
     independently (Keras 3 uses one draw for both, so its images are either unchanged or
     turned by 180 degrees). Identity in inference. Input and output (batch, h, w, channels).
+    In a Sequential model, a RandomFlip directly followed by a RandomTranslation runs as one
+    pass over the batch, with the same draws and the same result as the two layers.
 
     Args:
         mode: 'horizontal' (left-right), 'vertical' (top-bottom) or 'horizontal_and_vertical'.

@@ -3,7 +3,9 @@
 Run: python3 bench/bench_augment.py  (2 threads; prints ms per step, images/s and overhead)
 A training step is forward + cross-entropy on the output + backward + torch.optim.Adam step,
 on float batches of 128 32x32x3 images. The augmented step puts RandomFlip and
-RandomTranslation(0.1, 0.1) in front of the same network. Runs of both are interleaved and
+RandomTranslation(0.1, 0.1) in front of the same network, one after the other in a
+``torch.nn.Sequential`` (cnnkit's Sequential runs the pair as one pass: see
+bench_augment_fit.py). Runs of both are interleaved and
 the median of each is reported (wall clock, and the process's CPU time, which a shared
 machine disturbs less); the augmentation alone is timed the same way.
 Target: augmentation costs <= 10% more time per step.

@@ -96,9 +96,11 @@ def test_a_run_that_stops_between_the_two_layers_applies_only_the_flip():
     model, reference = pair_model(), pair_model()
     model.train()
     x = torch.rand(10, 9, 7, 3)
-    flipped = model.run_layers(x, stop=1)
-    assert torch.equal(flipped, reference.layers[0](x, training=True))
-    assert model.run_layers(x, stop=-2).shape == x.shape  # up to and with the translation
+    flip, translation = reference.layers[:2]
+    assert torch.equal(model.run_layers(x, stop=1), flip(x, training=True))
+    assert torch.equal(model.run_layers(x, stop=-2), flip(x, training=True))  # the same stop
+    expected = translation(flip(x, training=True), training=True)
+    assert torch.equal(model.run_layers(x, stop=2), expected)  # both layers, in one pass
 
 
 def test_inference_leaves_images_unchanged():

@@ -20,7 +20,13 @@ from cnnkit.layers._augment_base import (
     check_number,
     factor_range,
 )
-from cnnkit.layers._image_warp import FILL_MODES, INTERPOLATIONS, affine_warp, translate
+from cnnkit.layers._image_warp import (
+    FILL_MODES,
+    INTERPOLATIONS,
+    affine_warp,
+    to_numpy,
+    translate,
+)
 from cnnkit.layers._preprocessing import smart_resize
 from cnnkit.layers._spatial import from_channels_first, make_shape, to_channels_first
 
@@ -64,6 +70,11 @@ class RandomFlip(RandomImageLayer):
         masks = [None if mask is None else mask.to(x.device) for mask in masks]
         return _on_pixel_rows(x, self.data_format, _flip, *masks, workspace=self._scratch(x))
 
+    def _fused_with(self, following):
+        if type(self) is RandomFlip and type(following) is RandomTranslation:
+            return FlipThenTranslation(self, following)
+        return None
+
     def extra_repr(self) -> str:
         return f"name={self.name!r}, mode={self.mode!r}, seed={self.seed}"
 
@@ -96,8 +107,8 @@ def _flip(
     n, h, w, c = images.shape
     device = images.device
     rows = np.arange(h)
-    rows = np.where(_numpy(vertical)[:, None], rows[::-1], rows) if vertical is not None else rows
-    mirror = np.flatnonzero(_numpy(horizontal)) if horizontal is not None else np.arange(0)
+    rows = np.where(to_numpy(vertical)[:, None], rows[::-1], rows) if vertical is not None else rows
+    mirror = np.flatnonzero(to_numpy(horizontal)) if horizontal is not None else np.arange(0)
     k = len(mirror)
     source = np.arange(n)
     source[mirror] = n + np.arange(k)  # the mirrored images follow the batch
@@ -116,10 +127,6 @@ def _flip(
         both[:n].copy_(images)
         both = both.view(-1, w * c)
     return both.index_select(0, index).view(n, h, w, c)
-
-
-def _numpy(mask: torch.Tensor) -> np.ndarray:
-    return mask.detach().to("cpu").numpy()
 
 
 class _RandomAffine(RandomImageLayer):
@@ -248,7 +255,8 @@ class FlipThenTranslation:
     """A RandomFlip followed by a RandomTranslation as one call: the same random draws from
     each layer's own stream and the same result, bit for bit, in the memory passes of one
     translation (``translate`` folds the flips into its row indices and mirrors the images
-    once). Sequential runs an adjacent pair this way; anything else runs the two layers."""
+    once). Sequential runs an adjacent pair this way (RandomFlip._fused_with); where the
+    single pass does not apply, this runs the two layers."""
 
     def __init__(self, flip: RandomFlip, translation: RandomTranslation):
         self.flip, self.translation = flip, translation
@@ -265,22 +273,6 @@ class FlipThenTranslation:
             return translation.forward(flip.forward(x))
         flips = flip.get_random_transformation(x)
         return translation._shift(x, translation.get_random_transformation(x), flips)
-
-
-def fuse_flips_into_translations(layers, forwards: tuple) -> tuple[tuple, frozenset[int]]:
-    """``forwards`` (the layers' forward functions) with every RandomFlip that a
-    RandomTranslation follows run by a :class:`FlipThenTranslation` and the translation's
-    entry a no-op, and the positions of those no-ops (a run that stops there must not fuse)."""
-    fused, seconds = list(forwards), set()
-    for i in range(len(layers) - 1):
-        if type(layers[i]) is RandomFlip and type(layers[i + 1]) is RandomTranslation:
-            fused[i], fused[i + 1] = FlipThenTranslation(layers[i], layers[i + 1]), _unchanged
-            seconds.add(i + 1)
-    return tuple(fused), frozenset(seconds)
-
-
-def _unchanged(x: torch.Tensor) -> torch.Tensor:
-    return x
 
 
 class RandomRotation(_RandomAffine):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -209,6 +209,12 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
     def plain_call(self) -> bool:
         """True when calling needs no more than ``forward`` (built, no activity penalty)."""
         return self.built and self.activity_regularizer is None
+
+    def _fused_with(self, following: Layer) -> Callable[[torch.Tensor], torch.Tensor] | None:
+        """A function doing this layer's and ``following``'s forward in one call, with the same
+        result, for Sequential to run when ``following`` comes right after; None (the default)
+        when there is none."""
+        return None
 
     def _to_tensor(self, x: Any) -> torch.Tensor:
         if isinstance(x, np.ndarray) or isinstance(x, (list, tuple, float, int)):

@@ -139,7 +139,7 @@ def translate(
     offsets = _bounded_offset(whole.astype(np.int64), np.array([w, h]), fill_mode)
     ox, oy = offsets[:, 0], offsets[:, 1]
     # Slot s of the intermediate rows holds image order[s]: the mirrored images come last.
-    mirror = None if mirrored is None else mirrored.detach().to("cpu").numpy()
+    mirror = None if mirrored is None else to_numpy(mirrored)
     flipped = 0 if mirror is None else int(mirror.sum())
     order = np.argsort(mirror, kind="stable") if flipped else _arange(n)
     slot = np.argsort(order) if flipped else order
@@ -154,9 +154,7 @@ def translate(
 
     # Vertical: output row i of slot s takes the input rows taps[s, i] (the fill row after the
     # images' rows where a 'constant' tap is outside), weighted 1 - fy and fy.
-    flips = (
-        0 if upside_down is None else upside_down.detach().to("cpu").numpy()[order].view(np.int8)
-    )
+    flips = 0 if upside_down is None else to_numpy(upside_down)[order].view(np.int8)
     taps = _row_taps(h, fill_mode, 2 if bilinear else 1)[flips, oy[order] + h + 1]
     if constant:
         outside = taps == h
@@ -213,6 +211,11 @@ def translate(
         windows, 0, torch.from_numpy(runs.reshape(-1)).to(device), out=out.view(n * h, row)
     )
     return out
+
+
+def to_numpy(mask: torch.Tensor) -> np.ndarray:
+    """A (batch,) tensor of per-image values as a NumPy array, for the index arithmetic."""
+    return mask.detach().to("cpu").numpy()
 
 
 @functools.lru_cache(maxsize=16)

@@ -10,7 +10,6 @@ import torch
 from torch import nn
 from torch.nn.modules import module as _torch_module
 
-from cnnkit.layers._augment_geometric import fuse_flips_into_translations
 from cnnkit.layers._base import Layer, check_weight_list
 from cnnkit.layers._core import InputLayer
 from cnnkit.models import _summary
@@ -37,6 +36,25 @@ def _hooks_registered(layers: tuple[nn.Module, ...]) -> bool:
         ):
             return True
     return False
+
+
+def _fused_pairs(layers: tuple[Layer, ...], forwards: tuple) -> tuple[tuple, frozenset[int]]:
+    """``forwards`` with each layer that fuses with the next (``Layer._fused_with``) run by
+    that one function and the next layer's entry a no-op, and the positions of those no-ops
+    (a run that stops at one must not use the fused function)."""
+    fused, seconds = list(forwards), set()
+    for i in range(len(layers) - 1):
+        if i in seconds:
+            continue
+        pair = layers[i]._fused_with(layers[i + 1])
+        if pair is not None:
+            fused[i], fused[i + 1] = pair, _unchanged
+            seconds.add(i + 1)
+    return tuple(fused), frozenset(seconds)
+
+
+def _unchanged(x: torch.Tensor) -> torch.Tensor:
+    return x
 
 
 class Sequential(Trainer, Layer):
@@ -199,9 +217,9 @@ class Sequential(Trainer, Layer):
         """The layers' ``forward`` methods when calling them is all that calling the layers
         would do: every layer built without an activity penalty, no hook registered on any
         layer or globally, no TorchScript tracing. Skipping ``nn.Module.__call__`` per layer
-        saves about 10% of a batch-1 LeNet-5 forward (bench/bench_forward.py). A RandomFlip
-        followed by a RandomTranslation runs as one pass (the same result), unless ``stop``
-        falls between them."""
+        saves about 10% of a batch-1 LeNet-5 forward (bench/bench_forward.py). Two layers that
+        fuse (``Layer._fused_with``, e.g. RandomFlip then RandomTranslation) run as one call
+        with the same result, unless ``stop`` falls between them."""
         cached = self.__dict__.get("_forwards_cache")
         if cached is None:
             layers = tuple(self.stack.values())
@@ -211,7 +229,7 @@ class Sequential(Trainer, Layer):
             cached = self.__dict__["_forwards_cache"] = (
                 layers,
                 forwards,
-                *fuse_flips_into_translations(layers, forwards),
+                *_fused_pairs(layers, forwards),
             )
         layers, forwards, fused, seconds = cached
         if _hooks_registered(layers) or torch._C._get_tracing_state():

@@ -96,17 +96,15 @@ def translate(
 ) -> torch.Tensor:
     """Shift every image of a channels-last batch by its own (dx, dy), after flipping the
     images the masks select: what ``affine_warp`` does with the matrices
-    [[1, 0, -dx], [0, 1, -dy]], in a few memory passes instead of a sampling grid and a
+    [[1, 0, -dx], [0, 1, -dy]], in three passes over memory instead of a sampling grid and a
     ``grid_sample``.
 
     A translation is separable and moves all pixels of an image by the same amount, so one
-    fractional part per image and axis gives the bilinear weights. Vertically, each output row
-    is a weighted sum of two whole input rows, one ``embedding_bag`` for the batch; a vertical
-    flip only changes which rows. Its result holds the images to mirror left-right after the
-    others, so one ``torch.flip`` mirrors them all. Horizontally, each row is padded per
-    ``fill_mode`` and blended with itself one column over (one pass over the rows, one over the
-    few padding columns), and each output row is then a contiguous run of that buffer, picked
-    by one ``index_select`` from an overlapping strided view of it, in the input's order.
+    fractional part per image and axis gives the bilinear weights, and the flips and the fill
+    mode only change which pixels are read. Vertically, each output row is a weighted sum of
+    two whole input rows: one ``embedding_bag`` for the batch. Horizontally, one ``gather``
+    picks the w + 1 columns each image's output row samples (the same for all rows of an
+    image), and one ``lerp`` blends each column with the next.
 
     Args:
         images: (batch, height, width, channels) floats, contiguous (channels-last memory).
@@ -133,96 +131,65 @@ def translate(
     device = images.device
     # The per-image index arithmetic is on (batch,)-sized arrays: NumPy does it in a fraction
     # of the time of as many small torch calls, then one copy takes the indices to the device.
-    source = -shifts.detach().to("cpu", torch.float32).numpy()  # source point = output + this
+    source = -to_numpy(shifts.to(torch.float32))  # source point = output point + this
     whole = np.floor(source) if bilinear else np.round(source)  # round half to even, as torch
     fraction = source - whole  # 0 if nearest
-    offsets = _bounded_offset(whole.astype(np.int64), np.array([w, h]), fill_mode)
-    ox, oy = offsets[:, 0], offsets[:, 1]
-    # Slot s of the intermediate rows holds image order[s]: the mirrored images come last.
-    mirror = None if mirrored is None else to_numpy(mirrored)
-    flipped = 0 if mirror is None else int(mirror.sum())
-    order = np.argsort(mirror, kind="stable") if flipped else _arange(n)
-    slot = np.argsort(order) if flipped else order
-    # Columns of the padded (blended) rows: enough for every tap j + ox (and j + ox + 1).
-    pad = int(max(-ox.min(), ox.max() + 1 if bilinear else ox.max(), 0))
-    width = w + 2 * pad - (1 if bilinear else 0)
-    padded_size = n * h * width * c
-    rows_size = 0 if bilinear else n * h * row  # nearest: the picked rows
-    table_size = (n * h + 1) * row if constant else 0  # constant: the rows and a fill row
-    memory = (workspace or images.new_empty)(padded_size + rows_size + table_size)
-    padded = memory[:padded_size]
+    # Each image's row of the index tables: (flipped, integer shift) per axis (x, y).
+    keys = whole.astype(np.int64)
+    if keys.min() < -min(w, h) - 1 or keys.max() > min(w, h):
+        keys = _bounded_offset(keys, np.array([w, h]), fill_mode)
+    keys += (w + 1, h + 1)
+    if mirrored is not None:
+        keys[:, 0] += to_numpy(mirrored) * (2 * w + 2)
+    if upside_down is not None:
+        keys[:, 1] += to_numpy(upside_down) * (2 * h + 2)
+    width = row + c if constant else row  # 'constant': a fill pixel after each row
+    columns = (w + 1) * c if bilinear else row
+    picked_size = n * h * columns if bilinear else 0
+    table_size = (n * h + 1) * width if constant else 0  # the rows, a fill pixel, a fill row
+    memory = (workspace or images.new_empty)(picked_size + table_size)
 
-    # Vertical: output row i of slot s takes the input rows taps[s, i] (the fill row after the
-    # images' rows where a 'constant' tap is outside), weighted 1 - fy and fy.
-    flips = 0 if upside_down is None else to_numpy(upside_down)[order].view(np.int8)
-    taps = _row_taps(h, fill_mode, 2 if bilinear else 1)[flips, oy[order] + h + 1]
+    # Vertical: output row i of image k takes the input rows index[k, i] (the fill row where
+    # a 'constant' tap is outside), weighted 1 - fy and fy.
+    index = _row_taps(h, fill_mode, 2 if bilinear else 1).reshape(2 * (2 * h + 2), -1)
+    index = index.take(keys[:, 1], axis=0)
     if constant:
-        outside = taps == h
-        taps += (order * h)[:, None, None]
-        taps[outside] = n * h
-        table = memory[padded_size + rows_size :].view(n * h + 1, row)
-        table[: n * h].copy_(images.view(n * h, row))
+        table = memory[picked_size:].view(n * h + 1, width)
+        table[: n * h, :row].copy_(images.view(n * h, row))
+        table[: n * h, row:].fill_(fill_value)
         table[n * h].fill_(fill_value)
+        outside = index == h
+        index += _image_starts(n, h)
+        index[outside] = n * h
     else:
-        taps += (order * h)[:, None, None]
         table = images.view(n * h, row)
-    index = torch.from_numpy(taps.reshape(-1)).to(device)
-    fraction = fraction[order]
+        index += _image_starts(n, h)
+    index = torch.from_numpy(index.reshape(-1)).to(device)
     if bilinear:
-        weights = np.empty((n, h, 2), dtype=np.float32)
-        weights[:, :, 1] = fraction[:, 1, None]
-        weights[:, :, 0] = 1 - weights[:, :, 1]
-        weights = torch.from_numpy(weights.reshape(-1)).to(device, images.dtype)
+        pair = np.empty((n, 1, 2), dtype=np.float32)
+        pair[:, 0, 1] = fraction[:, 1]
+        pair[:, 0, 0] = 1 - pair[:, 0, 1]
+        weights = torch.from_numpy(pair).to(device, images.dtype).expand(n, h, 2).reshape(-1)
         bags = _bag_offsets(n * h, 2, device)
         rows = torch.embedding_bag(table, index, bags, False, 0, False, weights)[0]
     else:
-        rows = memory[padded_size : padded_size + rows_size].view(n * h, row)
-        torch.index_select(table, 0, index, out=rows)
-    rows = rows.view(n, h, w, c)
-    if flipped:
-        tail = rows[n - flipped :]
-        tail.copy_(tail.flip(2))
+        rows = table.index_select(0, index)
+    rows = rows.view(n, h, width)
 
-    # Horizontal: pad and blend the rows, then take each output row as a run of w * c values
-    # starting at column pad + ox of its padded row.
-    blended = padded.view(n, h, width, c)
-    if bilinear:
-        weight = torch.from_numpy(fraction[:, 0].copy()).to(device, images.dtype).view(n, 1, 1, 1)
-        torch.lerp(rows[:, :, :-1], rows[:, :, 1:], weight, out=blended[:, :, pad : pad + w - 1])
-    else:
-        blended[:, :, pad : pad + w].copy_(rows)
-    if pad:  # the left and the right padding of every row, as one strided view
-        edges = _edge_columns(rows, pad, bilinear, fill_mode, fill_value)
-        sides = padded.as_strided(
-            (n, h, 2, pad, c), (h * width * c, width * c, (width - pad) * c, c, 1)
-        )
-        if bilinear:
-            edges = edges.view(n, h, 2, pad + 1, c)
-            torch.lerp(
-                edges[:, :, :, :-1], edges[:, :, :, 1:], weight.view(n, 1, 1, 1, 1), out=sides
-            )
-        else:
-            sides.copy_(edges.view(n, h, 2, pad, c))
-    # One window of w * c values starting at every pixel of the buffer (they overlap: a view).
-    windows = padded.as_strided(((padded_size - row) // c + 1, row), (c, 1))
-    runs = (slot * (h * width) + pad + ox)[:, None] + np.arange(0, h * width, width)
-    out = images.new_empty((n, h, w, c))
-    torch.index_select(
-        windows, 0, torch.from_numpy(runs.reshape(-1)).to(device), out=out.view(n * h, row)
-    )
-    return out
+    # Horizontal: the values of the columns each image's rows sample, then column j blended
+    # with column j + 1 (bilinear).
+    index = _column_index(w, c, fill_mode, bilinear).take(keys[:, 0], axis=0)
+    index = torch.from_numpy(index).to(device).view(n, 1, columns).expand(n, h, columns)
+    if not bilinear:
+        return torch.gather(rows, 2, index).view(n, h, w, c)
+    picked = torch.gather(rows, 2, index, out=memory[:picked_size].view(n, h, columns))
+    weight = torch.from_numpy(fraction[:, 0].copy()).to(device, images.dtype).view(n, 1, 1)
+    return torch.lerp(picked[:, :, :row], picked[:, :, c:], weight).view(n, h, w, c)
 
 
 def to_numpy(mask: torch.Tensor) -> np.ndarray:
     """A (batch,) tensor of per-image values as a NumPy array, for the index arithmetic."""
     return mask.detach().to("cpu").numpy()
-
-
-@functools.lru_cache(maxsize=16)
-def _arange(n: int) -> np.ndarray:
-    numbers = np.arange(n)
-    numbers.setflags(write=False)
-    return numbers
 
 
 @functools.lru_cache(maxsize=64)
@@ -275,33 +242,24 @@ def _index_table(size: int, fill_mode: str) -> tuple[np.ndarray, np.ndarray]:
     return index, outside
 
 
-def _edge_columns(
-    images: torch.Tensor, pad: int, bilinear: bool, fill_mode: str, fill_value: float
-) -> torch.Tensor:
-    """The columns that pad the images' rows, per ``fill_mode``: -pad ... -1 and w ... w + pad
-    - 1, and for bilinear also 0 and w - 1 (each padded column is blended with the next)."""
-    n, h, w, c = images.shape
-    values, outside = _edge_index(w, c, pad, bilinear, fill_mode, images.device)
-    # One index_select of single values along rows of w * c values: along the width of the
-    # 4-d tensor it is slower on CPU.
-    edges = images.view(n * h, w * c).index_select(1, values).view(n, h, -1, c)
-    if outside is not None:
-        edges.masked_fill_(outside, fill_value)
-    return edges
+@functools.lru_cache(maxsize=16)
+def _image_starts(n: int, h: int) -> np.ndarray:
+    """(n, 1): the first row of each of n images of h rows in a table of their rows."""
+    starts = np.arange(0, n * h, h)[:, None]
+    starts.setflags(write=False)
+    return starts
 
 
-@functools.lru_cache(maxsize=64)
-def _edge_index(
-    w: int, c: int, pad: int, bilinear: bool, fill_mode: str, device: torch.device
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """``_edge_columns``' index into rows of w * c values, and the (1, 1, columns, 1) mask of
-    the columns 'constant' fills (None for the other modes or when there are none)."""
-    columns = np.concatenate(
-        [np.arange(-pad, 1 if bilinear else 0), np.arange(w - 1 if bilinear else w, w + pad)]
+@functools.lru_cache(maxsize=16)
+def _column_index(w: int, c: int, fill_mode: str, bilinear: bool) -> np.ndarray:
+    """(2 * (2w + 2), columns * c): for an image kept (key o + w + 1) or mirrored (key
+    2w + 2 + o + w + 1) and shifted by o columns, the positions in a row of w * c values of
+    the columns j + o, j = 0 ... w (bilinear: each output column and the next) or
+    j = 0 ... w - 1 (nearest), per ``fill_mode`` (w: the fill pixel after the row)."""
+    taps = _row_taps(w, fill_mode, 2 if bilinear else 1)  # (2, 2w + 2, w, taps)
+    columns = (
+        np.concatenate([taps[..., 0], taps[..., -1:, 1]], axis=2) if bilinear else taps[..., 0]
     )
-    table, outside = _index_table(w, fill_mode)
-    index, outside = table[columns + w + 1], outside[columns + w + 1]
-    values = torch.from_numpy((index[:, None] * c + np.arange(c)).reshape(-1)).to(device)
-    if fill_mode != "constant" or not outside.any():
-        return values, None
-    return values, torch.from_numpy(outside).to(device).view(1, 1, -1, 1)
+    index = (columns[..., None] * c + np.arange(c)).reshape(2 * (2 * w + 2), -1)
+    index.setflags(write=False)
+    return index

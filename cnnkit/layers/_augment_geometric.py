@@ -7,10 +7,8 @@ not its label; training on randomly transformed copies teaches the network to ig
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import torch
 
 from cnnkit._validation import check_choice, check_positive_int
@@ -24,7 +22,7 @@ from cnnkit.layers._image_warp import (
     FILL_MODES,
     INTERPOLATIONS,
     affine_warp,
-    to_numpy,
+    flip,
     translate,
 )
 from cnnkit.layers._preprocessing import smart_resize
@@ -68,7 +66,7 @@ class RandomFlip(RandomImageLayer):
     def _apply(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
         masks = [transformation.get(axis) for axis in ("horizontal", "vertical")]
         masks = [None if mask is None else mask.to(x.device) for mask in masks]
-        return _on_pixel_rows(x, self.data_format, _flip, *masks, workspace=self._scratch(x))
+        return _on_pixel_rows(x, self.data_format, flip, *masks, workspace=self._scratch(x))
 
     def _fused_with(self, following):
         if type(self) is RandomFlip and type(following) is RandomTranslation:
@@ -92,41 +90,6 @@ def _on_pixel_rows(x: torch.Tensor, data_format: str, function, *per_image, **kw
     planes = x.contiguous().view(n * channels, height, width, 1)
     repeated = [None if t is None else t.repeat_interleave(channels, dim=0) for t in per_image]
     return function(planes, *repeated, **kwargs).view(x.shape)
-
-
-def _flip(
-    images: torch.Tensor,
-    horizontal: torch.Tensor | None,
-    vertical: torch.Tensor | None,
-    workspace: Callable[[int], torch.Tensor] | None = None,
-) -> torch.Tensor:
-    """Flip (batch, h, w, c) images where the (batch,) masks say: the images to mirror
-    left-right are reversed by ``torch.flip`` (only those) next to a copy of the batch, and one
-    index_select of whole pixel rows from there picks each output row, doing the vertical
-    flips on the way."""
-    n, h, w, c = images.shape
-    device = images.device
-    rows = np.arange(h)
-    rows = np.where(to_numpy(vertical)[:, None], rows[::-1], rows) if vertical is not None else rows
-    mirror = np.flatnonzero(to_numpy(horizontal)) if horizontal is not None else np.arange(0)
-    k = len(mirror)
-    source = np.arange(n)
-    source[mirror] = n + np.arange(k)  # the mirrored images follow the batch
-    index = torch.from_numpy((source[:, None] * h + rows).reshape(-1)).to(device)
-    if not k:
-        return images.view(n * h, w * c).index_select(0, index).view(n, h, w, c)
-    mirror = torch.from_numpy(mirror).to(device)
-    if workspace is None:  # differentiable, with fresh memory
-        both = torch.cat([images, images.index_select(0, mirror).flip(2)]).view(-1, w * c)
-    else:
-        memory = workspace((n + 2 * k) * h * w * c)
-        both = memory[: (n + k) * h * w * c].view(n + k, h, w, c)
-        chosen = memory[(n + k) * h * w * c :].view(k, h, w, c)
-        torch.index_select(images, 0, mirror, out=chosen)
-        torch.ops.aten.flip.out(chosen, [2], out=both[n:])  # torch.flip has no out=
-        both[:n].copy_(images)
-        both = both.view(-1, w * c)
-    return both.index_select(0, index).view(n, h, w, c)
 
 
 class _RandomAffine(RandomImageLayer):

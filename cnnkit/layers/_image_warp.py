@@ -187,6 +187,45 @@ def translate(
     return torch.lerp(picked[:, :, :row], picked[:, :, c:], weight).view(n, h, w, c)
 
 
+def flip(
+    images: torch.Tensor,
+    mirrored: torch.Tensor | None,
+    upside_down: torch.Tensor | None,
+    workspace: Callable[[int], torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """Flip the images of a channels-last batch that the masks select: one ``index_select``
+    of whole rows does the top-bottom flips, one ``gather`` of each image's columns (the
+    same for all its rows) the left-right ones.
+
+    Args:
+        images: (batch, height, width, channels), contiguous (channels-last memory).
+        mirrored: (batch,) bools, the images to flip left-right; None flips none.
+        upside_down: (batch,) bools, the images to flip top-bottom; None flips none.
+        workspace: as in ``translate``, for the rows between the two passes; None allocates
+            them, and then the result is differentiable.
+
+    Returns:
+        (batch, height, width, channels), a new tensor.
+    """
+    n, h, w, c = images.shape
+    device = images.device
+    rows = images.view(n * h, w * c)
+    if upside_down is not None:
+        index = _flipped(h, 1).take(to_numpy(upside_down).astype(np.int64), axis=0)
+        index = torch.from_numpy((index + _image_starts(n, h)).reshape(-1)).to(device)
+        if mirrored is None:
+            return rows.index_select(0, index).view(n, h, w, c)
+        if workspace is None:
+            rows = rows.index_select(0, index)
+        else:
+            rows = torch.index_select(rows, 0, index, out=workspace(n * h * w * c).view(n * h, -1))
+    if mirrored is None:
+        return images.clone()
+    index = _flipped(w, c).take(to_numpy(mirrored).astype(np.int64), axis=0)
+    index = torch.from_numpy(index).to(device).view(n, 1, w * c).expand(n, h, w * c)
+    return torch.gather(rows.view(n, h, w * c), 2, index).view(n, h, w, c)
+
+
 def to_numpy(mask: torch.Tensor) -> np.ndarray:
     """A (batch,) tensor of per-image values as a NumPy array, for the index arithmetic."""
     return mask.detach().to("cpu").numpy()
@@ -261,5 +300,14 @@ def _column_index(w: int, c: int, fill_mode: str, bilinear: bool) -> np.ndarray:
         np.concatenate([taps[..., 0], taps[..., -1:, 1]], axis=2) if bilinear else taps[..., 0]
     )
     index = (columns[..., None] * c + np.arange(c)).reshape(2 * (2 * w + 2), -1)
+    index.setflags(write=False)
+    return index
+
+
+@functools.lru_cache(maxsize=16)
+def _flipped(size: int, c: int) -> np.ndarray:
+    """(2, size * c): the positions of ``size`` pixels of c values kept [0] and reversed [1]."""
+    pixels = np.stack([np.arange(size), np.arange(size)[::-1]])
+    index = (pixels[..., None] * c + np.arange(c)).reshape(2, -1)
     index.setflags(write=False)
     return index

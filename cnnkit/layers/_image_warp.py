@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -129,61 +130,56 @@ def translate(
     bilinear = interpolation == "bilinear"
     constant = fill_mode == "constant"
     device = images.device
+    tables = _shift_tables(n, h, w, c, fill_mode, bilinear)
     # The per-image index arithmetic is on (batch,)-sized arrays: NumPy does it in a fraction
     # of the time of as many small torch calls, then one copy takes the indices to the device.
     source = -to_numpy(shifts.to(torch.float32))  # source point = output point + this
     whole = np.floor(source) if bilinear else np.round(source)  # round half to even, as torch
     fraction = source - whole  # 0 if nearest
-    # Each image's row of the index tables: (flipped, integer shift) per axis (x, y).
+    # Each image's row in the index tables: its integer shift and whether it is flipped.
     keys = whole.astype(np.int64)
     if keys.min() < -min(w, h) - 1 or keys.max() > min(w, h):
         keys = _bounded_offset(keys, np.array([w, h]), fill_mode)
-    keys += (w + 1, h + 1)
+    keys += tables.shift_key
     if mirrored is not None:
-        keys[:, 0] += to_numpy(mirrored) * (2 * w + 2)
+        keys[:, 0] += to_numpy(mirrored) * tables.flip_key[0]
     if upside_down is not None:
-        keys[:, 1] += to_numpy(upside_down) * (2 * h + 2)
-    width = row + c if constant else row  # 'constant': a fill pixel after each row
-    columns = (w + 1) * c if bilinear else row
-    picked_size = n * h * columns if bilinear else 0
-    table_size = (n * h + 1) * width if constant else 0  # the rows, a fill pixel, a fill row
-    memory = (workspace or images.new_empty)(picked_size + table_size)
+        keys[:, 1] += to_numpy(upside_down) * tables.flip_key[1]
+    memory = (workspace or images.new_empty)(tables.workspace_size)
 
     # Vertical: output row i of image k takes the input rows index[k, i] (the fill row where
     # a 'constant' tap is outside), weighted 1 - fy and fy.
-    index = _row_taps(h, fill_mode, 2 if bilinear else 1).reshape(2 * (2 * h + 2), -1)
-    index = index.take(keys[:, 1], axis=0)
+    index = tables.rows.take(keys[:, 1], axis=0)
     if constant:
-        table = memory[picked_size:].view(n * h + 1, width)
+        table = memory[tables.picked_size :].view(n * h + 1, tables.width)
         table[: n * h, :row].copy_(images.view(n * h, row))
         table[: n * h, row:].fill_(fill_value)
         table[n * h].fill_(fill_value)
         outside = index == h
-        index += _image_starts(n, h)
+        index += tables.starts
         index[outside] = n * h
     else:
         table = images.view(n * h, row)
-        index += _image_starts(n, h)
+        index += tables.starts
     index = torch.from_numpy(index.reshape(-1)).to(device)
     if bilinear:
-        pair = np.empty((n, 1, 2), dtype=np.float32)
-        pair[:, 0, 1] = fraction[:, 1]
-        pair[:, 0, 0] = 1 - pair[:, 0, 1]
-        weights = torch.from_numpy(pair).to(device, images.dtype).expand(n, h, 2).reshape(-1)
-        bags = _bag_offsets(n * h, 2, device)
-        rows = torch.embedding_bag(table, index, bags, False, 0, False, weights)[0]
+        weights = np.empty((n, 2), dtype=np.float32)
+        weights[:, 1] = fraction[:, 1]
+        weights[:, 0] = 1 - weights[:, 1]
+        weights = torch.from_numpy(weights.repeat(h, axis=0).reshape(-1)).to(device, images.dtype)
+        rows = torch.embedding_bag(table, index, tables.bags(device), False, 0, False, weights)[0]
     else:
         rows = table.index_select(0, index)
-    rows = rows.view(n, h, width)
 
     # Horizontal: the values of the columns each image's rows sample, then column j blended
     # with column j + 1 (bilinear).
-    index = _column_index(w, c, fill_mode, bilinear).take(keys[:, 0], axis=0)
-    index = torch.from_numpy(index).to(device).view(n, 1, columns).expand(n, h, columns)
+    index = torch.from_numpy(tables.columns.take(keys[:, 0], axis=0)).to(device)
+    index = index.view(n, 1, -1).expand(n, h, -1)
     if not bilinear:
-        return torch.gather(rows, 2, index).view(n, h, w, c)
-    picked = torch.gather(rows, 2, index, out=memory[:picked_size].view(n, h, columns))
-    weight = torch.from_numpy(fraction[:, 0].copy()).to(device, images.dtype).view(n, 1, 1)
+        return torch.gather(rows.view(n, h, -1), 2, index).view(n, h, w, c)
+    picked = memory[: tables.picked_size].view(n, h, -1)
+    torch.gather(rows.view(n, h, -1), 2, index, out=picked)
+    weight = torch.from_numpy(fraction[:, :1, None]).to(device, images.dtype)
     return torch.lerp(picked[:, :, :row], picked[:, :, c:], weight).view(n, h, w, c)
 
 
@@ -228,7 +224,7 @@ def flip(
 
 def to_numpy(mask: torch.Tensor) -> np.ndarray:
     """A (batch,) tensor of per-image values as a NumPy array, for the index arithmetic."""
-    return mask.detach().to("cpu").numpy()
+    return mask.detach().cpu().numpy()
 
 
 @functools.lru_cache(maxsize=64)
@@ -281,27 +277,55 @@ def _index_table(size: int, fill_mode: str) -> tuple[np.ndarray, np.ndarray]:
     return index, outside
 
 
+class _ShiftTables(NamedTuple):
+    """What ``translate`` looks up for one batch shape, fill mode and interpolation. An
+    image's key is o + size + 1 for an integer shift of o pixels along the axis, plus
+    2 * size + 2 if it is flipped along it."""
+
+    rows: np.ndarray  # (keys, height * taps): the input rows each output row samples
+    columns: np.ndarray  # (keys, columns * c): their values each output row samples
+    starts: np.ndarray  # (n, 1): the first row of each image in the table of rows
+    shift_key: np.ndarray  # (w + 1, h + 1)
+    flip_key: tuple[int, int]  # (2w + 2, 2h + 2)
+    width: int  # of a row of the table, with a fill pixel after each row for 'constant'
+    picked_size: int  # values of the gathered columns in the workspace
+    workspace_size: int
+    bags: Callable[[torch.device], torch.Tensor]  # embedding_bag's offsets for 2 rows a bag
+
+
+@functools.lru_cache(maxsize=16)
+def _shift_tables(n: int, h: int, w: int, c: int, fill_mode: str, bilinear: bool) -> _ShiftTables:
+    taps = 2 if bilinear else 1
+    rows = _row_taps(h, fill_mode, taps).reshape(2 * (2 * h + 2), h * taps)
+    column_taps = _row_taps(w, fill_mode, taps)  # (2, 2w + 2, w, taps)
+    columns = column_taps[..., 0]
+    if bilinear:  # the columns j + o for j = 0 ... w: each output column and the next
+        columns = np.concatenate([columns, column_taps[..., -1:, 1]], axis=2)
+    columns = (columns[..., None] * c + np.arange(c)).reshape(2 * (2 * w + 2), -1)
+    rows.setflags(write=False)
+    columns.setflags(write=False)
+    width = (w + 1) * c if fill_mode == "constant" else w * c
+    picked_size = n * h * columns.shape[1] if bilinear else 0
+    table_size = (n * h + 1) * width if fill_mode == "constant" else 0
+    return _ShiftTables(
+        rows=rows,
+        columns=columns,
+        starts=_image_starts(n, h),
+        shift_key=np.array([w + 1, h + 1]),
+        flip_key=(2 * w + 2, 2 * h + 2),
+        width=width,
+        picked_size=picked_size,
+        workspace_size=picked_size + table_size,
+        bags=functools.partial(_bag_offsets, n * h, 2),
+    )
+
+
 @functools.lru_cache(maxsize=16)
 def _image_starts(n: int, h: int) -> np.ndarray:
     """(n, 1): the first row of each of n images of h rows in a table of their rows."""
     starts = np.arange(0, n * h, h)[:, None]
     starts.setflags(write=False)
     return starts
-
-
-@functools.lru_cache(maxsize=16)
-def _column_index(w: int, c: int, fill_mode: str, bilinear: bool) -> np.ndarray:
-    """(2 * (2w + 2), columns * c): for an image kept (key o + w + 1) or mirrored (key
-    2w + 2 + o + w + 1) and shifted by o columns, the positions in a row of w * c values of
-    the columns j + o, j = 0 ... w (bilinear: each output column and the next) or
-    j = 0 ... w - 1 (nearest), per ``fill_mode`` (w: the fill pixel after the row)."""
-    taps = _row_taps(w, fill_mode, 2 if bilinear else 1)  # (2, 2w + 2, w, taps)
-    columns = (
-        np.concatenate([taps[..., 0], taps[..., -1:, 1]], axis=2) if bilinear else taps[..., 0]
-    )
-    index = (columns[..., None] * c + np.arange(c)).reshape(2 * (2 * w + 2), -1)
-    index.setflags(write=False)
-    return index
 
 
 @functools.lru_cache(maxsize=16)

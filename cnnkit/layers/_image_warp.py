@@ -130,7 +130,7 @@ def translate(
     bilinear = interpolation == "bilinear"
     constant = fill_mode == "constant"
     device = images.device
-    tables = _shift_tables(n, h, w, c, fill_mode, bilinear)
+    tables = _shift_tables(h, w, c, fill_mode, bilinear)
     # The per-image index arithmetic is on (batch,)-sized arrays: NumPy does it in a fraction
     # of the time of as many small torch calls, then one copy takes the indices to the device.
     source = -to_numpy(shifts.to(torch.float32))  # source point = output point + this
@@ -145,29 +145,34 @@ def translate(
         keys[:, 0] += to_numpy(mirrored) * tables.flip_key[0]
     if upside_down is not None:
         keys[:, 1] += to_numpy(upside_down) * tables.flip_key[1]
-    memory = (workspace or images.new_empty)(tables.workspace_size)
+    width = row + c if constant else row  # 'constant': a fill pixel after each row
+    picked_size = n * h * tables.columns.shape[1] if bilinear else 0
+    table_size = (n * h + 1) * width if constant else 0  # the rows, a fill pixel, a fill row
+    memory = (workspace or images.new_empty)(picked_size + table_size)
 
     # Vertical: output row i of image k takes the input rows index[k, i] (the fill row where
     # a 'constant' tap is outside), weighted 1 - fy and fy.
     index = tables.rows.take(keys[:, 1], axis=0)
     if constant:
-        table = memory[tables.picked_size :].view(n * h + 1, tables.width)
+        table = memory[picked_size:].view(n * h + 1, width)
         table[: n * h, :row].copy_(images.view(n * h, row))
         table[: n * h, row:].fill_(fill_value)
         table[n * h].fill_(fill_value)
         outside = index == h
-        index += tables.starts
+        index += _image_starts(n, h)
         index[outside] = n * h
     else:
         table = images.view(n * h, row)
-        index += tables.starts
+        index += _image_starts(n, h)
     index = torch.from_numpy(index.reshape(-1)).to(device)
     if bilinear:
         weights = np.empty((n, 2), dtype=np.float32)
         weights[:, 1] = fraction[:, 1]
         weights[:, 0] = 1 - weights[:, 1]
         weights = torch.from_numpy(weights.repeat(h, axis=0).reshape(-1)).to(device, images.dtype)
-        rows = torch.embedding_bag(table, index, tables.bags(device), False, 0, False, weights)[0]
+        rows = torch.embedding_bag(
+            table, index, _bag_offsets(n * h, 2, device), False, 0, False, weights
+        )[0]
     else:
         rows = table.index_select(0, index)
 
@@ -177,7 +182,7 @@ def translate(
     index = index.view(n, 1, -1).expand(n, h, -1)
     if not bilinear:
         return torch.gather(rows.view(n, h, -1), 2, index).view(n, h, w, c)
-    picked = memory[: tables.picked_size].view(n, h, -1)
+    picked = memory[:picked_size].view(n, h, -1)
     torch.gather(rows.view(n, h, -1), 2, index, out=picked)
     weight = torch.from_numpy(fraction[:, :1, None]).to(device, images.dtype)
     return torch.lerp(picked[:, :, :row], picked[:, :, c:], weight).view(n, h, w, c)
@@ -278,23 +283,18 @@ def _index_table(size: int, fill_mode: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _ShiftTables(NamedTuple):
-    """What ``translate`` looks up for one batch shape, fill mode and interpolation. An
-    image's key is o + size + 1 for an integer shift of o pixels along the axis, plus
-    2 * size + 2 if it is flipped along it."""
+    """What ``translate`` looks up for one image size, fill mode and interpolation. An
+    image's key along an axis of ``size`` pixels is o + size + 1 for an integer shift of o
+    pixels, plus 2 * size + 2 if it is flipped along the axis."""
 
     rows: np.ndarray  # (keys, height * taps): the input rows each output row samples
-    columns: np.ndarray  # (keys, columns * c): their values each output row samples
-    starts: np.ndarray  # (n, 1): the first row of each image in the table of rows
+    columns: np.ndarray  # (keys, columns * c): the values of a row each output row samples
     shift_key: np.ndarray  # (w + 1, h + 1)
     flip_key: tuple[int, int]  # (2w + 2, 2h + 2)
-    width: int  # of a row of the table, with a fill pixel after each row for 'constant'
-    picked_size: int  # values of the gathered columns in the workspace
-    workspace_size: int
-    bags: Callable[[torch.device], torch.Tensor]  # embedding_bag's offsets for 2 rows a bag
 
 
 @functools.lru_cache(maxsize=16)
-def _shift_tables(n: int, h: int, w: int, c: int, fill_mode: str, bilinear: bool) -> _ShiftTables:
+def _shift_tables(h: int, w: int, c: int, fill_mode: str, bilinear: bool) -> _ShiftTables:
     taps = 2 if bilinear else 1
     rows = _row_taps(h, fill_mode, taps).reshape(2 * (2 * h + 2), h * taps)
     column_taps = _row_taps(w, fill_mode, taps)  # (2, 2w + 2, w, taps)
@@ -304,20 +304,7 @@ def _shift_tables(n: int, h: int, w: int, c: int, fill_mode: str, bilinear: bool
     columns = (columns[..., None] * c + np.arange(c)).reshape(2 * (2 * w + 2), -1)
     rows.setflags(write=False)
     columns.setflags(write=False)
-    width = (w + 1) * c if fill_mode == "constant" else w * c
-    picked_size = n * h * columns.shape[1] if bilinear else 0
-    table_size = (n * h + 1) * width if fill_mode == "constant" else 0
-    return _ShiftTables(
-        rows=rows,
-        columns=columns,
-        starts=_image_starts(n, h),
-        shift_key=np.array([w + 1, h + 1]),
-        flip_key=(2 * w + 2, 2 * h + 2),
-        width=width,
-        picked_size=picked_size,
-        workspace_size=picked_size + table_size,
-        bags=functools.partial(_bag_offsets, n * h, 2),
-    )
+    return _ShiftTables(rows, columns, np.array([w + 1, h + 1]), (2 * w + 2, 2 * h + 2))
 
 
 @functools.lru_cache(maxsize=16)

@@ -185,7 +185,10 @@ def translate(
     picked = memory[:picked_size].view(n, h, -1)
     torch.gather(rows.view(n, h, -1), 2, index, out=picked)
     weight = torch.from_numpy(fraction[:, :1, None]).to(device, images.dtype)
-    return torch.lerp(picked[:, :, :row], picked[:, :, c:], weight).view(n, h, w, c)
+    # The blend goes into the rows' memory, read by now and still in cache: cheaper to write
+    # than fresh memory ('constant' rows are wider, so the blend gets its own).
+    out = None if constant else rows.view(n, h, row)
+    return torch.lerp(picked[:, :, :row], picked[:, :, c:], weight, out=out).view(n, h, w, c)
 
 
 def flip(

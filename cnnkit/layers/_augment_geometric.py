@@ -217,8 +217,8 @@ class RandomTranslation(_RandomAffine):
 class FlipThenTranslation:
     """A RandomFlip followed by a RandomTranslation as one call: the same random draws from
     each layer's own stream and the same result, bit for bit, in the memory passes of one
-    translation (``translate`` folds the flips into its row indices and mirrors the images
-    once). Sequential runs an adjacent pair this way (RandomFlip._fused_with); where the
+    translation (``translate`` folds the flips into the rows and columns it reads).
+    Sequential runs an adjacent pair this way (RandomFlip._fused_with); where the
     single pass does not apply, this runs the two layers."""
 
     def __init__(self, flip: RandomFlip, translation: RandomTranslation):

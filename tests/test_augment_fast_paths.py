@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from cnnkit import Sequential
 from cnnkit.layers._augment_geometric import RandomFlip, RandomTranslation, _RandomAffine
 from cnnkit.layers._image_warp import FILL_MODES, INTERPOLATIONS
 
@@ -119,6 +120,31 @@ def test_flip_matches_torch_flip_per_image(mode, data_format, memory):
             if memory == "needs_grad":
                 got.sum().backward()
                 assert torch.equal(x.grad, torch.ones_like(x))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: RandomFlip("horizontal", seed=1),
+        lambda: RandomFlip(seed=1),
+        lambda: RandomTranslation(0.3, 0.3, seed=1),
+        lambda: RandomTranslation(0.3, 0.3, fill_mode="constant", seed=1),
+        lambda: RandomTranslation(0.3, 0.3, interpolation="nearest", seed=1),
+        lambda: Sequential([RandomFlip(seed=1), RandomTranslation(0.3, 0.3, seed=1)]),
+    ],
+)
+def test_outputs_are_new_memory_that_later_calls_leave_alone(make):
+    layer = make()
+    layer.train()
+    x = torch.rand(5, 6, 7, 3)
+    original = x.clone()
+    first = layer(x)
+    kept = first.clone()
+    second = layer(x)
+    assert torch.equal(x, original)  # the input is only read
+    assert torch.equal(first, kept)  # the second call wrote neither into it nor the first output
+    assert first.untyped_storage().data_ptr() != second.untyped_storage().data_ptr()
+    assert first.untyped_storage().data_ptr() != x.untyped_storage().data_ptr()
 
 
 def test_workspace_is_reused_and_not_copied_with_the_layer():

@@ -97,8 +97,8 @@ def translate(
 ) -> torch.Tensor:
     """Shift every image of a channels-last batch by its own (dx, dy), after flipping the
     images the masks select: what ``affine_warp`` does with the matrices
-    [[1, 0, -dx], [0, 1, -dy]], in three passes over memory instead of a sampling grid and a
-    ``grid_sample``.
+    [[1, 0, -dx], [0, 1, -dy]], in three passes over memory (four for 'constant', which copies
+    the rows next to a fill value first) instead of a sampling grid and a ``grid_sample``.
 
     A translation is separable and moves all pixels of an image by the same amount, so one
     fractional part per image and axis gives the bilinear weights, and the flips and the fill
@@ -298,6 +298,7 @@ class _ShiftTables(NamedTuple):
 
 @functools.lru_cache(maxsize=16)
 def _shift_tables(h: int, w: int, c: int, fill_mode: str, bilinear: bool) -> _ShiftTables:
+    """The index tables of ``translate`` for images of h x w x c, built once per size."""
     taps = 2 if bilinear else 1
     rows = _row_taps(h, fill_mode, taps).reshape(2 * (2 * h + 2), h * taps)
     column_taps = _row_taps(w, fill_mode, taps)  # (2, 2w + 2, w, taps)

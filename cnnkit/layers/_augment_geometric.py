@@ -225,17 +225,17 @@ class FlipThenTranslation:
         self.flip, self.translation = flip, translation
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        flip, translation = self.flip, self.translation
+        flipping, shifting = self.flip, self.translation  # layers (``flip`` is the function)
         if not (
-            flip.training
-            and translation.training
+            flipping.training
+            and shifting.training
             and x.ndim == 4
-            and flip.data_format == translation.data_format
-            and translation._shifts_in_passes(x)
+            and flipping.data_format == shifting.data_format
+            and shifting._shifts_in_passes(x)
         ):
-            return translation.forward(flip.forward(x))
-        flips = flip.get_random_transformation(x)
-        return translation._shift(x, translation.get_random_transformation(x), flips)
+            return shifting.forward(flipping.forward(x))
+        flips = flipping.get_random_transformation(x)
+        return shifting._shift(x, shifting.get_random_transformation(x), flips)
 
 
 class RandomRotation(_RandomAffine):

@@ -305,7 +305,7 @@ def _shift_tables(h: int, w: int, c: int, fill_mode: str, bilinear: bool) -> _Sh
     columns = column_taps[..., 0]
     if bilinear:  # the columns j + o for j = 0 ... w: each output column and the next
         columns = np.concatenate([columns, column_taps[..., -1:, 1]], axis=2)
-    columns = (columns[..., None] * c + np.arange(c)).reshape(2 * (2 * w + 2), -1)
+    columns = _value_positions(columns, c).reshape(2 * (2 * w + 2), -1)
     rows.setflags(write=False)
     columns.setflags(write=False)
     return _ShiftTables(rows, columns, np.array([w + 1, h + 1]), (2 * w + 2, 2 * h + 2))
@@ -322,7 +322,12 @@ def _image_starts(n: int, h: int) -> np.ndarray:
 @functools.lru_cache(maxsize=16)
 def _flipped(size: int, c: int) -> np.ndarray:
     """(2, size * c): the positions of ``size`` pixels of c values kept [0] and reversed [1]."""
-    pixels = np.stack([np.arange(size), np.arange(size)[::-1]])
-    index = (pixels[..., None] * c + np.arange(c)).reshape(2, -1)
+    index = _value_positions(np.stack([np.arange(size), np.arange(size)[::-1]]), c)
     index.setflags(write=False)
     return index
+
+
+def _value_positions(pixels: np.ndarray, c: int) -> np.ndarray:
+    """The positions of the c values of each pixel in ``pixels`` (the last axis, flattened),
+    in a row of pixels of c values each."""
+    return (pixels[..., None] * c + np.arange(c)).reshape(*pixels.shape[:-1], -1)

@@ -103,6 +103,13 @@ def test_a_run_that_stops_between_the_two_layers_applies_only_the_flip():
     assert torch.equal(model.run_layers(x, stop=2), expected)  # both layers, in one pass
 
 
+@pytest.mark.parametrize("fill_mode", FILL_MODES)
+def test_the_pair_takes_an_empty_batch(fill_mode):
+    model = pair_model(fill_mode=fill_mode)
+    model.train()
+    assert model(torch.zeros(0, 9, 7, 3)).shape == (0, 9 * 7 * 3)
+
+
 def test_inference_leaves_images_unchanged():
     model = pair_model()
     model.eval()

@@ -107,6 +107,16 @@ def test_augmentation_does_not_need_gradients_and_passes_them(cls, args):
     assert x.grad is not None and x.grad.shape == x.shape
 
 
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("cls, args", LAYERS, ids=IDS)
+def test_an_empty_batch_gives_an_empty_batch(cls, args, data_format):
+    """Under torchrun a process's share of a tiny last batch can be empty."""
+    layer = cls(*args, seed=0, data_format=data_format)
+    shape = (0, 9, 10, 3) if data_format == "channels_last" else (0, 3, 9, 10)
+    expected = layer.compute_output_shape(shape)
+    assert tuple(layer(torch.zeros(shape), training=True).shape) == tuple(expected)
+
+
 @pytest.mark.parametrize("cls, args", LAYERS, ids=IDS)
 def test_rank_and_argument_errors_name_the_layer(cls, args):
     with pytest.raises(ValueError, match=f"{cls.__name__} .* expects batches of images of rank 4"):

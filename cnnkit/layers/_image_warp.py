@@ -126,6 +126,8 @@ def translate(
         passes write into buffers): use ``affine_warp`` when autograd needs the gradient.
     """
     n, h, w, c = images.shape
+    if images.numel() == 0:  # an empty batch (a process's share of a tiny last batch)
+        return images.clone()
     row = w * c
     bilinear = interpolation == "bilinear"
     constant = fill_mode == "constant"
@@ -212,6 +214,8 @@ def flip(
         (batch, height, width, channels), a new tensor.
     """
     n, h, w, c = images.shape
+    if images.numel() == 0:
+        return images.clone()
     device = images.device
     rows = images.view(n * h, w * c)
     if upside_down is not None:

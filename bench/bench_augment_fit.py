@@ -5,12 +5,16 @@ Run: python3 bench/bench_augment_fit.py [--rounds 7] [--images 10000] [--threads
 LeNet-5 for 32x32x3 images (the criterion; ``--model small_cnn`` takes cnnkit's default CNN,
 545K parameters at 32x32x3, instead), batch 128, Adam, sparse labels, random float images; the
 same network with ``RandomFlip(mode) + RandomTranslation(0.1, 0.1)`` in front, for RandomFlip's
-default mode (both axes) and for 'horizontal' (the usual choice for photographs), and once
-more with the two layers run one after the other instead of fused (Sequential runs a
-RandomFlip followed by a RandomTranslation as one pass). One epoch
-of each model per round, the models interleaved, each round starting with another one; medians
-over the rounds after the first, and the median over rounds of each epoch against the plain
-epoch of the same round. Target: augmentation costs <= 10% more time per epoch.
+default mode (both axes) and for 'horizontal' (the usual choice for photographs), once more
+with the two layers run one after the other instead of fused (Sequential runs a RandomFlip
+followed by a RandomTranslation as one pass), and once with fit's groups of batches turned
+off (fit runs a model's first augmentation layers on up to four batches at once, ahead of
+their steps; here one batch at a time). A control model has an augmentation layer that
+leaves the images as they are: fit's grouped data path without the augmentation's work.
+One epoch of each model per round, the models interleaved, each round starting with another
+one; medians over the rounds after the first, and the median over rounds of each epoch
+against the plain epoch of the same round. Target: augmentation costs <= 10% more time per
+epoch.
 """
 
 from __future__ import annotations
@@ -25,11 +29,25 @@ import torch
 
 import cnnkit
 from cnnkit import layers
+from cnnkit.training import _ahead
 
 
 class LayerByLayerTranslation(layers.RandomTranslation):
     """RandomTranslation as a subclass, which Sequential does not fuse with the RandomFlip
     before it: the two layers run one after the other, as they did before the fusion."""
+
+
+class Unchanged(layers.RandomImageLayer):
+    """An augmentation layer that returns its images as they are (the control)."""
+
+    def _draw(self, x):
+        return {}
+
+    def _apply(self, x, transformation):
+        return x
+
+
+ONE_AT_A_TIME = "RandomFlip() + RandomTranslation, one batch at a time"
 
 
 def lenet5(augmentation: list[layers.Layer]) -> cnnkit.Sequential:
@@ -78,12 +96,18 @@ def main() -> None:
         "RandomFlip() + RandomTranslation, layer by layer": build(
             [layers.RandomFlip(seed=0), LayerByLayerTranslation(0.1, 0.1, seed=0)]
         ),
+        ONE_AT_A_TIME: build(
+            [layers.RandomFlip(seed=0), layers.RandomTranslation(0.1, 0.1, seed=0)]
+        ),
+        "control: grouped batches, images unchanged": build([Unchanged()]),
     }
+    groups = _ahead.MAX_GROUP
     times: dict[str, list[float]] = {name: [] for name in models}
     load_before = os.getloadavg()[0]
     names = list(models)
     for run in range(args.rounds + 1):  # the first round warms up and is dropped
         for name in names[run % len(names) :] + names[: run % len(names)]:
+            _ahead.MAX_GROUP = 1 if name == ONE_AT_A_TIME else groups
             start = time.perf_counter()
             models[name].fit(x, y, batch_size=128, epochs=1, verbose=0)
             times[name].append(time.perf_counter() - start)
@@ -105,7 +129,7 @@ def main() -> None:
                 f"   {100 * (epoch / base - 1):+.1f}% per epoch; per round {median:+.1f}% "
                 f"(quartiles {q1:+.1f}% to {q3:+.1f}%)"
             )
-        print(f"{name:52} {epoch:6.3f} s/epoch{extra}")
+        print(f"{name:{max(map(len, times))}} {epoch:6.3f} s/epoch{extra}")
 
 
 if __name__ == "__main__":

@@ -103,6 +103,18 @@ def test_a_run_that_stops_between_the_two_layers_applies_only_the_flip():
     assert torch.equal(model.run_layers(x, stop=2), expected)  # both layers, in one pass
 
 
+def test_a_run_that_starts_between_the_two_layers_applies_only_the_translation():
+    model, reference = pair_model(), pair_model()
+    model.train()
+    x = torch.rand(10, 9, 7, 3)
+    flip, translation, flatten = reference.layers
+    assert torch.equal(model.run_layers(x, start=1), flatten(translation(x, training=True)))
+    assert torch.equal(model.run_layers(x, start=1, stop=2), translation(x, training=True))
+    assert torch.equal(model.run_layers(x, start=2), flatten(x))
+    both = translation(flip(x, training=True), training=True)
+    assert torch.equal(model.run_layers(x, start=0, stop=2), both)  # in one pass
+
+
 @pytest.mark.parametrize("fill_mode", FILL_MODES)
 def test_the_pair_takes_an_empty_batch(fill_mode):
     model = pair_model(fill_mode=fill_mode)

@@ -127,6 +127,9 @@ class RandomImageLayer(Layer):
     ``torch.Generator`` per device, so equal seeds give equal outputs; without one it draws
     from PyTorch's global generator (``cnnkit.utils.set_random_seed`` makes that reproducible).
     Inputs are batches of images, (batch, height, width, channels) by default.
+
+    Each image is transformed on its own, so ``fit`` runs the layers that open a model on a
+    few batches at once, ahead of their training steps (subclasses must keep to that).
     """
 
     def __init__(self, seed: int | None = None, data_format: str | None = None, **kwargs: Any):

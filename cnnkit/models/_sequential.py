@@ -198,28 +198,29 @@ class Sequential(Trainer, Layer):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.run_layers(x)
 
-    def run_layers(self, x: torch.Tensor, stop: int | None = None) -> torch.Tensor:
-        """Pass ``x`` through the layers before index ``stop`` (all of them when None)."""
-        forwards = self._direct_forwards(stop)
+    def run_layers(self, x: torch.Tensor, stop: int | None = None, start: int = 0) -> torch.Tensor:
+        """Pass ``x`` through the layers from index ``start`` to before index ``stop`` (to the
+        end when None)."""
+        forwards = self._direct_forwards(stop, start)
         if forwards is not None:
-            for forward in forwards[:stop]:
+            for forward in forwards[start:stop]:
                 x = forward(x)
             return x
         # Built layers skip Layer.__call__'s input conversion: the model did it once on entry.
         # nn.Module.__call__ runs, so hooks (cnnkit.inspect) see every layer.
-        for layer in self.layers[:stop]:
+        for layer in self.layers[start:stop]:
             x = _module_call(layer, x) if layer.plain_call else layer(x)
         return x
 
     def _direct_forwards(
-        self, stop: int | None = None
+        self, stop: int | None = None, start: int = 0
     ) -> tuple[Callable[[torch.Tensor], torch.Tensor], ...] | None:
         """The layers' ``forward`` methods when calling them is all that calling the layers
         would do: every layer built without an activity penalty, no hook registered on any
         layer or globally, no TorchScript tracing. Skipping ``nn.Module.__call__`` per layer
         saves about 10% of a batch-1 LeNet-5 forward (bench/bench_forward.py). Two layers that
         fuse (``Layer._fused_with``, e.g. RandomFlip then RandomTranslation) run as one call
-        with the same result, unless ``stop`` falls between them."""
+        with the same result, unless ``start`` or ``stop`` falls between them."""
         cached = self.__dict__.get("_forwards_cache")
         if cached is None:
             layers = tuple(self.stack.values())
@@ -234,9 +235,10 @@ class Sequential(Trainer, Layer):
         layers, forwards, fused, seconds = cached
         if _hooks_registered(layers) or torch._C._get_tracing_state():
             return None
-        if seconds and (stop is None or stop % len(layers) not in seconds):
-            return fused
-        return forwards
+        if not seconds:
+            return forwards
+        cuts = {start % len(layers)} | (set() if stop is None else {stop % len(layers)})
+        return forwards if cuts & seconds else fused
 
     def _forget_forwards(self) -> None:
         self.__dict__.pop("_forwards_cache", None)

@@ -3,8 +3,9 @@ batches on the model's device, checking it once where it enters."""
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -42,35 +43,53 @@ class ArrayData:
         shuffle: bool = False,
         generator: torch.Generator | None = None,
         shard: tuple[int, int] = (0, 1),
+        *,
+        first: int = 0,
+        limit: int | None = None,
+        group: int = 1,
+        prepare: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> Iterator[Batch]:
         """Yield (x, y, sample_weight) batches of ``batch_size`` samples (the global batch).
 
         ``shuffle`` draws the order from ``generator`` (torch's global RNG if None). With
         ``shard=(rank, size)`` each process gets its contiguous part of every global batch, so
-        the processes together see exactly what one process would.
+        the processes together see exactly what one process would. Only the batches from
+        index ``first`` to before ``limit`` (the end when None) come out. ``group`` batches
+        are taken from the data at once, and ``prepare`` (if given) maps their images in one
+        call before they are handed out one batch at a time.
         """
         n = len(self)
         rank, size = shard
         order = torch.randperm(n, generator=generator).to(self.x.device) if shuffle else None
-        for start in range(0, n, batch_size):
-            stop = min(start + batch_size, n)
-            if size > 1:
-                per_rank = -(-(stop - start) // size)
-                start, stop = (
-                    min(start + rank * per_rank, stop),
-                    min(start + (rank + 1) * per_rank, stop),
-                )
-            if order is None:
-                yield tuple(
-                    t[start:stop] if t is not None else None
-                    for t in (self.x, self.y, self.sample_weight)
-                )  # type: ignore[misc]
-            else:
-                index = order[start:stop]
-                yield tuple(
-                    t.index_select(0, index) if t is not None else None
-                    for t in (self.x, self.y, self.sample_weight)
-                )  # type: ignore[misc]
+        spans = [
+            _shard_span(start, min(start + batch_size, n), rank, size)
+            for start in range(0, n, batch_size)
+        ][first:limit]
+        for first in range(0, len(spans), group):
+            block = spans[first : first + group]
+            x, y, w = self._take(block, order)
+            if prepare is not None:
+                x = prepare(x)
+            end = 0
+            for start, stop in block:
+                begin, end = end, end + stop - start
+                yield tuple(t[begin:end] if t is not None else None for t in (x, y, w))  # type: ignore[misc]
+
+    def _take(self, spans: list[tuple[int, int]], order: torch.Tensor | None) -> tuple:
+        """The samples at ``spans`` of ``order`` (of the data itself when None), one after the
+        other: views when they are one run of the data, else one ``index_select`` per tensor."""
+        tensors = (self.x, self.y, self.sample_weight)
+        contiguous = all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+        first, last = spans[0][0], spans[-1][1]
+        if order is None and contiguous:
+            return tuple(t[first:last] if t is not None else None for t in tensors)
+        if contiguous:
+            index = order[first:last]
+        elif order is None:
+            index = torch.cat([torch.arange(a, b, device=self.x.device) for a, b in spans])
+        else:
+            index = torch.cat([order[a:b] for a, b in spans])
+        return tuple(t.index_select(0, index) if t is not None else None for t in tensors)
 
     def split(self, fraction: float) -> tuple[ArrayData, ArrayData]:
         """Keras' validation_split: the last ``fraction`` of the samples, taken before shuffling."""
@@ -97,18 +116,38 @@ class LoaderData:
         return len(self.loader)
 
     def batches(
-        self, batch_size: int, shuffle: bool = False, generator=None, shard=(0, 1)
+        self,
+        batch_size: int,
+        shuffle: bool = False,
+        generator=None,
+        shard=(0, 1),
+        *,
+        first: int = 0,
+        limit: int | None = None,
+        group: int = 1,
+        prepare: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> Iterator[Batch]:
-        for item in self.loader:
+        """The loader's batches on the device, as ``ArrayData.batches`` (``prepare`` maps the
+        images of each batch; the loader decides order and size, so ``group`` is ignored)."""
+        for item in itertools.islice(self.loader, first, limit):
             if isinstance(item, (list, tuple)):
                 x, y, w = (*item, None, None)[:3]
             else:
                 x, y, w = item, None, None
+            x = _to_device(x, self.device)
             yield (
-                _to_device(x, self.device),
+                x if prepare is None else prepare(x),
                 _to_device(y, self.device),
                 _to_device(w, self.device),
             )
+
+
+def _shard_span(start: int, stop: int, rank: int, size: int) -> tuple[int, int]:
+    """Process ``rank`` of ``size``'s contiguous part of the global batch [start, stop)."""
+    if size == 1:
+        return start, stop
+    per_rank = -(-(stop - start) // size)
+    return min(start + rank * per_rank, stop), min(start + (rank + 1) * per_rank, stop)
 
 
 def _to_device(value: Any, device: torch.device) -> torch.Tensor | None:

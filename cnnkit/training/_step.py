@@ -14,26 +14,34 @@ from cnnkit.layers import Dense
 from cnnkit.losses import CategoricalCrossentropy, Loss, SparseCategoricalCrossentropy
 
 
-class LogitsForward(nn.Module):
-    """The model's forward pass stopped before its final softmax, as a Module (so that
-    DistributedDataParallel can wrap it). Cross-entropy on logits is one fused, numerically
-    stable kernel, as TensorFlow-Keras computes it under the hood."""
+class LayersFrom(nn.Module):
+    """The model's forward pass from layer ``start`` on, as a Module (so that
+    DistributedDataParallel can wrap it): fit runs the layers before it ahead of the step."""
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: nn.Module, start: int = 0):
         super().__init__()
-        self.model = model
+        self.model, self.start = model, start
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.model.run_layers(x, stop=-1)
+        return self.model.run_layers(x, start=self.start)
+
+
+class LogitsForward(LayersFrom):
+    """The model's forward pass (from layer ``start`` on) stopped before its final softmax.
+    Cross-entropy on logits is one fused, numerically stable kernel, as TensorFlow-Keras
+    computes it under the hood."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.model.run_layers(x, stop=-1, start=self.start)
         last = self.model.layers[-1]  # the softmax Dense layer, applied here without softmax
         return F.linear(x, last.weight, last.bias)
 
 
-def logits_forward(model, loss: Loss) -> LogitsForward | None:
-    """A :class:`LogitsForward` when the model ends in a softmax Dense layer and the loss is a
-    categorical cross-entropy on probabilities; otherwise None."""
+def logits_forward(model, loss: Loss, start: int = 0) -> LogitsForward | None:
+    """A :class:`LogitsForward` when the model ends in a softmax Dense layer (after ``start``)
+    and the loss is a categorical cross-entropy on probabilities; otherwise None."""
     layers = model.layers
-    if not layers or loss.from_logits:
+    if len(layers) <= start or loss.from_logits:
         return None
     last = layers[-1]
     if not (isinstance(last, Dense) and last.activation is activations.softmax and last.plain_call):
@@ -41,7 +49,7 @@ def logits_forward(model, loss: Loss) -> LogitsForward | None:
     sparse_ok = type(loss) is SparseCategoricalCrossentropy and loss.options["ignore_class"] is None
     if not (sparse_ok or type(loss) is CategoricalCrossentropy):
         return None
-    return LogitsForward(model)
+    return LogitsForward(model, start)
 
 
 def logits_loss(
@@ -78,15 +86,17 @@ def make_train_step(
     optimizer: torch.optim.Optimizer,
     wrap: Callable[[nn.Module], nn.Module],
     device: torch.device,
+    start: int = 0,
 ):
     """Build the function ``step(x, y, w, scale) -> (outputs, loss)`` for one optimiser step.
 
     ``scale`` multiplies the batch-mean loss before backward: 1 on one process; under
     torchrun it is (local samples x processes / global batch), so that after
     DistributedDataParallel averages the gradients they equal the global batch's.
+    ``start`` > 0: the batches come out of the model's first ``start`` layers already.
     """
-    fast = logits_forward(model, model.loss)
-    forward = wrap(fast if fast is not None else model)
+    fast = logits_forward(model, model.loss, start)
+    forward = wrap(fast if fast is not None else LayersFrom(model, start) if start else model)
     compute_loss = logits_loss(model.loss) if fast is not None else model.loss
     if model.jit_compile:
         forward = torch.compile(forward)
@@ -120,4 +130,5 @@ def make_train_step(
         return outputs.detach().float(), reported
 
     step.outputs_are_logits = fast is not None  # type: ignore[attr-defined]
+    step.start = start  # type: ignore[attr-defined]  # the batches enter at layer ``start``
     return step

@@ -16,7 +16,7 @@ from cnnkit import metrics as metrics_module
 from cnnkit import optimizers as optimizers_module
 from cnnkit.callbacks import CallbackList, History
 from cnnkit.callbacks._progbar import resolve_verbose
-from cnnkit.training import _checks, _resume
+from cnnkit.training import _ahead, _checks, _resume
 from cnnkit.training._data import ArrayData, adapt
 from cnnkit.training._inference import Inference
 from cnnkit.training._logs import (
@@ -214,15 +214,19 @@ class Trainer(Inference):
         generator = torch.Generator().manual_seed(seed)  # the same order on every process
         sizes = global_batch_sizes(len(train), batch_size) if world.active else None
         trackers, loss_tracker = None, metrics_module.Mean(name="loss")
-        skip, saved_totals = resume_at
+        skip, saved_totals = resume_at  # batches done before the backup: same order, no work
         batch_hooks = callback_list.needs_train_batch_hooks()
-        for index, (xb, yb, wb) in enumerate(
-            train.batches(batch_size, shuffle, generator, (world.rank, world.size))
-        ):
-            if index >= steps:
-                break
-            if index < skip:  # done before the backup: same order, no work
-                continue
+        batches = train.batches(
+            batch_size,
+            shuffle,
+            generator,
+            (world.rank, world.size),
+            first=skip,
+            limit=steps,
+            group=_ahead.group_size(train, batch_size),
+            prepare=_ahead.run_ahead(self, step.start),
+        )
+        for index, (xb, yb, wb) in enumerate(batches, start=skip):
             if batch_hooks:
                 callback_list.on_train_batch_begin(index)
             outputs, loss = step(xb, yb, wb, len(xb) * world.size / sizes[index] if sizes else 1.0)
@@ -294,7 +298,8 @@ class Trainer(Inference):
         self, optimizer: torch.optim.Optimizer, device: torch.device, world: distributed.World
     ):
         """Build (once per compile, optimizer, process group and precision) the step function."""
-        key = (id(optimizer), world.size, config.get_precision())
+        start = _ahead.augmentation_prefix(self)
+        key = (id(optimizer), world.size, config.get_precision(), start)
         cached = self._step_cache.get("train")
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -312,7 +317,7 @@ class Trainer(Inference):
             device_ids = [device.index] if device.type == "cuda" else None
             return torch.nn.parallel.DistributedDataParallel(module, device_ids=device_ids)
 
-        step = make_train_step(self, optimizer, wrap, device)
+        step = make_train_step(self, optimizer, wrap, device, start)
         self._step_cache["train"] = (key, step)
         return step
 

@@ -65,8 +65,8 @@ class ArrayData:
             _shard_span(start, min(start + batch_size, n), rank, size)
             for start in range(0, n, batch_size)
         ][first:limit]
-        for first in range(0, len(spans), group):
-            block = spans[first : first + group]
+        for at in range(0, len(spans), group):
+            block = spans[at : at + group]
             x, y, w = self._take(block, order)
             if prepare is not None:
                 x = prepare(x)

@@ -13,7 +13,7 @@ from cnnkit.layers._augment_base import RandomImageLayer
 from cnnkit.training._data import ArrayData, LoaderData
 
 GROUP_BYTES = 8 * 2**20  # the images of a group: a few MiB, well within the last-level cache
-MAX_GROUP = 4  # beyond four batches of 32x32x3 images nothing more was gained (bench/README.md)
+MAX_GROUP = 4  # more batches of 32x32x3 images gained nothing more (bench/README_augment.md)
 
 
 def augmentation_prefix(model) -> int:

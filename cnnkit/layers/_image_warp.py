@@ -310,9 +310,10 @@ def _shift_tables(h: int, w: int, c: int, fill_mode: str, bilinear: bool) -> _Sh
     if bilinear:  # the columns j + o for j = 0 ... w: each output column and the next
         columns = np.concatenate([columns, column_taps[..., -1:, 1]], axis=2)
     columns = _value_positions(columns, c).reshape(2 * (2 * w + 2), -1)
-    rows.setflags(write=False)
-    columns.setflags(write=False)
-    return _ShiftTables(rows, columns, np.array([w + 1, h + 1]), (2 * w + 2, 2 * h + 2))
+    shift_key = np.array([w + 1, h + 1])
+    for table in (rows, columns, shift_key):
+        table.setflags(write=False)  # shared by every call (cached)
+    return _ShiftTables(rows, columns, shift_key, (2 * w + 2, 2 * h + 2))
 
 
 @functools.lru_cache(maxsize=16)

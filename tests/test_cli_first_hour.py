@@ -122,6 +122,34 @@ def test_mixed_sizes_without_image_size_name_the_flag(capsys, mixed_sizes, tmp_p
     assert "image_size=" not in message and "image_folder" not in message
 
 
+def test_an_unreadable_image_in_a_folder_gets_advice_without_python_arguments(capsys, tmp_path):
+    for name in ("cats", "dogs"):
+        (tmp_path / name).mkdir()
+        for index in range(3):
+            Image.new("RGB", (8, 8)).save(tmp_path / name / f"{index}.png")
+    broken = tmp_path / "cats" / "2.png"
+    broken.write_text("not an image")
+    result = run_here(capsys, "knn", "--dataset", tmp_path)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(
+        f"cnnkit: --dataset {tmp_path}: cannot read image file {broken}"
+    )
+    assert result.stderr.endswith("(remove or replace that file)\n")
+    assert "on_error" not in result.stderr
+
+
+def test_a_folder_too_small_for_a_test_set_says_how_many_images_it_needs(capsys, tmp_path):
+    for name in ("cats", "dogs"):
+        (tmp_path / name).mkdir()
+        Image.new("RGB", (8, 8)).save(tmp_path / name / "0.png")
+    result = run_here(capsys, "knn", "--dataset", tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"cnnkit: --dataset {tmp_path}: 2 images are too few: 20% of a folder's images are kept "
+        "aside as its test set, so it needs at least 5\n"
+    )
+
+
 def test_a_missing_folder_is_named_as_a_missing_folder(capsys, tmp_path):
     missing = tmp_path / "no-such-images"
     for argv in (

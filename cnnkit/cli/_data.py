@@ -8,6 +8,7 @@ same way. Keeping the uint8 arrays until the last moment keeps memory low for th
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,17 +126,23 @@ def _load_folder(path: str, image_size: tuple[int, int] | None) -> Data:
     )
 
 
-#: How ``image_folder``'s advice reads in Python -> the same advice for the command line.
-_PYTHON_TO_FLAGS = {
-    "image_folder: ": "",
-    "pass image_size=(height, width)": "pass --image-size H,W",
-}
+#: How ``image_folder``'s messages read in Python -> the same for the command line (regexes).
+_PYTHON_TO_FLAGS: tuple[tuple[str, str], ...] = (
+    (r"^image_folder: ", ""),
+    (r"pass image_size=\(height, width\)", "pass --image-size H,W"),
+    (r"\(pass on_error='skip' to skip such files\)", "(remove or replace that file)"),
+    (
+        r"^validation_split=\S+ of (\d+) images leaves .*",
+        rf"\1 images are too few: {FOLDER_TEST_SPLIT:.0%} of a folder's images are kept aside "
+        f"as its test set, so it needs at least {round(1 / FOLDER_TEST_SPLIT)}",
+    ),
+)
 
 
 def _in_flags(message: str) -> str:
     """``image_folder``'s message with Python arguments turned into the command's flags."""
-    for python, flag in _PYTHON_TO_FLAGS.items():
-        message = message.replace(python, flag)
+    for python, flag in _PYTHON_TO_FLAGS:
+        message = re.sub(python, flag, message)
     return message
 
 

@@ -170,7 +170,7 @@ def _predict(commands, common) -> None:
         "predict",
         "top classes of image files, with probabilities",
         "Classify image files with a model file (or a run folder's best model). Images are\n"
-        "converted to the model's channels and resized to its input size.",
+        "converted to the model's channels and resized to its input size, with a notice.",
     )
     parser.add_argument("model", metavar="MODEL", help="model file or run folder")
     parser.add_argument("images", metavar="IMAGE", nargs="+", help="PNG, JPEG, BMP or GIF files")

@@ -64,7 +64,10 @@ def check_json_limits(value: Any, section: str, path: str) -> None:
     while stack:
         item, field, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise refuse(path, section, f"nested at most {MAX_DEPTH} levels deep", "deeper")
+            raise ValueError(
+                f"{path!r}: its {section!r} section is nested more than {MAX_DEPTH} levels deep "
+                f"(at {field})"
+            )
         if isinstance(item, dict):
             for key, child in item.items():
                 if len(key) > MAX_STRING:

@@ -208,8 +208,11 @@ def restore_into(
             f"{os.fspath(filepath)!r} holds a different architecture than this model; "
             "remove the backup to start afresh"
         )
+    with_optimizer = "optimizer" in metadata and getattr(model, "compiled", False)
+    if with_optimizer:  # checked before the weights change, so a refusal leaves the model as is
+        _checked_optimizer_state(model, _json(metadata, "optimizer", filepath), tensors, filepath)
     _load_state(model, tensors, filepath)
-    if "optimizer" in metadata and getattr(model, "compiled", False):
+    if with_optimizer:
         _load_optimizer(model, _json(metadata, "optimizer", filepath), tensors, filepath)
     return metadata, tensors
 
@@ -378,10 +381,7 @@ def _load_optimizer(
     (_optimizer_file: hyper-parameters, state names, shapes, dtypes; flags never from files)."""
     optimizer = model.optimizer.torch_optimizer or model.optimizer.build(model.parameters())
     path = os.fspath(filepath)
-    check_optimizer_structure(structure, path)
-    state_dict = checked_state_dict(
-        optimizer, structure, tensors, path, device=model._training_device()
-    )
+    state_dict = _checked_optimizer_state(model, structure, tensors, filepath)
     try:
         optimizer.load_state_dict(state_dict)
     except (KeyError, ValueError, RuntimeError) as error:
@@ -389,3 +389,13 @@ def _load_optimizer(
             f"{path!r}: the saved optimizer state does not fit this model ({error})"
         ) from None
     model.optimizer.learning_rate = optimizer.param_groups[0]["lr"]
+
+
+def _checked_optimizer_state(
+    model, structure: Any, tensors: dict[str, torch.Tensor], filepath: Any
+) -> dict[str, Any]:
+    """The state_dict for the model's optimizer, from the file, once it passed every check."""
+    optimizer = model.optimizer.torch_optimizer or model.optimizer.build(model.parameters())
+    path = os.fspath(filepath)
+    check_optimizer_structure(structure, path)
+    return checked_state_dict(optimizer, structure, tensors, path, device=model._training_device())

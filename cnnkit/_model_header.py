@@ -191,6 +191,11 @@ def _size(high: int, optional: bool = False) -> Callable[[Any, str, str], None]:
     return check
 
 
+def _check_flag(value: Any, field: str, path: str) -> None:
+    if not isinstance(value, bool):
+        raise refuse(path, field, "true or false", value)
+
+
 def _sizes(high: int, optional: bool = False) -> Callable[[Any, str, str], None]:
     return lambda value, field, path: _check_sizes(value, field, path, high, optional)
 
@@ -209,6 +214,10 @@ _LAYER_FIELDS: dict[str, Callable[[Any, str, str], None]] = {
     "dilation_rate": _sizes(MAX_WINDOW),
     "input_shape": check_shape,
     "shape": check_shape,
+    **dict.fromkeys(
+        ("trainable", "use_bias", "center", "scale", "keepdims", "invert", "antialias"),
+        _check_flag,
+    ),
 }
 
 

@@ -221,3 +221,13 @@ def test_raw_header_with_tensor_shapes_beyond_the_data_is_unreadable(path):
     header["stack.dense.weight"]["shape"] = [3, 144000000]
     path.write_bytes(with_raw_header(header, body))
     refused(path, r"is not a readable cnnkit file")
+
+
+def test_a_float64_layer_round_trips_with_its_dtype(tmp_path):
+    """Weights are never cast, so a layer's dtype travels in the file with them."""
+    model = cnnkit.Sequential([Dense(3, dtype="float64", input_shape=(4,)), Dense(2)])
+    model.save(tmp_path / "m.keras")
+    loaded = cnnkit.models.load_model(tmp_path / "m.keras")
+    assert loaded.layers[0].weight.dtype == torch.float64
+    assert loaded.layers[1].weight.dtype == torch.float32
+    torch.testing.assert_close(loaded.layers[0].weight, model.layers[0].weight)

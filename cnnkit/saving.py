@@ -379,14 +379,13 @@ def _load_optimizer(
 ) -> None:
     """Load the file's optimizer state into the model's optimizer, once it passed every check
     (_optimizer_file: hyper-parameters, state names, shapes, dtypes; flags never from files)."""
-    optimizer = model.optimizer.torch_optimizer or model.optimizer.build(model.parameters())
-    path = os.fspath(filepath)
     state_dict = _checked_optimizer_state(model, structure, tensors, filepath)
+    optimizer = model.optimizer.torch_optimizer  # built by the check if it was not yet
     try:
         optimizer.load_state_dict(state_dict)
     except (KeyError, ValueError, RuntimeError) as error:
         raise ValueError(
-            f"{path!r}: the saved optimizer state does not fit this model ({error})"
+            f"{os.fspath(filepath)!r}: the saved optimizer state does not fit this model ({error})"
         ) from None
     model.optimizer.learning_rate = optimizer.param_groups[0]["lr"]
 

@@ -9,6 +9,7 @@ imports anything named in the file: layer names are looked up among cnnkit's own
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import warnings
@@ -19,16 +20,36 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_bytes
 
 from cnnkit import constraints, initializers, layers, losses, metrics, optimizers, regularizers
+from cnnkit._file_tensors import (
+    Layout,
+    check_weights_fit,
+    file_layouts,
+    layouts_of,
+    nbytes,
+    weights_only,
+)
 from cnnkit._files import atomic_write_bytes
+from cnnkit._model_header import (
+    check_compile_config,
+    check_model_config,
+    check_optimizer_structure,
+    check_tensor_names,
+    load_section,
+    refuse,
+)
+from cnnkit._optimizer_file import checked_state_dict
 
 MODEL_FORMAT, WEIGHTS_FORMAT, FORMAT_VERSION = "cnnkit.model", "cnnkit.weights", "1"
 _OPTIMIZER_PREFIX = "optimizer/"
+# Buffers a file does not hold (Normalization's given mean and variance, spread over the
+# input's shape) may take this much beyond twice the file's size.
+_UNSAVED_BUFFER_BYTES = 8 * 2**20
 _LAYER_CLASSES = {
     name: getattr(layers, name)
     for name in dir(layers)
     if isinstance(getattr(layers, name), type)
     and issubclass(getattr(layers, name), layers.Layer)
-    and name not in ("Layer",)
+    and name not in ("Layer", "RandomImageLayer")  # bases for subclassing; they cannot run
 }
 
 
@@ -187,8 +208,11 @@ def restore_into(
             f"{os.fspath(filepath)!r} holds a different architecture than this model; "
             "remove the backup to start afresh"
         )
+    with_optimizer = "optimizer" in metadata and getattr(model, "compiled", False)
+    if with_optimizer:  # checked before the weights change, so a refusal leaves the model as is
+        _checked_optimizer_state(model, _json(metadata, "optimizer", filepath), tensors, filepath)
     _load_state(model, tensors, filepath)
-    if "optimizer" in metadata and getattr(model, "compiled", False):
+    if with_optimizer:
         _load_optimizer(model, _json(metadata, "optimizer", filepath), tensors, filepath)
     return metadata, tensors
 
@@ -204,42 +228,59 @@ def load_weights(model, filepath: str | os.PathLike) -> None:
 
 def model_from_config(config: dict[str, Any]):
     """Build a Sequential model from ``get_config()`` output, accepting only cnnkit's layers."""
+    return _build_model(config, shapes_only=False)
+
+
+def layer_from_config(entry: dict[str, Any]) -> layers.Layer:
+    """Rebuild one layer from ``{"class_name": ..., "config": {...}}`` (cnnkit layers only)."""
+    return _build_layer(entry, shapes_only=False)
+
+
+def _build_model(config: Any, shapes_only: bool):
+    """The model ``config`` describes; with ``shapes_only`` its tensors are on the meta device
+    (shapes without memory) and its initializers zeros, to compare with a file's tensors."""
     from cnnkit.layers import Input
     from cnnkit.models import Sequential
 
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ValueError("model config must be a JSON object with a 'layers' list")
-    model = Sequential(name=config.get("name") or None)
-    if config.get("input_shape") is not None:
-        model.add(Input(shape=tuple(config["input_shape"])))
-    for entry in config["layers"]:
-        model.add(layer_from_config(entry))
+    with torch.device("meta") if shapes_only else contextlib.nullcontext():
+        model = Sequential(name=config.get("name") or None)
+        if config.get("input_shape") is not None:
+            model.add(Input(shape=tuple(config["input_shape"])))
+        for entry in config["layers"]:
+            model.add(_build_layer(entry, shapes_only))
     return model
 
 
-def layer_from_config(entry: dict[str, Any]) -> layers.Layer:
-    """Rebuild one layer from ``{"class_name": ..., "config": {...}}`` (cnnkit layers only)."""
+def _build_layer(entry: Any, shapes_only: bool) -> layers.Layer:
     if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
         raise ValueError(
             f"each layer entry must be {{'class_name': ..., 'config': {{...}}}}; received {entry!r:.200}"
         )
     name = entry.get("class_name")
-    if name not in _LAYER_CLASSES:
+    if not isinstance(name, str) or name not in _LAYER_CLASSES:
         raise ValueError(
-            f"unknown layer class {name!r}; a cnnkit file may only hold cnnkit layers: "
+            f"unknown layer class {name!r:.100}; a cnnkit file may only hold cnnkit layers: "
             + ", ".join(sorted(_LAYER_CLASSES))
         )
-    arguments = {key: _decode(key, value) for key, value in entry["config"].items()}
     try:
+        arguments = {
+            key: _decode(key, value, shapes_only) for key, value in entry["config"].items()
+        }
         return _LAYER_CLASSES[name](**arguments)
     except (TypeError, ValueError) as error:
         raise ValueError(f"invalid configuration for layer {name}: {error}") from None
 
 
-def _decode(key: str, value: Any) -> Any:
+def _decode(key: str, value: Any, shapes_only: bool = False) -> Any:
+    if key.endswith("initializer") and isinstance(value, (dict, str)):
+        initializer = (
+            initializers.deserialize(value) if isinstance(value, dict) else initializers.get(value)
+        )
+        # Shapes alone need no random numbers (some initializers cannot draw on the meta device).
+        return initializers.Zeros() if shapes_only else initializer
     if isinstance(value, dict) and "class_name" in value:
-        if key.endswith("initializer"):
-            return initializers.deserialize(value)
         if key.endswith("regularizer"):
             return regularizers.deserialize(value)
         if key.endswith("constraint"):
@@ -250,6 +291,8 @@ def _decode(key: str, value: Any) -> Any:
 def _read(
     filepath: str | os.PathLike, *formats: str
 ) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """The file's metadata and tensors, once its header passed every check (schema, tensor
+    names, shapes and dtypes against the architecture it declares, sizes against the file)."""
     if not isinstance(filepath, (str, os.PathLike)):
         raise TypeError(
             f"load_model: filepath must be a file path (str or os.PathLike). Received: filepath={filepath!r}"
@@ -259,67 +302,99 @@ def _read(
         raise FileNotFoundError(f"no model file at {path!r}")
     try:
         with safe_open(path, framework="pt") as reader:
-            metadata = reader.metadata() or {}
+            metadata, layouts = reader.metadata() or {}, file_layouts(reader)
+    except (SafetensorError, OSError, ValueError, RuntimeError) as error:
+        raise _unreadable(path, error) from None
+    _check_header(metadata, layouts, path, formats)
+    try:  # every tensor's bytes are in the file, so this allocates at most the file's size
+        with safe_open(path, framework="pt") as reader:
             tensors = {key: reader.get_tensor(key) for key in reader.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as error:
-        raise ValueError(
-            f"{path!r} is not a readable cnnkit file (a safetensors file written by model.save or "
-            f"save_weights): {error}"
-        ) from None
+        raise _unreadable(path, error) from None
+    return metadata, tensors
+
+
+def _unreadable(path: str, error: Exception) -> ValueError:
+    return ValueError(
+        f"{path!r} is not a readable cnnkit file (a safetensors file written by model.save or "
+        f"save_weights): {error}"
+    )
+
+
+def _check_header(
+    metadata: dict[str, str], layouts: dict[str, Layout], path: str, formats: tuple[str, ...]
+) -> None:
+    """Refuse a header that breaks the schema or declares more than the file holds."""
     if metadata.get("format") not in formats:
         raise ValueError(
             f"{path!r} is a safetensors file but not a cnnkit {' or '.join(formats)} file "
             f"(format={metadata.get('format')!r})"
         )
-    return metadata, tensors
+    if metadata.get("format_version") != FORMAT_VERSION:
+        raise refuse(path, "format_version", repr(FORMAT_VERSION), metadata.get("format_version"))
+    config = load_section(metadata, "config", path)
+    check_model_config(config, path, _LAYER_CLASSES)
+    if "compile" in metadata:
+        check_compile_config(load_section(metadata, "compile", path), path)
+    if "optimizer" in metadata:
+        check_optimizer_structure(load_section(metadata, "optimizer", path), path)
+    check_tensor_names(layouts, path)
+    _check_architecture(config, layouts, path)
+
+
+def _check_architecture(config: dict[str, Any], layouts: dict[str, Layout], path: str) -> None:
+    """Build the declared architecture on the meta device (no memory) and compare its weights
+    with the file's tensors, so a small file cannot make cnnkit allocate gigabytes."""
+    try:
+        shadow = _build_model(config, shapes_only=True)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path!r}: {error}") from None
+    except RuntimeError as error:  # e.g. a tensor of more elements than an int64 counts
+        raise ValueError(f"{path!r}: its architecture cannot be built ({error})") from None
+    check_weights_fit(layouts_of(shadow.state_dict()), weights_only(layouts), path)
+    stored = sum(nbytes(shape, dtype) for shape, dtype in weights_only(layouts).values())
+    tensors = [*shadow.parameters(), *shadow.buffers()]  # buffers not saved count too
+    needed = sum(nbytes(t.shape, t.dtype) for t in tensors)
+    allowed = stored + 2 * os.path.getsize(path) + _UNSAVED_BUFFER_BYTES
+    if needed > allowed:
+        raise ValueError(
+            f"{path!r}: its architecture needs {needed} bytes of weights and buffers, more than "
+            f"the {stored} bytes of weights the file holds allow"
+        )
 
 
 def _json(metadata: dict[str, str], key: str, filepath: Any) -> Any:
-    try:
-        return json.loads(metadata[key])
-    except (KeyError, json.JSONDecodeError) as error:
-        raise ValueError(
-            f"{os.fspath(filepath)!r}: its {key!r} section is missing or not valid JSON ({error})"
-        ) from None
+    return load_section(metadata, key, os.fspath(filepath))
 
 
 def _load_state(model, tensors: dict[str, torch.Tensor], filepath: Any) -> None:
-    expected = model.state_dict()
-    weights = {k: v for k, v in tensors.items() if not k.startswith((_OPTIMIZER_PREFIX, "backup/"))}
-    missing, unexpected = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
-    if missing or unexpected:
-        raise ValueError(
-            f"{os.fspath(filepath)!r} does not fit this model: missing weights {missing[:5]}, "
-            f"unexpected weights {unexpected[:5]}"
-        )
-    for (
-        name
-    ) in expected:  # in the model's order, so the first mismatch reported is the first layer's
-        tensor = weights[name]
-        if tuple(tensor.shape) != tuple(expected[name].shape):
-            raise ValueError(
-                f"{os.fspath(filepath)!r}: weight {name!r} has shape {tuple(tensor.shape)}, "
-                f"the model needs {tuple(expected[name].shape)}"
-            )
+    """Copy the file's weights into ``model`` once names, shapes and dtypes all match."""
+    weights = weights_only(tensors)
+    check_weights_fit(layouts_of(model.state_dict()), layouts_of(weights), os.fspath(filepath))
     model.load_state_dict(weights)
 
 
 def _load_optimizer(
     model, structure: dict[str, Any], tensors: dict[str, torch.Tensor], filepath: Any
 ) -> None:
-    optimizer = model.optimizer.torch_optimizer or model.optimizer.build(model.parameters())
-    state: dict[int, dict[str, Any]] = {}
-    device = model._training_device()
-    for key, tensor in tensors.items():
-        if key.startswith(_OPTIMIZER_PREFIX):
-            index, name = key[len(_OPTIMIZER_PREFIX) :].split("/", 1)
-            state.setdefault(int(index), {})[name] = tensor.to(device) if name != "step" else tensor
-    for index, values in structure.get("scalars", {}).items():
-        state.setdefault(int(index), {}).update(values)
+    """Load the file's optimizer state into the model's optimizer, once it passed every check
+    (_optimizer_file: hyper-parameters, state names, shapes, dtypes; flags never from files)."""
+    state_dict = _checked_optimizer_state(model, structure, tensors, filepath)
+    optimizer = model.optimizer.torch_optimizer  # built by the check if it was not yet
     try:
-        optimizer.load_state_dict({"state": state, "param_groups": structure["param_groups"]})
+        optimizer.load_state_dict(state_dict)
     except (KeyError, ValueError, RuntimeError) as error:
         raise ValueError(
             f"{os.fspath(filepath)!r}: the saved optimizer state does not fit this model ({error})"
         ) from None
     model.optimizer.learning_rate = optimizer.param_groups[0]["lr"]
+
+
+def _checked_optimizer_state(
+    model, structure: Any, tensors: dict[str, torch.Tensor], filepath: Any
+) -> dict[str, Any]:
+    """The state_dict for the model's optimizer, from the file, once it passed every check."""
+    optimizer = model.optimizer.torch_optimizer or model.optimizer.build(model.parameters())
+    path = os.fspath(filepath)
+    check_optimizer_structure(structure, path)
+    return checked_state_dict(optimizer, structure, tensors, path, device=model._training_device())

@@ -334,6 +334,8 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this layer (JSON-able where built in)."""
         config: dict[str, Any] = {"name": self.name, "trainable": self.trainable}
+        if self.dtype != torch.float32:  # a loaded model must expect the saved weights' dtype
+            config["dtype"] = str(self.dtype).removeprefix("torch.")
         if self.input_shape_hint is not None:
             config["input_shape"] = list(self.input_shape_hint)
         for parameter in inspect.signature(type(self).__init__).parameters.values():

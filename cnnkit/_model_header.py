@@ -1,0 +1,272 @@
+"""The schema of a model file's JSON header: every section is checked (types, ranges, nesting,
+sizes) before anything is built from it, so a crafted file gets one clear ValueError naming the
+file, the field and what was found, never a raw exception or a huge allocation."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Collection
+from typing import Any
+
+MAX_DEPTH = 12  # nesting of any JSON section; the deepest valid one is 6 levels
+MAX_STRING = 4096  # characters in a name, an activation, a padding mode...
+MAX_LAYERS = 4096
+MAX_SIZE = 65536  # filters, units, groups, heights, widths and input sizes
+MAX_WINDOW = 4096  # kernel, pool, stride and dilation sizes
+MAX_INPUT_ELEMENTS = 2**31  # elements of one input image (the product of input_shape)
+MAX_PARAM_GROUPS = 64
+OPTIMIZER_TENSOR = re.compile(r"optimizer/(0|[1-9][0-9]{0,8})/([a-z_][a-z0-9_]{0,63})")
+
+_MODEL_KEYS = ("input_shape", "layers", "name")
+_COMPILE_KEYS = ("jit_compile", "loss", "metrics", "optimizer")
+_OBJECT_SUFFIXES = ("initializer", "regularizer", "constraint")
+
+
+def refuse(path: str, field: str, expected: str, found: Any) -> ValueError:
+    """The one wording of a refusal: file, field, what is accepted, what was found."""
+    return ValueError(f"{path!r}: {field} must be {expected}; found {_shown(found)}")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def load_section(metadata: dict[str, str], section: str, path: str) -> Any:
+    """Parse one JSON section of the header, refusing bad JSON, NaN/Infinity and deep nesting."""
+    text = metadata.get(section)
+    try:
+        if not isinstance(text, str):
+            raise ValueError("it is missing")
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError(
+            f"{path!r}: its {section!r} section is nested more than {MAX_DEPTH} levels deep"
+        ) from None
+    except ValueError as error:  # JSONDecodeError, NaN, ints of thousands of digits
+        raise ValueError(
+            f"{path!r}: its {section!r} section is missing or not valid JSON ({error})"
+        ) from None
+    check_json_limits(value, section, path)
+    return value
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number a cnnkit file may hold")
+
+
+def check_json_limits(value: Any, section: str, path: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, long strings and non-finite numbers (iteratively,
+    so no depth can exhaust Python's stack)."""
+    stack: list[tuple[Any, str, int]] = [(value, section, 0)]
+    while stack:
+        item, field, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ValueError(
+                f"{path!r}: its {section!r} section is nested more than {MAX_DEPTH} levels deep "
+                f"(at {field})"
+            )
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if len(key) > MAX_STRING:
+                    raise refuse(path, field, f"keys of at most {MAX_STRING} characters", key)
+                stack.append((child, f"{field}.{key}", depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, f"{field}[{i}]", depth + 1) for i, child in enumerate(item))
+        elif isinstance(item, str) and len(item) > MAX_STRING:
+            raise refuse(path, field, f"a string of at most {MAX_STRING} characters", item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise refuse(path, field, "a finite number", item)
+
+
+# ---------------------------------------------------------------------- small checks
+def is_int(value: Any) -> bool:
+    """An int that is not a bool (JSON's true would pass isinstance(value, int))."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    """A finite int or float that is not a bool."""
+    return (is_int(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+def _check_object(value: Any, field: str, path: str) -> dict:
+    if not isinstance(value, dict):
+        raise refuse(path, field, "a JSON object", value)
+    return value
+
+
+def _check_keys(value: dict, accepted: Collection[str], field: str, path: str) -> None:
+    unknown = sorted(set(value) - set(accepted))
+    if unknown:
+        raise refuse(path, field, f"an object with fields among {sorted(accepted)}", unknown)
+
+
+def _check_size(value: Any, field: str, path: str, high: int) -> None:
+    if not is_int(value) or not 1 <= value <= high:
+        raise refuse(path, field, f"an int in [1, {high}]", value)
+
+
+def _check_sizes(value: Any, field: str, path: str, high: int, optional: bool = False) -> None:
+    """An int, or a list of up to 3 ints, each in [1, high] (kernel sizes, strides...)."""
+    if value is None and optional:
+        return
+    sizes = value if isinstance(value, list) and 1 <= len(value) <= 3 else [value]
+    for size in sizes:
+        _check_size(size, field, path, high)
+
+
+def check_shape(value: Any, field: str, path: str, optional: bool = True) -> None:
+    """An input shape: 1 to 4 sizes in [1, MAX_SIZE] or null, MAX_INPUT_ELEMENTS at most."""
+    if value is None and optional:
+        return
+    expected = f"a list of 1 to 4 sizes, each null or an int in [1, {MAX_SIZE}]"
+    if not isinstance(value, list) or not 1 <= len(value) <= 4:
+        raise refuse(path, field, expected, value)
+    for size in value:
+        if size is not None:
+            _check_size(size, field, path, MAX_SIZE)
+    if math.prod(size for size in value if size is not None) > MAX_INPUT_ELEMENTS:
+        raise refuse(path, field, f"a shape of at most {MAX_INPUT_ELEMENTS} elements", value)
+
+
+# ---------------------------------------------------------------------- the model
+def check_model_config(config: Any, path: str, layer_names: Collection[str]) -> None:
+    """The 'config' section: {"name", "input_shape", "layers": [{"class_name", "config"}]}."""
+    _check_object(config, "config", path)
+    _check_keys(config, _MODEL_KEYS, "config", path)
+    if config.get("name") is not None and not isinstance(config["name"], str):
+        raise refuse(path, "config.name", "a string or null", config["name"])
+    check_shape(config.get("input_shape"), "config.input_shape", path)
+    entries = config.get("layers")
+    if not isinstance(entries, list) or len(entries) > MAX_LAYERS:
+        raise refuse(path, "config.layers", f"a list of at most {MAX_LAYERS} layers", entries)
+    for index, entry in enumerate(entries):
+        field = f"config.layers[{index}]"
+        _check_object(entry, field, path)
+        _check_keys(entry, ("class_name", "config"), field, path)
+        name = entry.get("class_name")
+        if not isinstance(name, str) or name not in layer_names:
+            raise ValueError(
+                f"{path!r}: {field}.class_name: unknown layer class {_shown(name)}; a cnnkit "
+                "file may only hold cnnkit layers: " + ", ".join(sorted(layer_names))
+            )
+        _check_layer_config(entry.get("config"), f"{field}.config", path)
+
+
+def _check_layer_config(config: Any, field: str, path: str) -> None:
+    _check_object(config, field, path)
+    for key, value in config.items():
+        check = _LAYER_FIELDS.get(key)
+        if check is not None:
+            check(value, f"{field}.{key}", path)
+        elif key.endswith(_OBJECT_SUFFIXES) and isinstance(value, dict):
+            check_named_object(value, f"{field}.{key}", path)
+        elif isinstance(value, dict):
+            raise refuse(
+                path, f"{field}.{key}", "a number, string, list or null (not an object)", value
+            )
+
+
+def check_named_object(value: Any, field: str, path: str) -> None:
+    """{"class_name": str, "config": {name: number, string, list or null}} (an initializer,
+    a regularizer, a constraint, an optimizer or a loss)."""
+    _check_object(value, field, path)
+    _check_keys(value, ("class_name", "config"), field, path)
+    if not isinstance(value.get("class_name"), str):
+        raise refuse(path, f"{field}.class_name", "a string", value.get("class_name"))
+    arguments = _check_object(value.get("config", {}), f"{field}.config", path)
+    for key, argument in arguments.items():
+        if isinstance(argument, dict):
+            raise refuse(path, f"{field}.config.{key}", "a number, string, list or null", argument)
+
+
+def _size(high: int, optional: bool = False) -> Callable[[Any, str, str], None]:
+    def check(value: Any, field: str, path: str) -> None:
+        if not (value is None and optional):
+            _check_size(value, field, path, high)
+
+    return check
+
+
+def _check_flag(value: Any, field: str, path: str) -> None:
+    if not isinstance(value, bool):
+        raise refuse(path, field, "true or false", value)
+
+
+def _sizes(high: int, optional: bool = False) -> Callable[[Any, str, str], None]:
+    return lambda value, field, path: _check_sizes(value, field, path, high, optional)
+
+
+_LAYER_FIELDS: dict[str, Callable[[Any, str, str], None]] = {
+    "filters": _size(MAX_SIZE),
+    "units": _size(MAX_SIZE),
+    "groups": _size(MAX_SIZE),
+    "height": _size(MAX_SIZE),
+    "width": _size(MAX_SIZE),
+    "input_dim": _size(MAX_SIZE, optional=True),
+    "batch_size": _size(MAX_SIZE, optional=True),
+    "kernel_size": _sizes(MAX_WINDOW),
+    "pool_size": _sizes(MAX_WINDOW),
+    "strides": _sizes(MAX_WINDOW, optional=True),
+    "dilation_rate": _sizes(MAX_WINDOW),
+    "input_shape": check_shape,
+    "shape": check_shape,
+    **dict.fromkeys(
+        ("trainable", "use_bias", "center", "scale", "keepdims", "invert", "antialias"),
+        _check_flag,
+    ),
+}
+
+
+# ---------------------------------------------------------------------- compile settings
+def check_compile_config(settings: Any, path: str) -> None:
+    """The 'compile' section: {"optimizer": {...}, "loss": {...}, "metrics": [...], "jit_compile"}."""
+    _check_object(settings, "compile", path)
+    _check_keys(settings, _COMPILE_KEYS, "compile", path)
+    for key in ("optimizer", "loss"):
+        if key not in settings:
+            raise refuse(path, f"compile.{key}", "present", "nothing")
+        check_named_object(settings[key], f"compile.{key}", path)
+    metrics = settings.get("metrics", [])
+    if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
+        raise refuse(path, "compile.metrics", "a list of metric names", metrics)
+    if not isinstance(settings.get("jit_compile", False), bool):
+        raise refuse(path, "compile.jit_compile", "true or false", settings["jit_compile"])
+
+
+# ---------------------------------------------------------------------- optimizer state
+def check_optimizer_structure(structure: Any, path: str) -> None:
+    """The 'optimizer' section's shape: {"param_groups": [{..., "params": [int]}], "scalars":
+    {"<int>": {name: number}}}; what the values mean is checked against the optimizer later."""
+    _check_object(structure, "optimizer", path)
+    _check_keys(structure, ("param_groups", "scalars"), "optimizer", path)
+    groups = structure.get("param_groups")
+    if not isinstance(groups, list) or not 1 <= len(groups) <= MAX_PARAM_GROUPS:
+        raise refuse(
+            path, "optimizer.param_groups", f"a list of 1 to {MAX_PARAM_GROUPS} groups", groups
+        )
+    for index, group in enumerate(groups):
+        field = f"optimizer.param_groups[{index}]"
+        _check_object(group, field, path)
+        params = group.get("params")
+        if not isinstance(params, list) or not all(is_int(p) and p >= 0 for p in params):
+            raise refuse(path, f"{field}.params", "a list of parameter indices", params)
+    scalars = _check_object(structure.get("scalars", {}), "optimizer.scalars", path)
+    for index, values in scalars.items():
+        field = f"optimizer.scalars.{index}"
+        if not re.fullmatch(r"0|[1-9][0-9]{0,8}", index):
+            raise refuse(path, "optimizer.scalars", "keyed by parameter indices", index)
+        _check_object(values, field, path)
+        for name, value in values.items():
+            if not is_number(value):
+                raise refuse(path, f"{field}.{name}", "a number", value)
+
+
+def check_tensor_names(names: Collection[str], path: str) -> None:
+    """Optimizer tensors must be named optimizer/<index>/<name>."""
+    for name in names:
+        if name.startswith("optimizer/") and not OPTIMIZER_TENSOR.fullmatch(name):
+            raise refuse(path, "the tensor name", "optimizer/<index>/<name>", name)

@@ -51,14 +51,14 @@ def test_the_comparison_lists_other_models_and_given_knn_on_all_test_images(digi
 def test_the_comparison_says_what_a_tie_means():
     rows = [
         Row("lenet5", 355, 0.9803, "cnn"),
-        Row("small_cnn (this model)", 355, 0.9831, "cnn"),
-        Row("kNN (L1, k=7)", 355, 0.9746, "pixel knn"),
-        Row("kNN (L2, k=1)", 355, 0.9859, "pixel knn"),
+        Row("small_cnn (this model)", 355, 0.9831, "cnn", short="small_cnn"),
+        Row("kNN (L1, k=7): L1 distance between pixels", 355, 0.9746, "pixel knn"),
+        Row("kNN (L2, k=1): L2 distance between pixels", 355, 0.9859, "pixel knn"),
     ]
     text = verdict(rows)
     assert text.startswith(
-        "On the same 355 test images the best CNN (small_cnn (this model)) classifies 98.3% "
-        "correctly, the best kNN on pixels (kNN (L2, k=1)) 98.6%."
+        "On the same 355 test images the best CNN, small_cnn, classifies 98.3% correctly, the "
+        "best kNN on pixels, kNN (L2, k=1), 98.6%."
     )
     assert "kNN on pixels is as good as the CNN" in text
     assert "8x8" in text and "on Fashion-MNIST or CIFAR-10" in text

@@ -26,6 +26,9 @@ def test_one_epoch_is_a_marker_on_an_axis_around_epoch_1():
     for line in loss.get_lines():
         assert line.get_linestyle() == "None" and line.get_marker() in ("o", "s")
         assert list(line.get_xdata()) == [1]
+    low, high = rate.get_ylim()
+    assert low <= 0 and 1e-5 < high < 2e-5  # the magnitude shows: the axis starts at 0
+    assert [text.get_text() for text in loss.texts] == ["0.7", "0.8"]
 
 
 def test_legend_only_where_a_validation_curve_is_drawn():

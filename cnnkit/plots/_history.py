@@ -26,7 +26,7 @@ def history(history: Any, columns: int = 3, save: str | os.PathLike | None = Non
         A Figure with one axes per quantity (``loss``, then each metric), titled with its name;
         the training curve is labelled ``train`` and ``val_<name>`` is labelled ``validation``
         (with a legend only where there is a validation curve). One epoch is drawn as markers
-        on an axis from 0.5 to 1.5 with one tick.
+        with their values, on an axis from 0.5 to 1.5 with one tick and values from 0.
     """
     logs = _logs(history)
     names = _quantities(logs)
@@ -53,13 +53,27 @@ def _plot_quantity(ax: Any, logs: dict[str, list[float]], name: str) -> None:
     ax.set_title(name)
     ax.set_xlabel("epoch")
     if epochs == 1:
-        ax.set_xlim(0.5, 1.5)  # not matplotlib's 0.945 to 1.05 around a single point
-        ax.set_xticks([1])
+        _one_epoch_axes(ax, [logs[key][0] for key, _, _ in drawn])
     else:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     if any(label == "validation" for _, label, _ in drawn):
         ax.legend(fontsize=8)  # a lone "train" legend (e.g. learning_rate) says nothing
+
+
+def _one_epoch_axes(ax: Any, values: list[float]) -> None:
+    """Axes for single points: one tick at epoch 1, values from 0 and printed beside their
+    markers (not matplotlib's 0.945 to 1.05 around each point, which hides the magnitude)."""
+    ax.set_xlim(0.5, 1.5)
+    ax.set_xticks([1])
+    finite = [value for value in values if math.isfinite(value)]
+    low, high = min([0.0, *finite]), max([0.0, *finite])
+    if high > low:
+        ax.set_ylim(low - 0.05 * (high - low), high + 0.2 * (high - low))
+    for value in finite:
+        ax.annotate(
+            f"{value:.4g}", (1, value), xytext=(8, 0), textcoords="offset points", va="center"
+        )
 
 
 def _logs(history: Any) -> dict[str, list[float]]:

@@ -15,13 +15,20 @@ class Row:
     """One line of the comparison table: a method, the test images it was scored on, its accuracy.
 
     ``kind`` is ``"cnn"`` (a CNN scored on all the test images), ``"cnn sample"`` (this CNN on
-    the kNN rows' subset), ``"pixel knn"`` (kNN on pixels) or ``"latent knn"``.
+    the kNN rows' subset), ``"pixel knn"`` (kNN on pixels) or ``"latent knn"``; ``short`` names
+    the method in the text (default: ``method`` up to its first colon).
     """
 
     method: str
     images: int
     accuracy: float
     kind: str
+    short: str = ""
+
+    @property
+    def name(self) -> str:
+        """The method's name in a sentence."""
+        return self.short or self.method.split(":")[0].strip()
 
     def cells(self) -> tuple[str, int, float]:
         """The table's cells: method, test images, accuracy."""
@@ -39,10 +46,10 @@ def verdict(rows: list[Row]) -> str:
         return ""
     cnn = max(cnns, key=lambda row: row.accuracy)
     knn = max(knns, key=lambda row: row.accuracy)
-    name = f" ({cnn.method})" if len(cnns) > 1 else ""
+    name = f", {cnn.name}," if len(cnns) > 1 else ""
     scores = (
         f"On the same {knn.images:,} test images the best CNN{name} classifies "
-        f"{cnn.accuracy:.1%} correctly, the best kNN on pixels ({knn.method}) {knn.accuracy:.1%}."
+        f"{cnn.accuracy:.1%} correctly, the best kNN on pixels, {knn.name}, {knn.accuracy:.1%}."
     )
     cnn_error, knn_error = 1 - cnn.accuracy, 1 - knn.accuracy
     if cnn.accuracy - knn.accuracy >= MARGIN and cnn_error <= ERROR_RATIO * knn_error:

@@ -100,6 +100,7 @@ def _computed_rows(context: Context) -> list[Row]:
                 len(test),
                 accuracy,
                 "pixel knn",
+                short=f"kNN on pixels, {metric.upper()}, k={k}",
             )
         )
     context.progress(f"kNN on latent vectors (L2, k={k})")

@@ -59,11 +59,10 @@ def comparison(context: Context, knn: Any, models: Mapping[str, float] | None = 
     neighbourhood scores in pixel vs latent space."""
     sample = context.test_sample
     tested = len(context.y_test)
-    this_model = "CNN (this model)"
-    if models:
-        this_model = f"{getattr(context.model, 'name', 'CNN')} (this model)"
-    rows = [Row(name, tested, float(value), "cnn") for name, value in (models or {}).items()]
-    rows.append(Row(this_model, tested, test_accuracy(context), "cnn"))
+    name = getattr(context.model, "name", "CNN")
+    this_model = f"{name} (this model)" if models else "CNN (this model)"
+    rows = [Row(str(other), tested, float(value), "cnn") for other, value in (models or {}).items()]
+    rows.append(Row(this_model, tested, test_accuracy(context), "cnn", short=name))
     if knn is None and len(sample) < tested:
         same = float(np.mean(context.predicted[sample] == context.y_test[sample]))
         rows.append(Row("CNN on the test images the kNN rows use", len(sample), same, "cnn sample"))

@@ -42,9 +42,9 @@ def tsne(
         verbose: print scikit-learn's progress.
         return_indices: also return which rows of ``x_or_features`` were embedded.
         max_iter: optimisation steps in all (the first 250 with early exaggeration), >= 250.
-        n_jobs: threads for PCA and t-SNE; None uses every core. One thread is often faster
-            for a few thousand points, and far faster on a busy machine (the threads wait for
-            each other at every one of the steps; ``bench/bench_report.py``).
+        n_jobs: threads for PCA and t-SNE; None uses every core. The map does not depend on
+            it. For a few thousand points one thread can be far faster on a busy machine (the
+            threads wait for each other at every step; ``bench/bench_report.py``).
 
     Returns:
         float32 array (m, n_components) with m = min(n, max_points); with ``return_indices``,

@@ -10,9 +10,9 @@ from cnnkit.inspect._tsne import default_perplexity
 from cnnkit.report._context import Context
 from cnnkit.report._html import escape, image, pair, paragraph
 
-#: Threads for each t-SNE map. One: the same map as with every core, and on 2 cores 1.5x to
-#: 5x faster, since the threads wait for each other at each of the 1,000 steps (the more, the
-#: busier the machine is; ``bench/bench_report.py``, ``bench/README.md``).
+#: Threads for each t-SNE map. One: the same map as with every core, 5x to 10x faster on a
+#: shared 2-core machine (load 6-12), since at 2,000 points the threads mostly wait for each
+#: other at each of the 1,000 steps (``bench/bench_report.py``, ``bench/README.md``).
 TSNE_THREADS: int | None = 1
 
 

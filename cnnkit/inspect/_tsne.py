@@ -42,8 +42,8 @@ def tsne(
         verbose: print scikit-learn's progress.
         return_indices: also return which rows of ``x_or_features`` were embedded.
         max_iter: optimisation steps in all (the first 250 with early exaggeration), >= 250.
-        n_jobs: threads for PCA and t-SNE; None uses every core. The map does not depend on
-            it. For a few thousand points one thread can be far faster on a busy machine (the
+        n_jobs: threads for PCA and t-SNE; None uses every core. The t-SNE steps give the same
+            map on any number (PCA may differ in the last bits). For a few thousand points one thread can be far faster on a busy machine (the
             threads wait for each other at every step; ``bench/bench_report.py``).
 
     Returns:

@@ -129,7 +129,7 @@ def test_rgb_report_with_100_classes(tmp_path):
     assert "No training history was given" in section(text, "training")
     comparison = section(text, "comparison")
     assert "kNN from elsewhere" in comparison and "0.1230" in comparison
-    assert "kNN on pixels" not in comparison  # given results are not recomputed
+    assert "kNN on pixels, L" not in comparison  # given results are not recomputed
     assert "CNN on the test images the kNN rows use" not in comparison
     # every confusion matrix image is large enough for 100 classes
     evaluation_images = re.findall(
@@ -152,14 +152,18 @@ def test_knn_baseline_falls_back_to_scikit_learn_without_cnnkit_neighbors(monkey
     expected = (
         KNeighborsClassifier(5).fit(x.reshape(60, -1), y).score(x_test.reshape(30, -1), y_test)
     )
-    assert rows[0] == (
+    assert rows[0].cells() == (
         "kNN on pixels, L2, k=5 (scikit-learn; 60 training images)",
         30,
         pytest.approx(expected),
     )
-    assert [row[0].split(",")[0] for row in rows] == ["kNN on pixels", "kNN on CNN latent vectors"]
+    assert [row.method.split(",")[0] for row in rows] == [
+        "kNN on pixels",
+        "kNN on CNN latent vectors",
+    ]
     assert _knn.baseline_rows(context, False) == []
-    assert _knn.baseline_rows(context, 0.5) == [("kNN baseline (given)", "-", 0.5)]
+    given = _knn.baseline_rows(context, 0.5)
+    assert [row.cells() for row in given] == [("kNN baseline (given)", 30, 0.5)]
 
 
 def test_report_checks_its_arguments(tmp_path):

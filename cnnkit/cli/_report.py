@@ -41,11 +41,13 @@ def build_report(
     history: History,
     data: Data,
     knn: Any = None,
+    models: dict[str, float] | None = None,
 ) -> Path | None:
     """Write the report into ``out_dir``; returns its path, or None (with a notice) when
     ``cnnkit.report`` is unavailable. The images go in as uint8 (as the report shows them)
     with the command line's scaling as ``preprocess``; ``knn`` None lets the report compute
-    its own kNN baseline, a dict ``{description: accuracy}`` is shown as given."""
+    its own kNN baseline, a dict ``{description: accuracy}`` is shown as given; ``models``
+    ``{name: test accuracy}`` are other models shown beside this one."""
     report = report_module()
     if report is None:
         return None
@@ -57,6 +59,7 @@ def build_report(
         ((data.x_train, data.y_train), (data.x_test, data.y_test)),
         class_names=list(data.class_names),
         knn=knn,
+        models=models,
         preprocess=scaled,
         title=f"{getattr(model, 'name', 'CNN')} on {Path(data.name).name}",
         progress=sys.stdout,

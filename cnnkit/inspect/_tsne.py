@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from inspect import signature
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,8 @@ def tsne(
     seed: int = 0,
     verbose: bool = False,
     return_indices: bool = False,
+    max_iter: int = 1000,
+    n_jobs: int | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Embed images or latent vectors in 2-D (or 3-D) to see which ones the space groups together.
 
@@ -38,6 +41,10 @@ def tsne(
             through the subsample).
         verbose: print scikit-learn's progress.
         return_indices: also return which rows of ``x_or_features`` were embedded.
+        max_iter: optimisation steps in all (the first 250 with early exaggeration), >= 250.
+        n_jobs: threads for PCA and t-SNE; None uses every core. The t-SNE steps give the same
+            map on any number (PCA may differ in the last bits). For a few thousand points one thread can be far faster on a busy machine (the
+            threads wait for each other at every step; ``bench/bench_report.py``).
 
     Returns:
         float32 array (m, n_components) with m = min(n, max_points); with ``return_indices``,
@@ -45,6 +52,7 @@ def tsne(
     """
     from sklearn.decomposition import PCA
     from sklearn.manifold import TSNE
+    from threadpoolctl import threadpool_limits
 
     vectors = to_numpy(x_or_features, "x_or_features", "tsne")
     if vectors.ndim < 2:
@@ -61,21 +69,32 @@ def tsne(
     pca_components = check_optional_positive_int(pca_components, "pca_components", "tsne")
     max_points = check_optional_positive_int(max_points, "max_points", "tsne")
     seed = check_int(seed, "seed", "tsne", lowest=0)
+    max_iter = check_int(max_iter, "max_iter", "tsne", lowest=250)
+    n_jobs = check_optional_positive_int(n_jobs, "n_jobs", "tsne")
     indices = subsample(len(vectors), max_points, seed)
     vectors = vectors[indices]
     _check_perplexity(perplexity, len(vectors))
-    if pca_components is not None and vectors.shape[1] > pca_components:
-        components = min(pca_components, len(vectors))
-        vectors = PCA(components, random_state=seed).fit_transform(vectors).astype(np.float32)
-    embedding = TSNE(
-        n_components=n_components,
-        perplexity=float(perplexity),
-        init="pca",
-        random_state=seed,
-        verbose=2 if verbose else 0,
-    ).fit_transform(vectors)
+    with threadpool_limits(n_jobs):  # None: no limit
+        if pca_components is not None and vectors.shape[1] > pca_components:
+            components = min(pca_components, len(vectors))
+            vectors = PCA(components, random_state=seed).fit_transform(vectors).astype(np.float32)
+        embedding = TSNE(
+            n_components=n_components,
+            perplexity=float(perplexity),
+            init="pca",
+            random_state=seed,
+            n_jobs=n_jobs,
+            verbose=2 if verbose else 0,
+            **_steps(TSNE, max_iter),
+        ).fit_transform(vectors)
     points = embedding.astype(np.float32)
     return (points, indices) if return_indices else points
+
+
+def _steps(tsne_class: type, max_iter: int) -> dict[str, int]:
+    """The step count under its scikit-learn name: ``max_iter`` since 1.5, ``n_iter`` before."""
+    parameters = signature(tsne_class).parameters
+    return {"max_iter" if "max_iter" in parameters else "n_iter": max_iter}
 
 
 def subsample(n: int, max_points: int | None, seed: int) -> np.ndarray:

@@ -24,7 +24,9 @@ def history(history: Any, columns: int = 3, save: str | os.PathLike | None = Non
 
     Returns:
         A Figure with one axes per quantity (``loss``, then each metric), titled with its name;
-        the training curve is labelled ``train`` and ``val_<name>`` is labelled ``validation``.
+        the training curve is labelled ``train`` and ``val_<name>`` is labelled ``validation``
+        (with a legend only where there is a validation curve). One epoch is drawn as markers
+        with their values, on an axis from 0.5 to 1.5 with one tick and values from 0.
     """
     logs = _logs(history)
     names = _quantities(logs)
@@ -32,17 +34,46 @@ def history(history: Any, columns: int = 3, save: str | os.PathLike | None = Non
     figure = new_figure(4.2 * min(columns, len(names)), 3.2 * rows)
     for index, name in enumerate(names):
         ax = figure.add_subplot(rows, min(columns, len(names)), index + 1)
-        for key, label, style in ((name, "train", "o-"), (f"val_{name}", "validation", "s--")):
-            if key in logs:
-                values = logs[key]
-                ax.plot(range(1, len(values) + 1), values, style, label=label, markersize=3)
-        ax.set_title(name)
-        ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        _plot_quantity(ax, logs, name)
     figure.tight_layout()
     return finish(figure, save)
+
+
+def _plot_quantity(ax: Any, logs: dict[str, list[float]], name: str) -> None:
+    """One quantity's training and validation values; one epoch is a marker at epoch 1."""
+    curves = ((name, "train", "o-"), (f"val_{name}", "validation", "s--"))
+    drawn = [(key, label, style) for key, label, style in curves if logs.get(key)]
+    epochs = max(len(logs[key]) for key, _, _ in drawn)
+    for key, label, style in drawn:
+        values = logs[key]
+        marker = style[0] if epochs == 1 else style  # one point: no line to draw
+        ax.plot(
+            range(1, len(values) + 1), values, marker, label=label, markersize=3 + 3 * (epochs == 1)
+        )
+    ax.set_title(name)
+    ax.set_xlabel("epoch")
+    if epochs == 1:
+        _one_epoch_axes(ax, [logs[key][0] for key, _, _ in drawn])
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    if any(label == "validation" for _, label, _ in drawn):
+        ax.legend(fontsize=8)  # a lone "train" legend (e.g. learning_rate) says nothing
+
+
+def _one_epoch_axes(ax: Any, values: list[float]) -> None:
+    """Axes for single points: one tick at epoch 1, values from 0 and printed beside their
+    markers (not matplotlib's 0.945 to 1.05 around each point, which hides the magnitude)."""
+    ax.set_xlim(0.5, 1.5)
+    ax.set_xticks([1])
+    finite = [value for value in values if math.isfinite(value)]
+    low, high = min([0.0, *finite]), max([0.0, *finite])
+    if high > low:
+        ax.set_ylim(low - 0.05 * (high - low), high + 0.2 * (high - low))
+    for value in finite:
+        ax.annotate(
+            f"{value:.4g}", (1, value), xytext=(8, 0), textcoords="offset points", va="center"
+        )
 
 
 def _logs(history: Any) -> dict[str, list[float]]:

@@ -15,7 +15,7 @@ from cnnkit.layers import Dense
 from cnnkit.report import _sections_data, _sections_inside, _sections_results
 from cnnkit.report._context import OWNER, Context, Progress, resolve_class_names, split_data
 from cnnkit.report._html import page
-from cnnkit.report._knn import check_knn
+from cnnkit.report._knn import check_knn, check_models
 
 #: Section ids, in page order (tests and links rely on them).
 SECTION_IDS = (
@@ -41,6 +41,7 @@ def build(
     knn: Any = None,
     max_points: int = 2000,
     *,
+    models: Mapping[str, float] | None = None,
     preprocess: Callable[[Any], Any] | None = None,
     title: str = "CNN report",
     n_queries: int = 4,
@@ -66,9 +67,12 @@ def build(
         class_names: one name per class; default "0", "1", ...
         knn: kNN results to compare with: None computes a baseline (``cnnkit.neighbors`` if
             installed, L1 and L2; else scikit-learn, L2), False leaves it out, a number or a
-            dict ``{description: accuracy}`` is shown as given.
+            dict ``{description: accuracy}`` (kNN on pixels, scored on ``data``'s test images)
+            is shown as given.
         max_points: test images used by the heavy parts (t-SNE, kNN, neighbourhood scores);
             the kNN baselines search at most ``10 * max_points`` training images.
+        models: other models' test accuracies on the same test images, ``{name: accuracy}``
+            (e.g. LeNet-5 beside a modern CNN), shown in the comparison with this model.
         preprocess: turns images as given into model inputs (e.g. ``lambda x: x / 255``);
             None passes them unchanged (a missing grayscale channel axis is added).
         title: the page title.
@@ -88,6 +92,7 @@ def build(
     )
     n_queries = check_int(n_queries, "n_queries", OWNER)
     check_knn(knn)
+    check_models(models)
     _check_history(history)
     if not any(isinstance(layer, Dense) for layer in model.layers):
         raise ValueError(
@@ -95,7 +100,7 @@ def build(
             f"the input of the last one. Layers: {', '.join(layer.name for layer in model.layers)}"
         )
     folder = _folder(out_dir)
-    sections = _sections(context, history, knn, n_queries)
+    sections = _sections(context, history, knn, models, n_queries)
     subtitle = (
         f"Model {getattr(model, 'name', type(model).__name__)!r}, {len(context.class_names)} classes, "
         f"{len(context.x_train):,} training and {len(context.x_test):,} test images. "
@@ -109,7 +114,7 @@ def build(
 
 
 def _sections(
-    context: Context, history: Any, knn: Any, n_queries: int
+    context: Context, history: Any, knn: Any, models: Any, n_queries: int
 ) -> list[tuple[str, str, str]]:
     """Each section's (id, heading, HTML body), in page order."""
     headings_and_bodies = {
@@ -134,7 +139,10 @@ def _sections(
             "Nearest neighbours: pixels vs latent vectors",
             lambda: _sections_inside.neighbors(context, n_queries),
         ),
-        "comparison": ("kNN baseline vs CNN", lambda: _sections_results.comparison(context, knn)),
+        "comparison": (
+            "kNN baseline vs CNN",
+            lambda: _sections_results.comparison(context, knn, models),
+        ),
     }
     return [
         (sid, headings_and_bodies[sid][0], headings_and_bodies[sid][1]()) for sid in SECTION_IDS

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from cnnkit.report._comparison import Row
 from cnnkit.report._context import OWNER, Context
 
 
@@ -38,13 +39,15 @@ def _accuracy(
     return float(classifier.score(test.reshape(len(test), -1), y_test)), library
 
 
+def _is_accuracy(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
 def check_knn(knn: Any) -> None:
-    """Raise unless ``knn`` is None, False, a number or a mapping of numbers."""
-    if knn is None or knn is False or (isinstance(knn, Real) and not isinstance(knn, bool)):
+    """Raise unless ``knn`` is None, False, an accuracy or a mapping of accuracies."""
+    if knn is None or knn is False or _is_accuracy(knn):
         return
-    if isinstance(knn, Mapping) and all(
-        isinstance(v, Real) and not isinstance(v, bool) for v in knn.values()
-    ):
+    if isinstance(knn, Mapping) and all(_is_accuracy(v) for v in knn.values()):
         return
     raise TypeError(
         f"{OWNER}: knn must be None (compute a baseline), False (none), an accuracy or a dict "
@@ -52,8 +55,20 @@ def check_knn(knn: Any) -> None:
     )
 
 
-def baseline_rows(context: Context, knn: Any) -> list[tuple[str, int | str, float]]:
-    """Rows (method, test images, accuracy) for the kNN results: given, or computed here.
+def check_models(models: Any) -> None:
+    """Raise unless ``models`` is None or a mapping ``{name: test accuracy}``."""
+    if models is None or (
+        isinstance(models, Mapping) and all(_is_accuracy(v) for v in models.values())
+    ):
+        return
+    raise TypeError(
+        f"{OWNER}: models must be None or a dict {{name: test accuracy}} of other "
+        f"models scored on the same test images. Received: {models!r}"
+    )
+
+
+def baseline_rows(context: Context, knn: Any) -> list[Row]:
+    """The kNN results: given (scored on the report's test images), or computed here.
 
     ``knn`` is None (compute), False (none), a number (one accuracy) or a mapping
     ``{description: accuracy}``.
@@ -61,28 +76,31 @@ def baseline_rows(context: Context, knn: Any) -> list[tuple[str, int | str, floa
     check_knn(knn)
     if knn is False:
         return []
-    if isinstance(knn, Real) and not isinstance(knn, bool):
-        return [("kNN baseline (given)", "-", float(knn))]
+    tested = len(context.y_test)
+    if _is_accuracy(knn):
+        return [Row("kNN baseline (given)", tested, float(knn), "pixel knn")]
     if isinstance(knn, Mapping):
-        return [(str(name), "-", float(value)) for name, value in knn.items()]
+        return [Row(str(name), tested, float(value), "pixel knn") for name, value in knn.items()]
     return _computed_rows(context)
 
 
-def _computed_rows(context: Context) -> list[tuple[str, int | str, float]]:
+def _computed_rows(context: Context) -> list[Row]:
     train, test = context.train_sample, context.test_sample
     x_train, y_train = context.x_train[train], context.y_train[train]
     x_test, y_test = context.x_test[test], context.y_test[test]
     k = context.knn_k
     metrics = ["l1", "l2"] if importlib.util.find_spec("cnnkit.neighbors") is not None else ["l2"]
-    rows: list[tuple[str, int | str, float]] = []
+    rows: list[Row] = []
     for metric in metrics:
         context.progress(f"kNN baseline on pixels ({metric.upper()}, k={k})")
         accuracy, library = _accuracy(x_train, y_train, x_test, y_test, k, metric)
         rows.append(
-            (
+            Row(
                 f"kNN on pixels, {metric.upper()}, k={k} ({library}; {len(train):,} training images)",
                 len(test),
                 accuracy,
+                "pixel knn",
+                short=f"kNN on pixels, {metric.upper()}, k={k}",
             )
         )
     context.progress(f"kNN on latent vectors (L2, k={k})")
@@ -90,10 +108,11 @@ def _computed_rows(context: Context) -> list[tuple[str, int | str, float]]:
         context.train_features, y_train, context.test_features, y_test, k, "l2"
     )
     rows.append(
-        (
+        Row(
             f"kNN on CNN latent vectors, L2, k={k} ({library}; {len(train):,} training images)",
             len(test),
             accuracy,
+            "latent knn",
         )
     )
     return rows

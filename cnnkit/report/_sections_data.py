@@ -73,10 +73,21 @@ def training(context: Context, history: Any) -> str:
     context.progress("training curves")
     logs = getattr(history, "history", history)
     figure = plots.history(history)
-    last = [(name, float(values[-1])) for name, values in logs.items() if len(values)]
+    last = [(name, f"{float(values[-1]):.4g}") for name, values in logs.items() if len(values)]
     epochs = max((len(values) for values in logs.values()), default=0)
     return (
-        image(figure, "training curves", "Training (solid) and validation (dashed) per epoch.")
-        + paragraph(f"After {epochs} epochs:")
+        image(figure, "training curves", _curves_caption(logs, epochs))
+        + paragraph(f"After {epochs} epoch{'' if epochs == 1 else 's'}:")
         + table(["quantity", "last epoch"], last)
     )
+
+
+def _curves_caption(logs: Any, epochs: int) -> str:
+    """Say only what the figure draws: validation curves exist only with validation data."""
+    has_validation = any(str(name).startswith("val_") and len(v) for name, v in logs.items())
+    if epochs == 1:
+        drawn = "Training (circles) and validation (squares)" if has_validation else "Training"
+        return f"{drawn} values after the one epoch."
+    if has_validation:
+        return "Training (solid) and validation (dashed) per epoch."
+    return "Training values per epoch (the history has no validation values)."

@@ -10,6 +10,11 @@ from cnnkit.inspect._tsne import default_perplexity
 from cnnkit.report._context import Context
 from cnnkit.report._html import escape, image, pair, paragraph
 
+#: Threads for each t-SNE map. One: the same map as with every core, 5x to 10x faster on a
+#: shared 2-core machine (load 6-12), since at 2,000 points the threads mostly wait for each
+#: other at each of the 1,000 steps (``bench/bench_report.py``, ``bench/README.md``).
+TSNE_THREADS: int | None = 1
+
 
 def activations(context: Context) -> str:
     """Each layer's activation maps for one test image."""
@@ -56,10 +61,14 @@ def embedding(context: Context) -> str:
     labels = context.y_test[sample]
     images = context.x_test[sample]
     context.progress(f"t-SNE of {len(sample):,} pixel vectors")
-    pixel_map = inspect.tsne(context.x_test[sample], perplexity=perplexity, seed=context.seed)
+    pixel_map = inspect.tsne(
+        context.x_test[sample], perplexity=perplexity, seed=context.seed, n_jobs=TSNE_THREADS
+    )
     features = context.test_features
     context.progress(f"t-SNE of {len(sample):,} latent vectors")
-    latent_map = inspect.tsne(features, perplexity=perplexity, seed=context.seed)
+    latent_map = inspect.tsne(
+        features, perplexity=perplexity, seed=context.seed, n_jobs=TSNE_THREADS
+    )
     names = context.class_names
     return paragraph(
         f"{len(sample):,} test images embedded in 2-D by t-SNE (after PCA to 50 dimensions, "

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from cnnkit import inspect, plots
+from cnnkit.report._comparison import Row, verdict
 from cnnkit.report._context import Context
 from cnnkit.report._html import image, pair, paragraph, table
 from cnnkit.report._knn import baseline_rows
@@ -52,16 +54,20 @@ def misclassified(context: Context) -> str:
     )
 
 
-def comparison(context: Context, knn: Any) -> str:
-    """CNN accuracy next to k-NN baselines, and neighbourhood scores in pixel vs latent space."""
+def comparison(context: Context, knn: Any, models: Mapping[str, float] | None = None) -> str:
+    """CNN accuracy next to k-NN baselines (and other models), what that means, and
+    neighbourhood scores in pixel vs latent space."""
     sample = context.test_sample
-    rows: list[tuple[str, Any, float]] = [
-        ("CNN (this model)", len(context.y_test), test_accuracy(context))
-    ]
-    if knn is None and len(sample) < len(context.y_test):
+    tested = len(context.y_test)
+    name = getattr(context.model, "name", "CNN")
+    this_model = f"{name} (this model)" if models else "CNN (this model)"
+    rows = [Row(str(other), tested, float(value), "cnn") for other, value in (models or {}).items()]
+    rows.append(Row(this_model, tested, test_accuracy(context), "cnn", short=name))
+    if knn is None and len(sample) < tested:
         same = float(np.mean(context.predicted[sample] == context.y_test[sample]))
-        rows.append(("CNN on the test images the kNN rows use", len(sample), same))
+        rows.append(Row("CNN on the test images the kNN rows use", len(sample), same, "cnn sample"))
     rows += baseline_rows(context, knn)
+    meaning = verdict(rows)
     context.progress(f"neighbourhood scores of {len(sample):,} test images")
     scores = inspect.neighbourhood_scores(
         context.x_test[sample],
@@ -80,7 +86,8 @@ def comparison(context: Context, knn: Any) -> str:
         ],
     )
     return (
-        table(["method", "test images", "accuracy"], rows)
+        table(["method", "test images", "accuracy"], [row.cells() for row in rows])
+        + (paragraph(meaning) if meaning else "")
         + "<h3>Are near neighbours of the same class?</h3>"
         + paragraph(
             f"For each of {len(sample):,} test images, its {min(context.knn_k, len(sample) - 1)} "

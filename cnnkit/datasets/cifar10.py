@@ -50,4 +50,6 @@ def load_data() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.nda
         label_bytes=1,
         label_column=0,
         num_classes=10,
+        train_records=10_000,
+        test_records=10_000,
     )

@@ -179,4 +179,6 @@ def load_data(
         label_bytes=2,
         label_column=_LABEL_COLUMNS[label_mode],
         num_classes=len(FINE_CLASS_NAMES if label_mode == "fine" else COARSE_CLASS_NAMES),
+        train_records=50_000,
+        test_records=10_000,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._idx import read_mnist_style
+from ._idx import load_mnist_style
 from ._obtain import obtain
 
 __all__ = ["CLASS_NAMES", "load_data"]
@@ -27,5 +27,4 @@ def load_data() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.nda
     Raises:
         FileNotFoundError: No local copy and the download failed; says where to put the files.
     """
-    train_x, train_y, test_x, test_y = obtain("mnist")
-    return read_mnist_style(train_x, train_y), read_mnist_style(test_x, test_y)
+    return load_mnist_style(obtain("mnist"))

@@ -39,6 +39,16 @@ def tar_header(name: str, size: int, kind: bytes = tarfile.REGTYPE) -> bytes:
     return info.tobuf(format=tarfile.USTAR_FORMAT)
 
 
+def with_declared_size(archive: bytes, header_at: int, size: int) -> bytes:
+    """``archive`` with the tar header at ``header_at`` declaring ``size`` bytes, its checksum
+    recomputed so that only the size is wrong."""
+    header = bytearray(archive[header_at : header_at + tarfile.BLOCKSIZE])
+    header[124:136] = f"{size:011o}\0".encode()
+    header[148:156] = b" " * 8
+    header[148:156] = f"{sum(header):06o}\0 ".encode()
+    return archive[:header_at] + bytes(header) + archive[header_at + tarfile.BLOCKSIZE :]
+
+
 def tar_entry(name: str, data: bytes, declared: int | None = None) -> bytes:
     """A header declaring ``declared`` (default: the true size) bytes, then ``data`` padded to
     whole blocks; entries concatenated form an archive without its end-of-archive blocks."""

@@ -124,6 +124,14 @@ def test_bomb_after_the_declared_data_is_refused_after_one_extra_byte(tmp_path):
     assert refused(lambda: read_idx(path), r"labels\.gz has bytes after the \(10,\) array")
 
 
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_zero_in_the_shape_gives_an_empty_array(tmp_path, compress):
+    """Found by the fuzz test: a zero dimension broke the byte view of the array."""
+    data = idx_header(0x08, (0, 28, 28))
+    (tmp_path / "empty").write_bytes(gzip.compress(data) if compress else data)
+    assert read_idx(tmp_path / "empty").shape == (0, 28, 28)
+
+
 def test_fifo_named_like_an_idx_file_is_refused_without_blocking(tmp_path):
     fifo = tmp_path / "train-images-idx3-ubyte.gz"
     os.mkfifo(fifo)

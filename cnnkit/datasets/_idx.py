@@ -125,7 +125,7 @@ def _check_declared_size(
 def _read_payload(f: BinaryIO, path: Path, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
     """Read exactly the declared values, then refuse a single byte more."""
     out = np.empty(shape, dtype=dtype)
-    view = memoryview(out).cast("B")
+    view = memoryview(out.reshape(-1).view(np.uint8))  # flat bytes; also for a 0 in the shape
     filled = 0
     while filled < len(view):
         n = f.readinto(view[filled:])

@@ -37,6 +37,7 @@ def load_data() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.nda
         ``(10000, 28, 28)`` with values 0..255; y uint8 ``(60000,)`` and ``(10000,)``, 0..9.
 
     Raises:
+        ValueError: A file is damaged, or declares more than 60,000 / 10,000 images of 28x28.
         FileNotFoundError: No local copy and the download failed; says where to put the files.
     """
     return load_mnist_style(obtain("fashion-mnist"))

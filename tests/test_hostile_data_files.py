@@ -4,8 +4,11 @@ before anything is allocated or inflated, and pipes are never opened for reading
 from __future__ import annotations
 
 import gzip
+import hashlib
+import http.server
 import os
 import re
+import threading
 
 import numpy as np
 import pytest
@@ -22,6 +25,7 @@ from hostile_files import (
 
 from cnnkit.datasets import _locate, cifar10, mnist
 from cnnkit.datasets._cifar import read_members
+from cnnkit.datasets._download import DownloadError, download
 from cnnkit.datasets._idx import read_idx, read_mnist_style
 
 MIB = 1 << 20
@@ -196,3 +200,59 @@ def test_fifo_named_like_the_tarball_is_refused(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(ValueError, match=r"CIFAR archive .*\.tar\.gz is a FIFO"):
         read_members(fifo, {BATCH: 3073})
+
+
+# ------------------------------------------------------------------------------- download
+
+
+class _EndlessHandler(http.server.BaseHTTPRequestHandler):
+    """``/endless``: zeros without a length until the client hangs up (64 MiB at most);
+    ``/liar``: announces a terabyte; ``/garbled``: a length that is not a number."""
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        self.send_response(200)
+        if self.path == "/liar":
+            self.send_header("Content-Length", str(10**12))
+        elif self.path == "/garbled":
+            self.send_header("Content-Length", "twelve")
+        self.end_headers()
+        try:
+            for _ in range(1024 if self.path == "/endless" else 1):
+                self.wfile.write(bytes(1 << 16))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def endless_server():
+    """A local HTTP server whose files never end or lie about their length."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EndlessHandler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=5)
+
+
+def test_download_stops_at_the_expected_size(endless_server, tmp_path):
+    dest = tmp_path / "cache" / "train-images-idx3-ubyte.gz"
+    with pytest.raises(
+        DownloadError, match=r"/endless: the server sent more than the expected 1000 "
+    ):
+        download(f"{endless_server}/endless", dest, "0" * 64, size=1000)
+    with pytest.raises(
+        DownloadError, match=r"/liar: the server announces more than the expected 1000 bytes"
+    ):
+        download(f"{endless_server}/liar", dest, "0" * 64, size=1000)
+    assert list(dest.parent.iterdir()) == []  # nothing half-written is left
+
+
+def test_a_garbled_content_length_is_ignored_not_a_crash(endless_server, tmp_path):
+    digest = hashlib.sha256(bytes(1 << 16)).hexdigest()
+    dest = download(f"{endless_server}/garbled", tmp_path / "f", digest, size=1 << 16)
+    assert dest.read_bytes() == bytes(1 << 16)

@@ -31,11 +31,12 @@ KNN_MAX_TRAIN = 20_000
 
 def run(args: argparse.Namespace) -> int:
     """Run the baselines and CNNs, print the comparison table, write models and report."""
+    out = Path(args.out)
+    _run_dir.check_out_folder(out)
     cnnkit.utils.set_random_seed(0)
     kind = _data.dataset_kind(args.dataset)
     recipe = recipe_for(kind, epochs=args.epochs, image_size=args.image_size)
     data = _data.load(args.dataset, recipe.image_size)
-    out = Path(args.out)
     print(
         f"{data.name}: {len(data.x_train):,} training and {len(data.x_test):,} test images "
         f"{data.input_shape}, {data.num_classes} classes"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -10,18 +12,24 @@ from cnnkit.cli import _data, _run_dir
 from cnnkit.cli._errors import CommandError
 from cnnkit.models import load_model
 
+#: Class names shown in a warning before the rest is summarised as "..., N classes".
+_NAMES_SHOWN = 6
+
 
 def run(args: argparse.Namespace) -> int:
     """Load the model and the test set, print accuracy overall and per class."""
     path = _run_dir.model_file(args.model)
     model = load_model(path, compile=False)
-    data = _data.load_for_model(args.dataset, _data.model_input_shape(model))
+    data = _data.load_for_model(args.dataset, _data.model_input_shape(model), args.image_size)
     classes = int(model.output_shape[-1])
     if classes != data.num_classes:
         raise CommandError(
             f"{path} predicts {classes} classes but {data.name} has {data.num_classes}"
         )
-    probabilities = model.predict(_data.scaled(data.x_test), batch_size=512, verbose=0)
+    warn_if_other_classes(path, data)
+    probabilities = _data.checked_outputs(
+        model.predict(_data.scaled(data.x_test), batch_size=512, verbose=0), path
+    )
     predicted = probabilities.argmax(axis=1)
     correct = predicted == data.y_test
     print(f"model: {path}")
@@ -31,6 +39,24 @@ def run(args: argparse.Namespace) -> int:
     )
     print(per_class_table(correct, data.y_test, data.class_names))
     return 0
+
+
+def warn_if_other_classes(path: Path, data: _data.Data) -> None:
+    """A warning on stderr when the classes saved beside the model are not the dataset's:
+    the scores would compare labels by number (a Fashion-MNIST model scored on digits)."""
+    trained = _run_dir.class_names_beside(path)
+    if trained is None or tuple(trained) == data.class_names:
+        return
+    print(
+        f"warning: {path} was trained on the classes {_listing(trained)} but {data.name} has "
+        f"{_listing(data.class_names)}; the accuracy below matches classes by number only",
+        file=sys.stderr,
+    )
+
+
+def _listing(names: list[str] | tuple[str, ...]) -> str:
+    shown = ", ".join(map(repr, names[:_NAMES_SHOWN]))
+    return shown if len(names) <= _NAMES_SHOWN else f"{shown}, ... ({len(names)} classes)"
 
 
 def per_class_table(correct: np.ndarray, labels: np.ndarray, names: tuple[str, ...]) -> str:

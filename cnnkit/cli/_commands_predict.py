@@ -14,6 +14,10 @@ from cnnkit.models import load_model
 
 #: Channels a model takes -> the Pillow colour conversion that produces them.
 _COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
+#: Channels a model takes -> how a notice names them.
+_COLOR_NAMES = {1: "grayscale", 3: "RGB", 4: "RGBA"}
+#: Pillow's first band of a single-channel (gray) image: bilevel, 8-bit, 32-bit int, float.
+_GRAY_BANDS = ("1", "L", "I", "F")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -22,7 +26,9 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(path, compile=False)
     model_input = _data.model_input_shape(model)
     images = np.stack([read_image(image, model_input) for image in args.images])
-    probabilities = model.predict(_data.scaled(images), batch_size=256, verbose=0)
+    probabilities = _data.checked_outputs(
+        model.predict(_data.scaled(images), batch_size=256, verbose=0), path
+    )
     names = class_names(args.class_names, path, probabilities.shape[1])
     top_k = min(args.top_k, probabilities.shape[1])
     for image, row in zip(args.images, probabilities, strict=True):
@@ -40,7 +46,13 @@ def read_image(path: str, model_input: tuple[int, int, int]) -> np.ndarray:
     height, width, channels = model_input
     if channels not in _COLOR_MODES:
         raise CommandError(f"the model takes {channels}-channel images; only 1, 3 or 4 can be read")
+    colors = file_colors(path)
     image = load_image(path, _COLOR_MODES[channels])
+    if colors is not None and colors != _COLOR_NAMES[channels]:
+        print(
+            f"note: {path} is {colors}; converted to {_COLOR_NAMES[channels]}, the model's "
+            f"{channels} channel{'s' if channels > 1 else ''}"
+        )
     if image.shape[:2] != (height, width):
         print(
             f"note: {path} is {image.shape[0]}x{image.shape[1]}; resized to the model's "
@@ -48,6 +60,23 @@ def read_image(path: str, model_input: tuple[int, int, int]) -> np.ndarray:
         )
         image = _data.resize(image[None], (height, width))[0]
     return image
+
+
+def file_colors(path: str) -> str | None:
+    """How an image file stores colour: 'grayscale', 'grayscale with alpha', 'RGB' or 'RGBA'
+    (palette and CMYK files count as RGB); None when Pillow cannot open it (``load_image``
+    then says why)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            bands, info = image.getbands(), image.info
+    except Exception:  # any failure to open is reported by load_image, which reads it next
+        return None
+    alpha = "A" in bands or "a" in bands or "transparency" in info
+    if bands[0] in _GRAY_BANDS:
+        return "grayscale with alpha" if alpha else "grayscale"
+    return "RGBA" if alpha else "RGB"
 
 
 def class_names(option: str | None, model_path: Path, count: int) -> list[str]:

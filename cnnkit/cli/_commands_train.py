@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and args.overwrite:
         raise UsageError("--resume continues a run and --overwrite replaces it: pick one")
     run_dir = Path(args.out) if args.out else default_run_dir(args)
+    _run_dir.check_out_folder(run_dir)
     state = resumed_state(run_dir, args) if args.resume else new_state(run_dir, args)
     if state is None:
         return 0

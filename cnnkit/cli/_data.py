@@ -8,12 +8,13 @@ same way. Keeping the uint8 arrays until the last moment keeps memory low for th
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from cnnkit._validation import did_you_mean
-from cnnkit.cli._errors import CommandError
+from cnnkit.cli._errors import CommandError, UsageError
 
 #: Built-in dataset names accepted by ``--dataset`` (besides a folder of images).
 DATASET_NAMES: tuple[str, ...] = ("digits", "mnist", "fashion_mnist", "cifar10", "cifar100")
@@ -52,10 +53,23 @@ def dataset_kind(spec: str) -> str:
         return name
     if os.path.isdir(spec):
         return FOLDER
+    if os.path.exists(spec):
+        raise ValueError(f"{spec!r} is a file, not a folder of images (one sub-folder per class)")
+    if _looks_like_path(spec):
+        raise ValueError(
+            f"folder not found: {os.path.abspath(spec)!r} (a dataset folder holds one "
+            "sub-folder of images per class)"
+        )
     raise ValueError(
         f"unknown dataset {spec!r}: use one of {', '.join(DATASET_NAMES)} or a folder of images "
         "(one sub-folder per class)" + did_you_mean(name, DATASET_NAMES)
     )
+
+
+def _looks_like_path(spec: str) -> bool:
+    """True for ``data/pets``, ``./pets`` or ``~/pets``: meant as a folder, not a dataset name."""
+    separators = [sep for sep in (os.sep, os.altsep) if sep]
+    return any(sep in spec for sep in separators) or spec.startswith((".", "~"))
 
 
 def canonical_dataset(spec: str) -> str:
@@ -92,13 +106,16 @@ def _load_folder(path: str, image_size: tuple[int, int] | None) -> Data:
     """A class-per-sub-folder directory, split 80/20 with a fixed seed into train and test."""
     from cnnkit.datasets import image_folder
 
-    train, test = image_folder(
-        path,
-        image_size=image_size,
-        validation_split=FOLDER_TEST_SPLIT,
-        subset="both",
-        seed=0,
-    )
+    try:
+        train, test = image_folder(
+            path,
+            image_size=image_size,
+            validation_split=FOLDER_TEST_SPLIT,
+            subset="both",
+            seed=0,
+        )
+    except ValueError as error:
+        raise CommandError(f"--dataset {path}: {_in_flags(str(error))}") from error
     return Data(
         os.path.abspath(path),
         train.x,
@@ -107,6 +124,26 @@ def _load_folder(path: str, image_size: tuple[int, int] | None) -> Data:
         _labels(test.y),
         tuple(train.class_names),
     )
+
+
+#: How ``image_folder``'s messages read in Python -> the same for the command line (regexes).
+_PYTHON_TO_FLAGS: tuple[tuple[str, str], ...] = (
+    (r"^image_folder: ", ""),
+    (r"pass image_size=\(height, width\)", "pass --image-size H,W"),
+    (r"\(pass on_error='skip' to skip such files\)", "(remove or replace that file)"),
+    (
+        r"^validation_split=\S+ of (\d+) images leaves .*",
+        rf"\1 images are too few: {FOLDER_TEST_SPLIT:.0%} of a folder's images are kept aside "
+        f"as its test set, so it needs at least {round(1 / FOLDER_TEST_SPLIT)}",
+    ),
+)
+
+
+def _in_flags(message: str) -> str:
+    """``image_folder``'s message with Python arguments turned into the command's flags."""
+    for python, flag in _PYTHON_TO_FLAGS:
+        message = re.sub(python, flag, message)
+    return message
 
 
 def _with_channels(x: np.ndarray) -> np.ndarray:
@@ -159,12 +196,36 @@ def model_input_shape(model: object) -> tuple[int, int, int]:
     return int(shape[1]), int(shape[2]), int(shape[3])
 
 
-def load_for_model(spec: str, model_input: tuple[int, int, int]) -> Data:
-    """The dataset with its test images fitted to ``model_input`` (size and channels)."""
+def load_for_model(
+    spec: str, model_input: tuple[int, int, int], image_size: tuple[int, int] | None = None
+) -> Data:
+    """The dataset with its test images fitted to ``model_input`` (size and channels).
+
+    Digits and folders are read at the model's size directly (a folder of mixed sizes has no
+    size of its own); ``image_size`` (``--image-size``) must then agree with the model.
+    """
     height, width, _ = model_input
-    if dataset_kind(spec) == "digits":
-        data = load(spec, (height, width))  # digits are rendered at the size asked for
+    if image_size is not None and tuple(image_size) != (height, width):
+        raise UsageError(
+            f"--image-size {image_size[0]},{image_size[1]} differs from the model's input size "
+            f"{height}x{width}; leave --image-size out to use the model's size"
+        )
+    if dataset_kind(spec) in ("digits", FOLDER):
+        data = load(spec, (height, width))
     else:
         data = load(spec)
     x_test = fit_to_model(data.x_test, model_input, f"{data.name} test")
     return Data(data.name, data.x_train, data.y_train, x_test, data.y_test, data.class_names)
+
+
+def checked_outputs(probabilities: np.ndarray, model_path: object) -> np.ndarray:
+    """The model's outputs, or an error when some are NaN or infinite: its weights are broken
+    (a run that diverged), and ranking NaN scores would print meaningless classes."""
+    bad = ~np.isfinite(probabilities).all(axis=tuple(range(1, probabilities.ndim)))
+    if bad.any():
+        raise CommandError(
+            f"{model_path} outputs NaN or infinite scores for {int(bad.sum()):,} of {len(bad):,} "
+            "images, so its weights are probably broken (did its training diverge?); train it "
+            "again, e.g. with a lower --lr"
+        )
+    return probabilities

@@ -67,12 +67,26 @@ def recipes_table() -> str:
     return "\n".join(lines)
 
 
-def _image_size(parser: argparse.ArgumentParser) -> None:
+def _data_flags(
+    parser: argparse.ArgumentParser,
+    *,
+    default: str | None = None,
+    required: bool = False,
+    size_default: str = "per dataset",
+) -> None:
+    """``--dataset`` and ``--image-size``, the same for every command that reads a dataset."""
+    parser.add_argument(
+        "--dataset",
+        type=_types.dataset,
+        default=default,
+        required=required,
+        help=DATASET_HELP + (f" ({default})" if default else ""),
+    )
     parser.add_argument(
         "--image-size",
         type=_types.int_tuple("--image-size", 2, "32,32"),
         metavar="H,W",
-        help="resize the images to H,W (default: per dataset)",
+        help=f"resize the images to H,W (default: {size_default})",
     )
 
 
@@ -98,13 +112,10 @@ def _demo(commands, common) -> None:
     parser.add_argument(
         "--out", default="cnnkit-demo", help="folder for the models and report (cnnkit-demo)"
     )
-    parser.add_argument(
-        "--dataset", type=_types.dataset, default="digits", help=f"{DATASET_HELP} (digits)"
-    )
+    _data_flags(parser, default="digits")
     parser.add_argument(
         "--epochs", type=_types.positive_int, help="epochs per CNN (default: per dataset)"
     )
-    _image_size(parser)
     _report_switch(parser)
 
 
@@ -119,7 +130,7 @@ def _train(commands, common) -> None:
         "report into --out (default runs/DATASET-MODEL). --resume continues a run.",
         recipes_table(),
     )
-    parser.add_argument("--dataset", type=_types.dataset, help=DATASET_HELP)
+    _data_flags(parser)
     parser.add_argument("--model", help="a zoo model name (default: small_cnn)")
     parser.add_argument("--epochs", type=_types.positive_int, help="total epochs")
     parser.add_argument("--batch-size", type=_types.positive_int, help="images per step")
@@ -130,7 +141,6 @@ def _train(commands, common) -> None:
         action=argparse.BooleanOptionalAction,
         help="random shifts (and flips where they make sense) while training",
     )
-    _image_size(parser)
     parser.add_argument(
         "--validation-split", type=_types.fraction, help="training share held out (0: none)"
     )
@@ -150,7 +160,7 @@ def _evaluate(commands, common) -> None:
         "Score a model file (or a run folder's best model) on a dataset's test images.",
     )
     parser.add_argument("model", metavar="MODEL", help="model file or run folder")
-    parser.add_argument("--dataset", type=_types.dataset, required=True, help=DATASET_HELP)
+    _data_flags(parser, required=True, size_default="the model's input size")
 
 
 def _predict(commands, common) -> None:
@@ -160,7 +170,7 @@ def _predict(commands, common) -> None:
         "predict",
         "top classes of image files, with probabilities",
         "Classify image files with a model file (or a run folder's best model). Images are\n"
-        "converted to the model's channels and resized to its input size.",
+        "converted to the model's channels and resized to its input size, with a notice.",
     )
     parser.add_argument("model", metavar="MODEL", help="model file or run folder")
     parser.add_argument("images", metavar="IMAGE", nargs="+", help="PNG, JPEG, BMP or GIF files")
@@ -204,7 +214,7 @@ def _knn(commands, common) -> None:
         "Validation accuracy of every (K, distance) pair on the training images\n"
         "(cnnkit.neighbors.select), then the best pair's test accuracy.",
     )
-    parser.add_argument("--dataset", type=_types.dataset, required=True, help=DATASET_HELP)
+    _data_flags(parser, required=True)
     parser.add_argument(
         "--k",
         type=_types.int_tuple("--k", None, "1,3,5"),
@@ -229,7 +239,6 @@ def _knn(commands, common) -> None:
     parser.add_argument(
         "--max-train", type=_types.positive_int, help="use only the first N training images"
     )
-    _image_size(parser)
 
 
 def _report(commands, common) -> None:

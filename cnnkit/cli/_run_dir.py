@@ -15,11 +15,12 @@ and ``report`` need only the folder::
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from cnnkit._files import atomic_write_bytes
-from cnnkit.cli._errors import CommandError
+from cnnkit.cli._errors import CommandError, UsageError
 
 STATE, CLASS_NAMES = "run.json", "class_names.json"
 LAST, BEST = "last.cnnkit", "best.cnnkit"
@@ -50,6 +51,21 @@ def read_state(run_dir: Path) -> dict[str, Any]:
     if missing:
         raise CommandError(f"{run_dir / STATE} lacks {', '.join(missing)}; was it edited?")
     return state
+
+
+def check_out_folder(path: Path) -> None:
+    """Refuse an ``--out`` that cannot become a folder (a file, a read-only place) before any
+    work starts, rather than after the training it would have held."""
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        where = "is a file" if existing == path else f"is inside {str(existing)!r}, a file"
+        raise UsageError(f"--out {str(path)!r} {where}; give a folder (new or existing)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(
+            f"--out {str(path)!r} cannot be written: no write permission in {str(existing)!r}"
+        )
 
 
 def model_file(path: str | Path) -> Path:

@@ -106,8 +106,9 @@ class ArrayData:
 class LoaderData:
     """Batches from a ``torch.utils.data.DataLoader`` (or a Dataset wrapped in one)."""
 
-    def __init__(self, loader: DataLoader, device: torch.device):
-        self.loader, self.device = loader, device
+    def __init__(self, loader: DataLoader, device: torch.device, needs_y: str | None = None):
+        """``needs_y`` names the call (``'fit'``) when its batches must carry labels."""
+        self.loader, self.device, self.needs_y = loader, device, needs_y
 
     def __len__(self) -> int:
         return len(self.loader.dataset)  # type: ignore[arg-type]
@@ -134,6 +135,11 @@ class LoaderData:
                 x, y, w = (*item, None, None)[:3]
             else:
                 x, y, w = item, None, None
+            if y is None and self.needs_y:
+                raise ValueError(
+                    f"{self.needs_y}: the Dataset or DataLoader yields images without labels; "
+                    "it must yield (x, y) pairs"
+                )
             x = _to_device(x, self.device)
             yield (
                 x if prepare is None else prepare(x),
@@ -205,6 +211,10 @@ def all_finite(tensor: torch.Tensor) -> bool:
     return bool(torch.isfinite(tensor).all())
 
 
+#: The call -> what it does to ``x``, for messages ("replace them before predicting").
+_GERUNDS = {"fit": "training", "evaluate": "evaluating", "predict": "predicting"}
+
+
 def adapt(
     x: Any,
     y: Any,
@@ -213,14 +223,20 @@ def adapt(
     shuffle: bool,
     device: torch.device,
     what: str,
+    *,
+    needs_y: bool = False,
 ) -> ArrayData | LoaderData:
-    """Wrap ``x`` (and ``y``) for batching; raise clear errors for mismatched or empty inputs."""
+    """Wrap ``x`` (and ``y``) for batching; raise clear errors for mismatched or empty inputs.
+
+    ``needs_y``: the call computes a loss, so arrays need ``y`` and a Dataset must yield labels.
+    """
+    labels_for = what if needs_y else None
     if isinstance(x, DataLoader):
         _no_separate_targets(y, what)
-        return LoaderData(x, device)
+        return LoaderData(x, device, labels_for)
     if isinstance(x, Dataset):
         _no_separate_targets(y, what)
-        return LoaderData(DataLoader(x, batch_size=batch_size, shuffle=shuffle), device)
+        return LoaderData(DataLoader(x, batch_size=batch_size, shuffle=shuffle), device, labels_for)
     if x is None:
         raise ValueError(
             f"{what}: x is required (images as a (samples, height, width, channels) array)"
@@ -232,8 +248,15 @@ def adapt(
         )
     if not all_finite(xt):
         bad = int((~torch.isfinite(xt)).sum())
+        doing = _GERUNDS.get(what.split(" ")[0], "running the model")
         raise ValueError(
-            f"{what}: x contains {bad} NaN or infinite values; clean or impute them before training"
+            f"{what}: x contains {bad} NaN or infinite values; replace them before {doing} "
+            "(the model's outputs for them would be NaN)"
+        )
+    if needs_y and y is None:
+        raise ValueError(
+            f"{what}: y is required (the labels of x); received y=None. Pass the labels as y, "
+            "or pass x as a Dataset or DataLoader that yields (x, y) pairs"
         )
     yt = None if y is None else as_tensor(y, "y", device, images=False, what=what)
     if yt is not None and not all_finite(yt):

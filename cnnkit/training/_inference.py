@@ -38,11 +38,7 @@ class Inference:
         )
         device, world = self._prepare_run(batch_size, "evaluate")
         verbose = resolve_verbose(verbose) if world.is_main else 0
-        data = adapt(x, y, sample_weight, batch_size, False, device, "evaluate")
-        if isinstance(data, ArrayData) and data.y is None:
-            raise ValueError(
-                "evaluate: y is required (the labels of x); to get predictions use predict(x)"
-            )
+        data = adapt(x, y, sample_weight, batch_size, False, device, "evaluate", needs_y=True)
         if isinstance(data, ArrayData):
             self._check_arrays(data, "evaluate")
         callback_list = CallbackList(

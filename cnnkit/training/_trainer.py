@@ -132,7 +132,7 @@ class Trainer(Inference):
         validation_freq = positive_int(validation_freq, "validation_freq", "fit")
         device, world = self._prepare_run(batch_size, "fit")
         verbose = resolve_verbose(verbose) if world.is_main else 0
-        train = adapt(x, y, sample_weight, batch_size, shuffle, device, "fit")
+        train = adapt(x, y, sample_weight, batch_size, shuffle, device, "fit", needs_y=True)
         validation = self._validation_set(
             train, validation_split, validation_data, batch_size, device
         )
@@ -261,7 +261,7 @@ class Trainer(Inference):
         what = "fit (validation data)"
         if data is not None:
             if not isinstance(data, (tuple, list)):
-                return adapt(data, None, None, batch_size, False, device, what)
+                return adapt(data, None, None, batch_size, False, device, what, needs_y=True)
             if len(data) not in (2, 3):
                 raise ValueError(
                     f"fit: validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight); received a "
@@ -275,6 +275,7 @@ class Trainer(Inference):
                 False,
                 device,
                 what,
+                needs_y=True,
             )
         if not split:
             return None

@@ -165,7 +165,9 @@ def test_complex_labels_and_weights_are_refused():
         model.fit(x, np.array([0, 1]), sample_weight=np.ones(2) * 1j, verbose=0)
 
 
-def test_predict_command_refuses_a_fifo_and_a_disguised_file(tmp_path, capsys):
+def test_predict_command_refuses_a_fifo_and_a_disguised_file(tmp_path, capsys, monkeypatch):
+    opened = []
+    monkeypatch.setattr(EpsImagePlugin.EpsImageFile, "_open", lambda self: opened.append(1))
     model = _model()
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     model.save(tmp_path / "model.cnnkit")
@@ -176,3 +178,4 @@ def test_predict_command_refuses_a_fifo_and_a_disguised_file(tmp_path, capsys):
         err = capsys.readouterr().err
         assert code == 1 and err.startswith("cnnkit: ") and message in err, err
         assert "Traceback" not in err and err.count("\n") == 1
+    assert not opened  # neither the colour check nor the reading tried the PostScript reader

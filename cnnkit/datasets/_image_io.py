@@ -9,7 +9,9 @@ keeps its high byte, as Pillow reduces 16-bit colour PNGs, instead of being clip
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,14 @@ import numpy as np
 from ._regular_file import RefusedFile, open_regular
 from ._resize import resize_images
 
-__all__ = ["COLOR_MODES", "IMAGE_EXTENSIONS", "IMAGE_FORMATS", "check_color_mode", "load_image"]
+__all__ = [
+    "COLOR_MODES",
+    "IMAGE_EXTENSIONS",
+    "IMAGE_FORMATS",
+    "check_color_mode",
+    "load_image",
+    "open_image",
+]
 
 #: color_mode -> (Pillow mode, channels).
 COLOR_MODES: dict[str, tuple[str, int]] = {
@@ -73,19 +82,40 @@ def load_image(
         ValueError: The file is not a regular file, not a PNG, JPEG, BMP or GIF matching its
             name, too many pixels, or cannot be decoded; the message names it.
     """
+    pil_mode, channels = COLOR_MODES[color_mode]
+    with open_image(path) as image:
+        image.seek(0)
+        array = np.array(_to_8_bit(image).convert(pil_mode), dtype=np.uint8)
+    array = array.reshape(array.shape[0], array.shape[1], channels)
+    if image_size is not None:
+        array = resize_images(array[None], image_size, interpolation)[0]
+    return array
+
+
+@contextlib.contextmanager
+def open_image(path: str | Path) -> Iterator[Any]:
+    """Open ``path`` with Pillow, safely: a regular file holding PNG, JPEG, BMP or GIF data
+    that matches its ending, within ``PIL.Image.MAX_IMAGE_PIXELS``.
+
+    Yields:
+        The ``PIL.Image.Image``, not yet decoded; errors while decoding it in the ``with``
+        block are reported like the others.
+
+    Raises:
+        ImportError: Pillow is not installed.
+        ValueError: The file is refused or cannot be decoded; the message names it.
+    """
     try:
         from PIL import Image
     except ImportError as exc:
         raise ImportError("reading image files needs Pillow: pip install pillow") from exc
-    pil_mode, channels = COLOR_MODES[color_mode]
     try:
         with open_regular(path, "image file") as stream, warnings.catch_warnings():
-            # The pixel limit is checked below as an error; Pillow's own check only warns.
+            # The pixel limit is checked as an error in _check_image; Pillow's own check warns.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(stream, formats=IMAGE_FORMATS) as image:
                 _check_image(image, path)
-                image.seek(0)
-                array = np.array(_to_8_bit(image).convert(pil_mode), dtype=np.uint8)
+                yield image
     except RefusedFile:
         raise
     except Image.UnidentifiedImageError as exc:
@@ -97,10 +127,6 @@ def load_image(
         raise ValueError(_over_pixel_limit(path, exc)) from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise ValueError(f"cannot read image file {path}: {exc}") from exc
-    array = array.reshape(array.shape[0], array.shape[1], channels)
-    if image_size is not None:
-        array = resize_images(array[None], image_size, interpolation)[0]
-    return array
 
 
 def _check_image(image: Any, path: str | Path) -> None:

@@ -147,7 +147,7 @@ def test_damaged_tarball_names_the_file(tmp_path):
     path = tmp_path / "cifar-10-binary.tar.gz"
     path.write_bytes(b"\x1f\x8b\x08\x00" + bytes(50))
     with pytest.raises(ValueError, match=r"cifar-10-binary\.tar\.gz is damaged"):
-        read_members(path, ["cifar-10-batches-bin/test_batch.bin"])
+        read_members(path, {"cifar-10-batches-bin/test_batch.bin": 3073})
 
 
 def test_label_out_of_range_is_rejected(data_dir):

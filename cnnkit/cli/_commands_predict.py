@@ -66,12 +66,12 @@ def file_colors(path: str) -> str | None:
     """How an image file stores colour: 'grayscale', 'grayscale with alpha', 'RGB' or 'RGBA'
     (palette and CMYK files count as RGB); None when Pillow cannot open it (``load_image``
     then says why)."""
-    from PIL import Image
+    from cnnkit.datasets._image_io import open_image
 
-    try:
-        with Image.open(path) as image:
+    try:  # as safely as load_image: regular files of the documented formats only
+        with open_image(path) as image:
             bands, info = image.getbands(), image.info
-    except Exception:  # any failure to open is reported by load_image, which reads it next
+    except ValueError:  # load_image, which reads it next, says why
         return None
     alpha = "A" in bands or "a" in bands or "transparency" in info
     if bands[0] in _GRAY_BANDS:

@@ -37,7 +37,8 @@ def download(url: str, dest: Path, sha256: str, *, size: int | None = None) -> P
         url: ``http://``, ``https://`` (or ``file://``) URL of the file.
         dest: Final path; its directory is created if needed.
         sha256: Expected hex SHA-256 of the whole file.
-        size: Expected size in bytes, used for progress when the server sends no length.
+        size: Expected size in bytes: progress when the server sends no length, and a
+            bound: a server announcing or sending more is cut off there (no full disk).
 
     Returns:
         ``dest``, now holding the verified file.
@@ -74,16 +75,20 @@ def _copy_url(url: str, out: BinaryIO, size: int | None) -> str:
     received = 0
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
-            announced = int(response.headers.get("Content-Length") or 0)
+            announced = _content_length(response.headers.get("Content-Length"))
+            _check_not_larger(url, announced, size, "announces")
             progress = _Progress(url, announced or size or 0, sys.stderr)
             try:
                 while chunk := response.read(_CHUNK):
                     out.write(chunk)
                     hasher.update(chunk)
                     received += len(chunk)
+                    _check_not_larger(url, received, size, "sent")
                     progress.update(received)
             finally:
                 progress.end_line()
+    except DownloadError:
+        raise
     except urllib.error.HTTPError as exc:
         raise DownloadError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
     except urllib.error.URLError as exc:
@@ -96,6 +101,21 @@ def _copy_url(url: str, out: BinaryIO, size: int | None) -> str:
         raise DownloadError(f"{url}: connection closed after {received} of {announced} bytes")
     progress.finish(received)
     return hasher.hexdigest()
+
+
+def _content_length(header: str | None) -> int:
+    """The announced length, or 0 when the header is missing or not a number."""
+    text = (header or "").strip()
+    return int(text) if text.isascii() and text.isdigit() else 0
+
+
+def _check_not_larger(url: str, count: int, size: int | None, verb: str) -> None:
+    """Stop a download that is already larger than the known size of the file."""
+    if size is not None and count > size:
+        raise DownloadError(
+            f"{url}: the server {verb} more than the expected {size} bytes ({count}); "
+            "the download was discarded"
+        )
 
 
 def _fsync_dir(directory: Path) -> None:

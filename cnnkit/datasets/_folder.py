@@ -56,7 +56,9 @@ def image_folder(
 ) -> ImageFolderData | tuple[ImageFolderData, ImageFolderData]:
     """Load ``path/<class name>/<images>`` into arrays, like Keras' image_dataset_from_directory.
 
-    PNG, JPEG, BMP and GIF files are read with Pillow (other files are ignored).  Labels follow
+    PNG, JPEG, BMP and GIF files are read with Pillow (other files are ignored); a file must be
+    a regular file whose content is the format its ending names, within Pillow's pixel limit
+    (``PIL.Image.MAX_IMAGE_PIXELS``), and 16-bit grayscale keeps its high byte.  Labels follow
     the alphabetical order of the class folders; shuffling and the validation split pick the
     same files as Keras for the same ``seed``.
 
@@ -79,7 +81,8 @@ def image_folder(
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: No class folders, an empty class folder, an unreadable image (with
+        ValueError: No class folders, an empty class folder, an unreadable, disguised or
+            oversized image, a pipe or device named like an image (with
             ``on_error='raise'``), differing sizes without ``image_size``, or invalid arguments.
         TypeError: An argument has the wrong type.
     """

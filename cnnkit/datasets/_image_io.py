@@ -1,14 +1,33 @@
-"""Decode one image file with Pillow into a uint8 ``(h, w, c)`` array."""
+"""Decode one image file with Pillow into a uint8 ``(h, w, c)`` array.
+
+Only regular files are opened (a FIFO named ``x.png`` would block) and only the four
+documented formats are decoded, chosen by content but required to match the file's ending:
+Pillow never tries its other decoders (TIFF, or EPS, which would run Ghostscript).  An image
+over ``PIL.Image.MAX_IMAGE_PIXELS`` pixels is an error, not a warning.  16-bit grayscale
+keeps its high byte, as Pillow reduces 16-bit colour PNGs, instead of being clipped at 255.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from ._regular_file import RefusedFile, open_regular
 from ._resize import resize_images
 
-__all__ = ["COLOR_MODES", "IMAGE_EXTENSIONS", "check_color_mode", "load_image"]
+__all__ = [
+    "COLOR_MODES",
+    "IMAGE_EXTENSIONS",
+    "IMAGE_FORMATS",
+    "check_color_mode",
+    "load_image",
+    "open_image",
+]
 
 #: color_mode -> (Pillow mode, channels).
 COLOR_MODES: dict[str, tuple[str, int]] = {
@@ -19,6 +38,18 @@ COLOR_MODES: dict[str, tuple[str, int]] = {
 
 #: File name endings read as images (case-insensitive), the same list as Keras.
 IMAGE_EXTENSIONS: tuple[str, ...] = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+
+#: The Pillow decoders ever tried (MPO, a camera JPEG, comes out of the JPEG one).
+IMAGE_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "BMP", "GIF")
+
+#: File ending -> the formats its content may be.
+_FORMATS_BY_EXTENSION: dict[str, tuple[str, ...]] = {
+    ".bmp": ("BMP",),
+    ".gif": ("GIF",),
+    ".jpeg": ("JPEG", "MPO"),
+    ".jpg": ("JPEG", "MPO"),
+    ".png": ("PNG",),
+}
 
 
 def _p(owner: str) -> str:
@@ -48,20 +79,88 @@ def load_image(
 
     Raises:
         ImportError: Pillow is not installed.
-        ValueError: The file cannot be decoded as an image; the message names it.
+        ValueError: The file is not a regular file, not a PNG, JPEG, BMP or GIF matching its
+            name, too many pixels, or cannot be decoded; the message names it.
+    """
+    pil_mode, channels = COLOR_MODES[color_mode]
+    with open_image(path) as image:
+        image.seek(0)
+        array = np.array(_to_8_bit(image).convert(pil_mode), dtype=np.uint8)
+    array = array.reshape(array.shape[0], array.shape[1], channels)
+    if image_size is not None:
+        array = resize_images(array[None], image_size, interpolation)[0]
+    return array
+
+
+@contextlib.contextmanager
+def open_image(path: str | Path) -> Iterator[Any]:
+    """Open ``path`` with Pillow, safely: a regular file holding PNG, JPEG, BMP or GIF data
+    that matches its ending, within ``PIL.Image.MAX_IMAGE_PIXELS``.
+
+    Yields:
+        The ``PIL.Image.Image``, not yet decoded; errors while decoding it in the ``with``
+        block are reported like the others.
+
+    Raises:
+        ImportError: Pillow is not installed.
+        ValueError: The file is refused or cannot be decoded; the message names it.
     """
     try:
         from PIL import Image
     except ImportError as exc:
         raise ImportError("reading image files needs Pillow: pip install pillow") from exc
-    pil_mode, channels = COLOR_MODES[color_mode]
     try:
-        with Image.open(path) as image:
-            image.seek(0)
-            array = np.array(image.convert(pil_mode), dtype=np.uint8)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        with open_regular(path, "image file") as stream, warnings.catch_warnings():
+            # The pixel limit is checked as an error in _check_image; Pillow's own check warns.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(stream, formats=IMAGE_FORMATS) as image:
+                _check_image(image, path)
+                yield image
+    except RefusedFile:
+        raise
+    except Image.UnidentifiedImageError as exc:
+        raise ValueError(
+            f"cannot read image file {path}: it is not a PNG, JPEG, BMP or GIF image "
+            "(only these formats are decoded)"
+        ) from exc
+    except Image.DecompressionBombError as exc:  # over twice the limit: Pillow's own error
+        raise ValueError(_over_pixel_limit(path, exc)) from exc
+    except (OSError, SyntaxError, ValueError) as exc:
         raise ValueError(f"cannot read image file {path}: {exc}") from exc
-    array = array.reshape(array.shape[0], array.shape[1], channels)
-    if image_size is not None:
-        array = resize_images(array[None], image_size, interpolation)[0]
-    return array
+
+
+def _check_image(image: Any, path: str | Path) -> None:
+    """Refuse content that does not match the file's ending, or too many pixels."""
+    from PIL import Image
+
+    ending = Path(path).suffix.lower()
+    allowed = _FORMATS_BY_EXTENSION.get(ending)
+    if allowed is not None and image.format not in allowed:
+        raise RefusedFile(
+            f"image file {path} holds {image.format} data but its name ends in {ending!r}; "
+            f"rename it to match its content"
+        )
+    width, height = image.size
+    if Image.MAX_IMAGE_PIXELS is not None and width * height > Image.MAX_IMAGE_PIXELS:
+        raise RefusedFile(_over_pixel_limit(path, f"{width}x{height} = {width * height} pixels"))
+
+
+def _over_pixel_limit(path: str | Path, found: object) -> str:
+    """The message for an image over Pillow's decompression-bomb limit."""
+    from PIL import Image
+
+    return (
+        f"image file {path} is over the pixel limit of {Image.MAX_IMAGE_PIXELS} "
+        f"(PIL.Image.MAX_IMAGE_PIXELS; raise it to read larger images): {found}"
+    )
+
+
+def _to_8_bit(image: Any) -> Any:
+    """16-bit grayscale (Pillow modes ``I;16*`` and ``I``) as 8-bit ``L``: the high byte of
+    each value, the reduction Pillow applies to 16-bit colour PNGs; other modes unchanged."""
+    if not (image.mode.startswith("I;16") or image.mode == "I"):
+        return image
+    from PIL import Image
+
+    values = np.clip(np.asarray(image, dtype=np.int64), 0, 65535)
+    return Image.fromarray((values >> 8).astype(np.uint8))

@@ -40,6 +40,8 @@ def load_data() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.nda
         values 0..9.
 
     Raises:
+        ValueError: The archive is damaged, or a batch is larger than the official one
+            (10,000 records of 3,073 bytes).
         FileNotFoundError: No local copy and the download failed; says where to put the file.
     """
     (path,) = obtain("cifar-10")
@@ -50,4 +52,6 @@ def load_data() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.nda
         label_bytes=1,
         label_column=0,
         num_classes=10,
+        train_records=10_000,
+        test_records=10_000,
     )

@@ -163,7 +163,8 @@ def load_data(
         ``(10000, 32, 32, 3)`` channels-last RGB; y uint8 ``(50000, 1)`` and ``(10000, 1)``.
 
     Raises:
-        ValueError: ``label_mode`` is not ``'fine'`` or ``'coarse'``.
+        ValueError: ``label_mode`` is not ``'fine'`` or ``'coarse'``; the archive is damaged
+            or a file is larger than the official one (50,000 / 10,000 records of 3,074 bytes).
         FileNotFoundError: No local copy and the download failed; says where to put the file.
     """
     if not isinstance(label_mode, str) or label_mode not in _LABEL_COLUMNS:
@@ -179,4 +180,6 @@ def load_data(
         label_bytes=2,
         label_column=_LABEL_COLUMNS[label_mode],
         num_classes=len(FINE_CLASS_NAMES if label_mode == "fine" else COARSE_CLASS_NAMES),
+        train_records=50_000,
+        test_records=10_000,
     )

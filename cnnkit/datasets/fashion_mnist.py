@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._idx import read_mnist_style
+from ._idx import load_mnist_style
 from ._obtain import obtain
 
 __all__ = ["CLASS_NAMES", "load_data"]
@@ -37,7 +37,7 @@ def load_data() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.nda
         ``(10000, 28, 28)`` with values 0..255; y uint8 ``(60000,)`` and ``(10000,)``, 0..9.
 
     Raises:
+        ValueError: A file is damaged, or declares more than 60,000 / 10,000 images of 28x28.
         FileNotFoundError: No local copy and the download failed; says where to put the files.
     """
-    train_x, train_y, test_x, test_y = obtain("fashion-mnist")
-    return read_mnist_style(train_x, train_y), read_mnist_style(test_x, test_y)
+    return load_mnist_style(obtain("fashion-mnist"))

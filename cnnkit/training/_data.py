@@ -188,6 +188,10 @@ def as_tensor(
                 f"{what}: {name} must hold numbers; received an array of dtype {array.dtype}"
             )
         tensor = torch.from_numpy(np.ascontiguousarray(array))
+    if tensor.is_complex():  # a cast to float would drop the imaginary part without a word
+        raise TypeError(
+            f"{what}: {name} must hold real numbers; received complex values ({tensor.dtype})"
+        )
     if images or tensor.is_floating_point():
         tensor = tensor.to(torch.float32)
     return tensor.to(device)

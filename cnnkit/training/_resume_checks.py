@@ -219,7 +219,17 @@ def _random_state_problem(
                 f"the generator state {key} must be uint8 of shape ({size},); "
                 f"got {tensor.dtype} of shape {tuple(tensor.shape)}"
             )
+        if size == CPU_RNG_BYTES and not _loads_into_a_generator(tensor):
+            return f"the generator state {key} is not a state of PyTorch's Mersenne Twister"
     return None
+
+
+def _loads_into_a_generator(state: torch.Tensor) -> bool:
+    try:
+        torch.Generator().set_state(state)
+    except RuntimeError:
+        return False
+    return True
 
 
 def restore_checked(

@@ -10,7 +10,7 @@ from typing import Any
 
 from cnnkit._files import atomic_write_bytes
 from cnnkit.callbacks._base import Callback, Logs
-from cnnkit.callbacks._checks import check_state
+from cnnkit.callbacks._checks import check_int, check_state
 
 
 class BackupAndRestore(Callback):
@@ -155,9 +155,5 @@ class BackupAndRestore(Callback):
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a ``state_dict()``."""
         check_state("BackupAndRestore", state, ("batches",))
-        batches = state["batches"]
-        if isinstance(batches, bool) or not isinstance(batches, int) or batches < 0:
-            raise ValueError(
-                f"BackupAndRestore.load_state_dict: batches must be an int >= 0. Received: {batches!r}"
-            )
+        batches = check_int("BackupAndRestore.load_state_dict", "batches", state["batches"])
         self._batches = batches

@@ -24,6 +24,14 @@ HINT = (
 )
 
 
+@pytest.fixture(autouse=True)
+def on_the_cpu():
+    """Bit-for-bit equality is promised on the CPU (GPU kernels may sum in any order)."""
+    cnnkit.config.set_device("cpu")
+    yield
+    cnnkit.config.set_device("auto")
+
+
 class Stop(Exception):
     pass
 

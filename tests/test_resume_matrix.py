@@ -22,6 +22,14 @@ EPOCHS, SAMPLES, BATCH = 2, 24, 4  # six batches an epoch; groups of four when g
 JOB = Path(__file__).with_name("resume_job.py")
 
 
+@pytest.fixture(autouse=True)
+def on_the_cpu():
+    """Bit-for-bit equality is promised on the CPU (GPU kernels may sum in any order)."""
+    cnnkit.config.set_device("cpu")
+    yield
+    cnnkit.config.set_device("auto")
+
+
 class Interrupted(Exception):
     """Stands in for a kill: the process's state after it is never used again."""
 

@@ -206,17 +206,19 @@ def _random_state_problem(
         return f"the GPU generator states must be numbered 0, 1, ...; got {gpus}"
     for key in sorted(keys):
         name = key[len(prefix) :]
-        layer = re.fullmatch(r"layer_rng/(\d+)/(cpu|cuda:\d+)", name)
+        layer = re.fullmatch(r"layer_rng/(\d+)/(cpu|cuda:\d+|mps(?::\d+)?)", name)
         if name == "torch_rng" or name.startswith("cuda_rng/"):
             size = CPU_RNG_BYTES if name == "torch_rng" else CUDA_RNG_BYTES
         elif layer and int(layer[1]) < len(layers) and layers[int(layer[1])].seed is not None:
-            size = CPU_RNG_BYTES if layer[2] == "cpu" else CUDA_RNG_BYTES
+            kind = layer[2].split(":")[0]  # an MPS state's length is not checked
+            size = {"cpu": CPU_RNG_BYTES, "cuda": CUDA_RNG_BYTES}.get(kind)
         else:
             return f"unexpected tensor {key!r:.100} (not a generator of this model)"
         tensor = tensors[key]
-        if tensor.dtype != torch.uint8 or tuple(tensor.shape) != (size,):
+        shape_ok = tensor.ndim == 1 if size is None else tuple(tensor.shape) == (size,)
+        if tensor.dtype != torch.uint8 or not shape_ok:
             return (
-                f"the generator state {key} must be uint8 of shape ({size},); "
+                f"the generator state {key} must be uint8 of shape ({size or 'bytes'},); "
                 f"got {tensor.dtype} of shape {tuple(tensor.shape)}"
             )
         if size == CPU_RNG_BYTES and not _loads_into_a_generator(tensor):

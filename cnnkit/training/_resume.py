@@ -33,6 +33,22 @@ class Position(NamedTuple):
     tensors: dict[str, torch.Tensor]  # the backup's tensors (the group's random state)
 
 
+def continuation(
+    pending: tuple[dict[str, Any], dict[str, torch.Tensor]] | None,
+    initial_epoch: int,
+    shuffle_seed: int,
+) -> tuple[int, int, Position | None]:
+    """(first epoch, shuffling seed, position inside the first epoch) of a fit: from the
+    restored backup's (state, tensors) when there is one, else as given."""
+    if pending is None:
+        return initial_epoch, shuffle_seed, None
+    state, tensors = pending
+    if state["step"] is None:
+        return state["epoch"] + 1, state["shuffle_seed"], None
+    position = Position(state["step"], state["trackers"], state["group_start"], tensors)
+    return state["epoch"], state["shuffle_seed"], position
+
+
 def random_layers(model: Any) -> list[RandomImageLayer]:
     """The model's augmentation layers, in a fixed order (their generators are saved by it)."""
     return [m for m in model.modules() if isinstance(m, RandomImageLayer)]

@@ -170,16 +170,10 @@ class Trainer(Inference):
         }
         self.stop_training = False
         callback_list.on_train_begin()
-        resume_at: _resume.Position | None = None  # where a mid-epoch backup was taken
-        pending = self.__dict__.pop("_pending_resume", None)
-        if pending is not None:  # BackupAndRestore found a backup: continue where it was taken
-            state, tensors = pending
-            shuffle_seed = self._run["shuffle_seed"] = state["shuffle_seed"]
-            initial_epoch = state["epoch"] + (state["step"] is None)
-            if state["step"] is not None:
-                resume_at = _resume.Position(
-                    state["step"], state["trackers"], state["group_start"], tensors
-                )
+        initial_epoch, shuffle_seed, resume_at = _resume.continuation(
+            self.__dict__.pop("_pending_resume", None), initial_epoch, shuffle_seed
+        )  # from where BackupAndRestore's backup was taken, if it found one
+        self._run["shuffle_seed"] = shuffle_seed
         logs: dict[str, float] = {}
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)

@@ -63,7 +63,7 @@ def assert_same_run(run: Path, whole: Path) -> None:
         np.testing.assert_array_equal(got, expected)
     state, expected = (json.loads((r / "run.json").read_text()) for r in (run, whole))
     assert state["test_accuracy"] == expected["test_accuracy"]
-    assert state["epochs_done"] == 4 and not (run / "backup" / "backup.cnnkit").exists()
+    assert state["epochs_done"] == 4 and not (run / "backup").exists()
 
 
 # a training step about to run (12 in all), or run.json just written after an epoch but the
@@ -115,3 +115,27 @@ def test_python_m_cnnkit_train_killed_after_a_random_delay_resumes_exactly(
     resumed = cnnkit("train", "--resume", "--out", run)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert_same_run(run, whole)
+
+
+def test_a_damaged_backup_stops_resume_with_one_line_naming_it(
+    stripes, tmp_path, capsys, monkeypatch
+):
+    from cnnkit.cli import _run_callbacks, main
+
+    def crash_after_first_epoch(self, epoch, logs=None):
+        if epoch == 1:
+            raise RuntimeError("crash")  # after epoch 0's backup, before epoch 1's
+
+    monkeypatch.setattr(_run_callbacks.StateWriter, "on_epoch_end", crash_after_first_epoch)
+    run = tmp_path / "run"
+    assert main(["train", "--dataset", str(stripes), "--out", str(run), *TRAIN]) == 1
+    monkeypatch.undo()
+    backup = run / "backup" / "backup.cnnkit"
+    backup.write_bytes(backup.read_bytes()[:200])
+    capsys.readouterr()
+    assert main(["train", "--resume", "--out", str(run)]) == 1
+    error = capsys.readouterr().err
+    assert (
+        error.startswith(f"cnnkit: cannot resume from {str(backup)!r}: ") and error.count("\n") == 1
+    )
+    assert error.endswith("remove it to start afresh (cnnkit train: --overwrite)\n")

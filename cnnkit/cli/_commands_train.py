@@ -8,6 +8,7 @@ the report.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import shutil
 from pathlib import Path
@@ -62,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         callbacks=run_callbacks(run_dir, state, resume=bool(args.resume)),
         verbose="auto",
     )
+    with contextlib.suppress(OSError):  # the finished run's backup was deleted: its folder too
+        (run_dir / _run_dir.BACKUP).rmdir()
     return _finish(run_dir, state, model, data, report=args.report)
 
 

@@ -276,3 +276,58 @@ def test_a_callback_state_that_does_not_load_is_refused(backup):
     edit_state(backup, callbacks=callbacks)
     with pytest.raises(ValueError, match=re.escape(f"cannot resume from {str(backup)!r}: History")):
         fit(model(), backup.parent)
+
+
+def test_a_history_of_text_is_refused(backup):
+    (backup.parent / "backup.prev.cnnkit").unlink()
+    state = json.loads(read(backup)[0]["training_state"])
+    callbacks = state["callbacks"]
+    callbacks[state["callback_types"].index("History")] = {"history": {"loss": "abc"}, "epoch": []}
+    edit_state(backup, callbacks=callbacks)
+    detail = "History.load_state_dict: history must map names to lists of values"
+    with pytest.raises(ValueError, match=re.escape(f"{str(backup)!r}: {detail}")):
+        fit(model(), backup.parent)
+
+
+def early_stopping():
+    callback = cnnkit.callbacks.EarlyStopping(monitor="loss", restore_best_weights=True)
+    callback.set_model(model())
+    return callback
+
+
+STATE_CASES = [
+    (
+        lambda: cnnkit.callbacks.ModelCheckpoint("m.cnnkit"),
+        {"best": "0.5", "epochs_since_save": 0, "batches_since_save": 0, "last_batch": None}
+        | {"current_epoch": 0},
+        "ModelCheckpoint.load_state_dict: best must be a number or None. Received: best='0.5'",
+    ),
+    (
+        lambda: cnnkit.callbacks.ReduceLROnPlateau(),
+        {"best": 1.0, "wait": -3, "cooldown_counter": 0},
+        "ReduceLROnPlateau.load_state_dict: wait must be an int >= 0. Received: wait=-3",
+    ),
+    (
+        early_stopping,
+        {"best": 1.0, "best_epoch": 0, "wait": 0, "stopped_epoch": 0}
+        | {"best_weights": [np.zeros(3)]},
+        "EarlyStopping.load_state_dict: best_weights must be None or the model's 2 weight "
+        "arrays, of shapes [(36, 3), (3,)]",
+    ),
+    (
+        lambda: cnnkit.callbacks.CSVLogger("h.csv"),
+        {"size": 10**6, "keys": "loss", "write_header": False},
+        "CSVLogger.load_state_dict: keys must be a list of names. Received: 'loss'",
+    ),
+    (
+        lambda: cnnkit.callbacks.BackupAndRestore("b"),
+        {"batches": True},
+        "BackupAndRestore.load_state_dict: batches must be an int. Received: batches=True",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "state", "message"), STATE_CASES)
+def test_callback_states_of_the_wrong_kind_are_refused(make, state, message):
+    with pytest.raises((ValueError, TypeError), match=re.escape(message)):
+        make().load_state_dict(state)

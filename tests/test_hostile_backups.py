@@ -5,6 +5,7 @@ warning."""
 from __future__ import annotations
 
 import json
+import random
 import re
 from pathlib import Path
 
@@ -331,3 +332,25 @@ STATE_CASES = [
 def test_callback_states_of_the_wrong_kind_are_refused(make, state, message):
     with pytest.raises((ValueError, TypeError), match=re.escape(message)):
         make().load_state_dict(state)
+
+
+def test_random_damage_is_refused_with_a_value_error_or_resumes(backup):
+    """Fuzz: cut at random lengths or a random byte of the header changed; a refused backup
+    raises the ValueError naming it, never another error (changed weights cannot be told)."""
+    (backup.parent / "backup.prev.cnnkit").unlink()
+    sound, draw = backup.read_bytes(), random.Random(11)
+    header, refused = 8 + int.from_bytes(sound[:8], "little"), 0
+    for _ in range(12):
+        damaged = bytearray(sound)
+        if draw.random() < 0.5:
+            damaged = damaged[: draw.randrange(len(sound))]
+        else:
+            damaged[draw.randrange(header)] = draw.randrange(256)
+        backup.write_bytes(bytes(damaged))
+        try:
+            fit(model(), backup.parent)
+        except ValueError as error:
+            assert str(error).startswith(f"cannot resume from {str(backup)!r}: ")
+            refused += 1
+        backup.write_bytes(sound)
+    assert refused >= 6

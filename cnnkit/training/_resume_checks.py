@@ -179,17 +179,13 @@ def _tensor_problem(
         if not (isinstance(key, str) and key.startswith("backup/callback/") and key in present):
             return f"a callback state refers to a missing tensor {key!r:.100}"
     present -= set(referenced)
-    groups = {_resume.BACKUP: present - {k for k in present if k.startswith(_resume.GROUP)}}
-    groups[_resume.GROUP] = present - groups[_resume.BACKUP]
-    if state["group_start"] is None and groups[_resume.GROUP]:
+    group_keys = {key for key in present if key.startswith(_resume.GROUP)}
+    if state["group_start"] is None and group_keys:
         return "it holds a group's random state but no group_start"
-    for prefix, keys in groups.items():
-        if prefix == _resume.GROUP and state["group_start"] is None:
-            continue
-        problem = _random_state_problem(prefix, keys, tensors, context)
-        if problem:
-            return problem
-    return None
+    problem = _random_state_problem(_resume.BACKUP, present - group_keys, tensors, context)
+    if problem is None and state["group_start"] is not None:
+        problem = _random_state_problem(_resume.GROUP, group_keys, tensors, context)
+    return problem
 
 
 def _random_state_problem(

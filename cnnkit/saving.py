@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -196,12 +197,17 @@ def load_model(filepath: str | os.PathLike, compile: bool = True):  # noqa: A002
 
 
 def restore_into(
-    model, filepath: str | os.PathLike
+    model,
+    filepath: str | os.PathLike,
+    check: Callable[[dict[str, str], dict[str, torch.Tensor]], None] | None = None,
 ) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
     """Load weights and optimizer state saved by ``save_model`` into an existing compiled model
     (its optimizer object is kept, so a training step built around it stays valid). Returns
-    the file's metadata and tensors for the caller's own sections."""
+    the file's metadata and tensors for the caller's own sections, which ``check`` (given the
+    same) may vet before anything is loaded."""
     metadata, tensors = _read(filepath, MODEL_FORMAT)
+    if check is not None:
+        check(metadata, tensors)
     saved = model_from_config(_json(metadata, "config", filepath))
     if saved.get_config()["layers"] != model.get_config()["layers"]:
         raise ValueError(

@@ -1,6 +1,8 @@
 """A training job for tests/test_resume.py: it may be killed at a chosen moment and rerun.
 
 Usage: resume_job.py OUT_DIR [--kill-at-batch N | --kill-in-write N] [--save-every STEPS]
+    [--augment]
+--augment: a seeded RandomFlip and an unseeded RandomTranslation open the model.
 --kill-at-batch N: SIGKILL itself at the N-th training batch (counted over the whole run).
 --kill-in-write N: SIGKILL itself half-way through the N-th file write (a backup being written).
 Writes OUT_DIR/final.npz and OUT_DIR/history.json when training completes.
@@ -20,7 +22,15 @@ import torch
 import cnnkit
 import cnnkit._files
 import cnnkit.saving
-from cnnkit.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
+from cnnkit.layers import (
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    MaxPooling2D,
+    RandomFlip,
+    RandomTranslation,
+)
 
 
 def option(name: str) -> int | None:
@@ -67,9 +77,12 @@ def main() -> None:
     y = (x[:, :5].sum(axis=(1, 2, 3)) > 0).astype(np.int64) + 2 * (
         x[:, :, :5].sum(axis=(1, 2, 3)) > 0
     )
+    augment = [RandomFlip(seed=3), RandomTranslation(0.2, 0.2)] if "--augment" in sys.argv else []
     model = cnnkit.Sequential(
         [
-            Conv2D(4, 3, activation="relu", input_shape=(10, 10, 1)),
+            cnnkit.Input((10, 10, 1)),
+            *augment,
+            Conv2D(4, 3, activation="relu"),
             MaxPooling2D(),
             Flatten(),
             Dropout(0.3),

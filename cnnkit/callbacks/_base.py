@@ -165,6 +165,17 @@ class History(Callback):
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a ``state_dict()``."""
         check_state("History", state, ("history", "epoch"))
+        history, epochs = state["history"], state["epoch"]
+        if not (
+            isinstance(history, Mapping)
+            and all(isinstance(k, str) and isinstance(v, list) for k, v in history.items())
+            and isinstance(epochs, list)
+            and all(isinstance(e, int) and not isinstance(e, bool) and e >= 0 for e in epochs)
+        ):
+            raise ValueError(
+                "History.load_state_dict: history must map names to lists of values and epoch "
+                f"must list epoch indices. Received: {dict(state)!r:.200}"
+            )
         self.history = {k: list(v) for k, v in state["history"].items()}
         self.epoch = list(state["epoch"])
 

@@ -229,7 +229,8 @@ class ModelCheckpoint(Callback):
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a ``state_dict()`` (after ``on_train_begin``)."""
-        check_state("ModelCheckpoint", state, _STATE_KEYS)
+        kinds = dict(zip(_STATE_KEYS, ("number?", "int", "int", "int?", "int"), strict=True))
+        check_state("ModelCheckpoint", state, _STATE_KEYS, kinds)
         self.best = state["best"]
         self._epochs_since_save = state["epochs_since_save"]
         self._batches_since_save = state["batches_since_save"]

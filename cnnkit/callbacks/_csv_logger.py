@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
 from cnnkit.callbacks._base import Callback, Logs
+from cnnkit.callbacks._checks import check_int, check_state
 
 __all__ = ["CSVLogger"]
 
@@ -42,7 +44,9 @@ class CSVLogger(Callback):
     Columns are ``epoch`` then the sorted log keys of the first epoch; if that epoch has no
     ``val_`` keys, ``val_`` columns are reserved anyway and filled with ``NA``. Each row is
     written in one piece and flushed, so the file is readable during training and never
-    ends in half a row. With ``append=True`` an existing file keeps its header and columns.
+    ends in half a row. With ``append=True`` an existing file keeps its header and columns;
+    resumed by BackupAndRestore, it first drops the rows written after the backup (they are
+    written again as their epochs are trained again).
 
     Args:
         filename: CSV file to write; parent folders are created.
@@ -73,6 +77,7 @@ class CSVLogger(Callback):
         self.keys: list[str] | None = None
         self._file: TextIO | None = None
         self._write_header = True
+        self._size = 0  # bytes in the file after the last row written
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         """Open the file (append or overwrite) and forget the previous run's columns."""
@@ -87,6 +92,7 @@ class CSVLogger(Callback):
         self._file = open(self.filename, "a" if self.append else "w", newline="")
         if header is not None and not _ends_with_newline(self.filename):
             self._file.write("\n")  # an interrupted foreign writer left a partial line
+        self._size = self._file.tell()
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         """Write this epoch's row and flush it."""
@@ -106,6 +112,40 @@ class CSVLogger(Callback):
         csv.writer(buffer, delimiter=self.separator, lineterminator="\n").writerows(rows)
         self._file.write(buffer.getvalue())
         self._file.flush()
+        self._size = self._file.tell()
+
+    def state_dict(self) -> dict[str, Any]:
+        """The file's length after the last row and its columns, for an exact resume."""
+        return {"size": self._size, "keys": self.keys, "write_header": self._write_header}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue the file as it was at the backup: rows written since are dropped."""
+        check_state("CSVLogger", state, ("size", "keys", "write_header"))
+        size = check_int("CSVLogger.load_state_dict", "size", state["size"])
+        keys, write_header = state["keys"], state["write_header"]
+        if keys is not None and not (
+            isinstance(keys, list) and all(isinstance(k, str) for k in keys)
+        ):
+            raise TypeError(
+                f"CSVLogger.load_state_dict: keys must be a list of names. Received: {keys!r:.200}"
+            )
+        if not isinstance(write_header, bool):
+            raise TypeError(
+                f"CSVLogger.load_state_dict: write_header must be a bool. Received: {write_header!r}"
+            )
+        if self._file is not None:
+            self._file.flush()
+            if os.path.getsize(self.filename) >= size:
+                os.truncate(self.filename, size)  # the file is open for appending: rows follow
+            else:
+                warnings.warn(
+                    f"CSVLogger: {self.filename} is shorter than when the run was backed up; "
+                    "pass append=True to keep its rows across a resume",
+                    stacklevel=2,
+                )
+                size = os.path.getsize(self.filename)
+                write_header = size == 0
+        self.keys, self._write_header, self._size = keys, write_header, size
 
     def on_train_end(self, logs: Logs | None = None) -> None:
         """Close the file."""

@@ -180,7 +180,15 @@ class EarlyStopping(Callback):
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a ``state_dict()`` (after ``on_train_begin``)."""
         fields = [f.name for f in dataclasses.fields(StopState)]
-        check_state("EarlyStopping", state, [*fields, "best_weights"])
-        self._state = StopState(**{k: state[k] for k in fields})
+        kinds = {"best": "number?", "best_epoch": "int", "wait": "int", "stopped_epoch": "int"}
+        check_state("EarlyStopping", state, [*fields, "best_weights"], kinds)
         weights = state["best_weights"]
+        if weights is not None and self.model is not None:
+            shapes = [np.shape(w) for w in self.model.get_weights()]
+            if not isinstance(weights, list) or [np.shape(w) for w in weights] != shapes:
+                raise ValueError(
+                    "EarlyStopping.load_state_dict: best_weights must be None or the model's "
+                    f"{len(shapes)} weight arrays, of shapes {shapes}"
+                )
+        self._state = StopState(**{k: state[k] for k in fields})
         self.best_weights = None if weights is None else _copy_weights(weights)

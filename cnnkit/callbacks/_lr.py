@@ -127,7 +127,8 @@ class ReduceLROnPlateau(Callback):
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a ``state_dict()`` (after ``on_train_begin``)."""
-        check_state("ReduceLROnPlateau", state, ("best", "wait", "cooldown_counter"))
+        kinds = {"best": "number?", "wait": "int", "cooldown_counter": "int"}
+        check_state("ReduceLROnPlateau", state, kinds, kinds)
         self.best = state["best"]
         self.wait = state["wait"]
         self.cooldown_counter = state["cooldown_counter"]

@@ -1,12 +1,14 @@
 """``cnnkit train``: the main job. Train a zoo model on a dataset into a run folder, resumable.
 
 Everything the run produces lands in one folder (see ``_run_dir``): checkpoints, the CSV
-history, TensorBoard logs, the JSON state ``--resume`` continues from, and the report.
+history, TensorBoard logs, the JSON state, the backup ``--resume`` continues from exactly, and
+the report.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import shutil
 from pathlib import Path
@@ -39,9 +41,13 @@ def run(args: argparse.Namespace) -> int:
     if state is None:
         return 0
     settings = state["settings"]
-    cnnkit.utils.set_random_seed(settings["seed"] + state["epochs_done"])
+    # from its backup a run continues exactly (weights, optimizer, generators, callbacks);
+    # without one (it finished, or stopped in its first epoch) it starts again or goes on from
+    # its last checkpoint with generators seeded anew
+    extends = args.resume and not has_backup(run_dir) and state["epochs_done"] > 0
+    cnnkit.utils.set_random_seed(settings["seed"] + (state["epochs_done"] if extends else 0))
     data = _data.load(state["dataset"], _size(settings["image_size"]))
-    model = _resumed_model(run_dir) if args.resume else _new_model(state, data)
+    model = _last_model(run_dir) if extends else _new_model(state, data)
     _run_dir.write_json(run_dir / _run_dir.STATE, state)
     _run_dir.write_json(run_dir / _run_dir.CLASS_NAMES, list(data.class_names))
     print(
@@ -58,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
         callbacks=run_callbacks(run_dir, state, resume=bool(args.resume)),
         verbose="auto",
     )
+    with contextlib.suppress(OSError):  # the finished run's backup was deleted: its folder too
+        (run_dir / _run_dir.BACKUP).rmdir()
     return _finish(run_dir, state, model, data, report=args.report)
 
 
@@ -77,6 +85,7 @@ def new_state(run_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
                 "start again, or --out for another folder"
             )
         _clear(run_dir)
+    shutil.rmtree(run_dir / _run_dir.BACKUP, ignore_errors=True)  # never resume a stray backup
     kind = _data.dataset_kind(args.dataset)
     recipe = recipe_for(
         kind,
@@ -121,6 +130,9 @@ def resumed_state(run_dir: Path, args: argparse.Namespace) -> dict[str, Any] | N
     _check_resume_args(run_dir, state, args)
     if args.epochs is not None:
         state["epochs"] = args.epochs
+    if has_backup(run_dir):
+        print(f"resuming {run_dir} from its backup ({state['epochs']} epochs in all)")
+        return state
     if state["epochs_done"] >= state["epochs"]:
         print(
             f"{run_dir}: all {state['epochs']} epochs are done; pass --epochs N "
@@ -129,6 +141,11 @@ def resumed_state(run_dir: Path, args: argparse.Namespace) -> dict[str, Any] | N
         return None
     print(f"resuming {run_dir} at epoch {state['epochs_done'] + 1} of {state['epochs']}")
     return state
+
+
+def has_backup(run_dir: Path) -> bool:
+    """Whether the run holds a backup (it was stopped before it finished)."""
+    return (run_dir / _run_dir.BACKUP / "backup.cnnkit").is_file()
 
 
 def _check_resume_args(run_dir: Path, state: dict[str, Any], args: argparse.Namespace) -> None:
@@ -159,13 +176,13 @@ def _new_model(state: dict[str, Any], data: _data.Data) -> Sequential:
     return model
 
 
-def _resumed_model(run_dir: Path) -> Sequential:
-    """The last checkpoint, with its optimizer state, so training continues where it stopped."""
+def _last_model(run_dir: Path) -> Sequential:
+    """The last checkpoint, with its optimizer state, to train a finished run for longer."""
     path = run_dir / _run_dir.LAST
     if not path.is_file():
         raise CommandError(
-            f"{path} not found: the run stopped before its first epoch ended; "
-            "start it again without --resume (add --overwrite)"
+            f"{path} not found though {_run_dir.STATE} counts finished epochs; start the run "
+            "again without --resume (add --overwrite)"
         )
     return load_model(path)
 

@@ -1,7 +1,8 @@
 """The callbacks of a ``cnnkit train`` run: schedule, NaN guard, checkpoints, logs, state.
 
 Their order matters: the checkpoints run before the state is written, so ``run.json`` never
-claims an epoch whose model is not on disk.
+claims an epoch whose model is not on disk; the backup runs last, so it holds every other
+callback's state after the epoch.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnkit.callbacks import (
+    BackupAndRestore,
     Callback,
     CSVLogger,
     ModelCheckpoint,
@@ -71,5 +73,6 @@ def run_callbacks(run_dir: Path, state: dict[str, Any], resume: bool) -> list[Ca
         CSVLogger(run_dir / _run_dir.HISTORY, append=resume),
         TensorBoard(run_dir / _run_dir.LOGS),
         StateWriter(run_dir, state, best),
+        BackupAndRestore(run_dir / _run_dir.BACKUP),
     ]
     return callbacks

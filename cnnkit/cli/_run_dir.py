@@ -8,6 +8,8 @@ and ``report`` need only the folder::
     last.cnnkit       the model after the latest epoch (with optimizer state, for --resume)
     best.cnnkit       the model with the best validation accuracy so far
     history.csv       one row of metrics per epoch
+    backup/           the whole training state after the latest epoch, while training runs:
+                      ``--resume`` continues from it exactly (see BackupAndRestore)
     logs/             TensorBoard event files
     report.html       the report (when cnnkit.report is available)
 """
@@ -24,7 +26,7 @@ from cnnkit.cli._errors import CommandError, UsageError
 
 STATE, CLASS_NAMES = "run.json", "class_names.json"
 LAST, BEST = "last.cnnkit", "best.cnnkit"
-HISTORY, LOGS = "history.csv", "logs"
+HISTORY, LOGS, BACKUP = "history.csv", "logs", "backup"
 STATE_VERSION = 1
 
 

@@ -209,6 +209,19 @@ class RandomImageLayer(Layer):
             self._generators[device] = generator
         return self._generators[device]
 
+    def generator_states(self) -> dict[str, torch.Tensor]:
+        """The state of the layer's own generators by device name ('cpu', 'cuda:0'), for an
+        exact resume; empty without a ``seed`` or before the first draw."""
+        return {str(device): g.get_state() for device, g in self._generators.items()}
+
+    def set_generator_states(self, states: dict[str, torch.Tensor]) -> None:
+        """Continue the streams saved by :meth:`generator_states` (a device not saved starts
+        again from ``seed``)."""
+        self._generators = {}
+        for name, state in states.items():
+            device = torch.device(name)
+            self._generator(device).set_state(state)
+
     def _uniform(
         self, shape: tuple[int, ...], like: torch.Tensor, low: float = 0.0, high: float = 1.0
     ) -> torch.Tensor:

@@ -11,6 +11,7 @@ import torch
 
 from cnnkit.layers._augment_base import RandomImageLayer
 from cnnkit.training._data import ArrayData, LoaderData
+from cnnkit.training._resume import GROUP, random_states, set_random_states
 
 GROUP_BYTES = 8 * 2**20  # the images of a group: a few MiB, well within the last-level cache
 MAX_GROUP = 4  # more batches of 32x32x3 images gained nothing more (bench/README_augment.md)
@@ -51,3 +52,75 @@ def run_ahead(model, prefix: int) -> Callable[[torch.Tensor], torch.Tensor] | No
             return model.run_layers(images, stop=prefix)
 
     return prepare
+
+
+class GroupStarts:
+    """Wraps ``prepare`` to remember, for the group of batches being trained, its first
+    batch, its end and the random state before it was augmented. A backup taken inside the
+    group keeps them: the draws of the group's later batches were made at its start."""
+
+    def __init__(
+        self, prepare: Callable[[torch.Tensor], torch.Tensor], model, size: int, limit: int
+    ):
+        self._prepare, self._model, self._size, self._limit = prepare, model, size, limit
+        self._pending: dict[str, torch.Tensor] | None = None
+        self.current: tuple[int, int, dict[str, torch.Tensor]] | None = None
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        self._pending = random_states(self._model)
+        return self._prepare(images)
+
+    def received(self, index: int) -> None:
+        """Batch ``index`` came out: the first of a new group when one was just augmented."""
+        if self._pending is not None:
+            end = min(index + self._size, self._limit)
+            self.current, self._pending = (index, end, self._pending), None
+
+
+def _replaying(prepare, model, saved: dict[str, torch.Tensor]):
+    """``prepare`` whose first call augments from the random state saved at the start of a
+    backed-up group (``GROUP`` tensors), then puts the generators back as they were."""
+    replayed = False
+
+    def replay(images: torch.Tensor) -> torch.Tensor:
+        nonlocal replayed
+        if replayed:
+            return prepare(images)
+        replayed, now = True, random_states(model)
+        set_random_states(model, saved, GROUP)
+        try:
+            return prepare(images)
+        finally:
+            set_random_states(model, now)
+
+    return replay
+
+
+def epoch_batches(model, train, batch_size, order, steps, start, resume=None):
+    """One epoch's (index, batch) pairs, and the GroupStarts following its groups (None
+    when no augmentation runs ahead of the steps).
+
+    ``order`` = (shuffle, generator, shard) as ``ArrayData.batches`` takes them; ``resume``
+    (a mid-epoch backup's ``Position``) continues a backed-up epoch: a group begun before the
+    backup is augmented again from the random state saved at its start, and its batches
+    already trained are passed over."""
+    skip, group_start = (resume.step, resume.group_start) if resume else (0, None)
+    prepare, starts = run_ahead(model, start), None
+    size = group_size(train, batch_size)
+    if prepare is not None:
+        prepare = starts = GroupStarts(prepare, model, size, steps)
+        if group_start is not None:
+            prepare = _replaying(prepare, model, resume.tensors)
+    first = skip if group_start is None else group_start
+    batches = train.batches(
+        batch_size, *order, first=first, limit=steps, group=size, prepare=prepare
+    )
+
+    def numbered():
+        for index, batch in enumerate(batches, start=first):
+            if starts is not None:
+                starts.received(index)
+            if index >= skip:
+                yield index, batch
+
+    return numbered(), starts

@@ -2,43 +2,108 @@
 
 The state (epoch, shuffling seed, random number generators, every callback's state) travels
 in the model file's metadata as JSON; arrays inside callback states (EarlyStopping's best
-weights) travel as tensors beside the weights. One file, written atomically.
+weights) and the generators' states travel as tensors beside the weights. One file, written
+atomically. :mod:`cnnkit.training._resume_checks` checks a backup before any of it is used.
 """
 
 from __future__ import annotations
 
 import json
 import random
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
+from cnnkit.layers._augment_base import RandomImageLayer
+
 _TENSOR = "__tensor__"
+BACKUP = "backup/"
+#: Where the random state at the start of the group of batches being trained is kept
+#: (the group is augmented ahead of its steps; see cnnkit.training._ahead).
+GROUP = "backup/group/"
+
+
+class Position(NamedTuple):
+    """Where in an epoch a mid-epoch backup was taken."""
+
+    step: int  # batches of the epoch trained
+    totals: list[dict[str, float]]  # the loss's and metrics' running totals then
+    group_start: int | None  # first batch of the group augmented ahead, when inside one
+    tensors: dict[str, torch.Tensor]  # the backup's tensors (the group's random state)
+
+
+def continuation(
+    pending: tuple[dict[str, Any], dict[str, torch.Tensor]] | None,
+    initial_epoch: int,
+    shuffle_seed: int,
+) -> tuple[int, int, Position | None]:
+    """(first epoch, shuffling seed, position inside the first epoch) of a fit: from the
+    restored backup's (state, tensors) when there is one, else as given."""
+    if pending is None:
+        return initial_epoch, shuffle_seed, None
+    state, tensors = pending
+    if state["step"] is None:
+        return state["epoch"] + 1, state["shuffle_seed"], None
+    position = Position(state["step"], state["trackers"], state["group_start"], tensors)
+    return state["epoch"], state["shuffle_seed"], position
+
+
+def random_layers(model: Any) -> list[RandomImageLayer]:
+    """The model's augmentation layers, in a fixed order (their generators are saved by it)."""
+    return [m for m in model.modules() if isinstance(m, RandomImageLayer)]
+
+
+def random_states(model: Any, prefix: str = BACKUP) -> dict[str, torch.Tensor]:
+    """The state of every generator a step draws from: torch's (CPU and each GPU) and the
+    own generators of seeded augmentation layers."""
+    tensors = {f"{prefix}torch_rng": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        for index, state in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"{prefix}cuda_rng/{index}"] = state
+    for index, layer in enumerate(random_layers(model)):
+        for device, state in layer.generator_states().items():
+            tensors[f"{prefix}layer_rng/{index}/{device}"] = state
+    return tensors
+
+
+def set_random_states(model: Any, tensors: dict[str, torch.Tensor], prefix: str = BACKUP) -> None:
+    """Put back the generators saved by :func:`random_states` (checked beforehand)."""
+    torch.set_rng_state(tensors[f"{prefix}torch_rng"])
+    if torch.cuda.is_available():
+        for index in range(torch.cuda.device_count()):
+            state = tensors.get(f"{prefix}cuda_rng/{index}")
+            if state is not None:
+                torch.cuda.set_rng_state(state, index)
+    for index, layer in enumerate(random_layers(model)):
+        head = f"{prefix}layer_rng/{index}/"
+        layer.set_generator_states(
+            {k[len(head) :]: v for k, v in tensors.items() if k.startswith(head)}
+        )
 
 
 def capture(
-    epoch: int,
-    shuffle_seed: int,
-    callbacks: list[Any],
-    position: tuple[int, int, list[Any]] | None = None,
+    model: Any, run: dict[str, Any], epoch: int, mid_epoch: bool
 ) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
-    """(metadata, tensors) describing the run after ``epoch`` (0-based) has ended, or, given
-    ``position`` = (epoch, batches done, metric trackers), in the middle of that epoch."""
-    tensors: dict[str, torch.Tensor] = {"backup/torch_rng": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        for index, state in enumerate(torch.cuda.get_rng_state_all()):
-            tensors[f"backup/cuda_rng/{index}"] = state
+    """(metadata, tensors) describing the run after ``epoch`` (0-based) has ended, or, with
+    ``mid_epoch``, after the batch just trained (``run['position']``)."""
+    tensors = random_states(model)
     numpy_state = np.random.get_state()
-    step, trackers = None, None
-    if position is not None:
-        epoch, step, metric_trackers = position
-        trackers = [_totals(tracker) for tracker in metric_trackers]
+    step, trackers, group_start = None, None, None
+    if mid_epoch and run.get("position") is not None:
+        epoch, step, metric_trackers = run["position"]
+        trackers = [totals(tracker) for tracker in metric_trackers]
+        group = run.get("group")  # (first batch, end, random state before it was augmented)
+        if group is not None and group[0] < step < group[1]:  # inside the group: keep its start
+            group_start = group[0]
+            tensors.update({k.replace(BACKUP, GROUP, 1): v for k, v in group[2].items()})
+    callbacks = run["callbacks"]
     state = {
         "epoch": epoch,
         "step": step,
         "trackers": trackers,
-        "shuffle_seed": shuffle_seed,
+        "group_start": group_start,
+        "shuffle_seed": run["shuffle_seed"],
         "python_rng": _jsonable(random.getstate()),
         "numpy_rng": [numpy_state[0], numpy_state[1].tolist(), *numpy_state[2:]],
         "callbacks": [
@@ -52,34 +117,34 @@ def capture(
     return {"training_state": json.dumps(state)}, tensors
 
 
-def apply(state: dict[str, Any], tensors: dict[str, torch.Tensor], callbacks: list[Any]) -> None:
-    """Restore the generators and the callbacks' states captured by :func:`capture`."""
-    torch.set_rng_state(tensors["backup/torch_rng"])
-    cuda = [tensors[k] for k in sorted(tensors) if k.startswith("backup/cuda_rng/")]
-    if cuda and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(cuda)
+def apply(
+    model: Any, state: dict[str, Any], tensors: dict[str, torch.Tensor], callbacks: list[Any]
+) -> None:
+    """Restore the generators and the callbacks' states captured by :func:`capture` (the
+    backup was checked by ``_resume_checks.check_backup`` first)."""
+    set_random_states(model, tensors)
     random.setstate(_tupled(state["python_rng"]))
     name, keys, *rest = state["numpy_rng"]
     np.random.set_state((name, np.asarray(keys, dtype=np.uint32), *rest))
-    if [type(c).__name__ for c in callbacks] != state["callback_types"]:
-        raise ValueError(
-            "BackupAndRestore: the callbacks differ from the backed-up run "
-            f"({state['callback_types']} then, {[type(c).__name__ for c in callbacks]} now); "
-            "pass the same callbacks to resume, or remove the backup to start afresh"
-        )
     for callback, saved in zip(callbacks, state["callbacks"]):
         if saved is not None and hasattr(callback, "load_state_dict"):
-            callback.load_state_dict(_decode(saved, tensors))
+            callback.load_state_dict(decode(saved, tensors))
 
 
 def restore_totals(trackers: list[Any], saved: list[dict[str, float]]) -> None:
     """Put back the running totals of the loss and metric trackers of a backed-up epoch."""
-    for tracker, totals in zip(trackers, saved):
-        for name, value in totals.items():
+    for tracker, saved_totals in zip(trackers, saved):
+        if set(saved_totals) != set(totals(tracker)):
+            raise ValueError(
+                f"the backup's running totals of {tracker.name!r} are {sorted(saved_totals)}, "
+                f"the metric keeps {sorted(totals(tracker))}; remove the backup to start afresh"
+            )
+        for name, value in saved_totals.items():
             setattr(tracker, name, value)
 
 
-def _totals(tracker: Any) -> dict[str, float]:
+def totals(tracker: Any) -> dict[str, float]:
+    """A metric's running totals (its private number slots) as floats."""
     return {
         name: float(value)
         for name, value in vars(tracker).items()
@@ -103,13 +168,25 @@ def _encode(value: Any, key: str, tensors: dict[str, torch.Tensor]) -> Any:
     return value
 
 
-def _decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
+def tensor_references(value: Any) -> list[Any]:
+    """Every ``{"__tensor__": key}`` reference inside a saved callback state: its keys."""
+    if isinstance(value, dict):
+        if set(value) == {_TENSOR}:
+            return [value[_TENSOR]]
+        return [key for item in value.values() for key in tensor_references(item)]
+    if isinstance(value, list):
+        return [key for item in value for key in tensor_references(item)]
+    return []
+
+
+def decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """A saved callback state with its tensor references replaced by NumPy arrays."""
     if isinstance(value, dict):
         if set(value) == {_TENSOR}:
             return tensors[value[_TENSOR]].numpy()
-        return {k: _decode(v, tensors) for k, v in value.items()}
+        return {k: decode(v, tensors) for k, v in value.items()}
     if isinstance(value, list):
-        return [_decode(v, tensors) for v in value]
+        return [decode(v, tensors) for v in value]
     return value
 
 

@@ -3,7 +3,6 @@ several under torchrun."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -16,7 +15,7 @@ from cnnkit import metrics as metrics_module
 from cnnkit import optimizers as optimizers_module
 from cnnkit.callbacks import CallbackList, History
 from cnnkit.callbacks._progbar import resolve_verbose
-from cnnkit.training import _ahead, _checks, _resume
+from cnnkit.training import _ahead, _checks, _resume, _resume_checks
 from cnnkit.training._data import ArrayData, adapt
 from cnnkit.training._inference import Inference
 from cnnkit.training._logs import (
@@ -162,19 +161,19 @@ class Trainer(Inference):
         )  # BackupAndRestore last
         step = self._train_step(optimizer, device, world)
         shuffle_seed = distributed.broadcast_int(int(torch.randint(2**62, (1,)).item()), device)
-        self._run = {"shuffle_seed": shuffle_seed, "callbacks": callback_list.callbacks}
+        self._run = {
+            "shuffle_seed": shuffle_seed,
+            "callbacks": callback_list.callbacks,
+            "context": _resume_checks.ResumeContext(
+                self, epochs, steps, _ahead.group_size(train, batch_size), callback_list.callbacks
+            ),
+        }
         self.stop_training = False
         callback_list.on_train_begin()
-        resume_at: tuple[int, Any] = (0, None)  # (batches already done, their metric totals)
-        pending = self.__dict__.pop("_pending_resume", None)
-        if pending is not None:  # BackupAndRestore found a backup: continue where it was taken
-            state, tensors = pending
-            _resume.apply(state, tensors, callback_list.callbacks)
-            shuffle_seed = self._run["shuffle_seed"] = state["shuffle_seed"]
-            if state.get("step") is None:
-                initial_epoch = state["epoch"] + 1
-            else:
-                initial_epoch, resume_at = state["epoch"], (state["step"], state["trackers"])
+        initial_epoch, shuffle_seed, resume_at = _resume.continuation(
+            self.__dict__.pop("_pending_resume", None), initial_epoch, shuffle_seed
+        )  # from where BackupAndRestore's backup was taken, if it found one
+        self._run["shuffle_seed"] = shuffle_seed
         logs: dict[str, float] = {}
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
@@ -188,7 +187,7 @@ class Trainer(Inference):
                 callback_list,
                 world,
                 epoch,
-                resume_at if epoch == initial_epoch else (0, None),
+                resume_at if epoch == initial_epoch else None,
             )
             if validation is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_data(
@@ -208,25 +207,19 @@ class Trainer(Inference):
     ) -> dict[str, float]:
         """One pass over the training data; returns the epoch's logs (over all processes).
 
-        ``resume_at`` = (batches to skip, saved metric totals) continues a backed-up epoch.
+        ``resume_at`` (a mid-epoch backup's position) continues a backed-up epoch.
         """
         self.train()
         generator = torch.Generator().manual_seed(seed)  # the same order on every process
         sizes = global_batch_sizes(len(train), batch_size) if world.active else None
         trackers, loss_tracker = None, metrics_module.Mean(name="loss")
-        skip, saved_totals = resume_at  # batches done before the backup: same order, no work
+        saved_totals = resume_at.totals if resume_at else None
         batch_hooks = callback_list.needs_train_batch_hooks()
-        batches = train.batches(
-            batch_size,
-            shuffle,
-            generator,
-            (world.rank, world.size),
-            first=skip,
-            limit=steps,
-            group=_ahead.group_size(train, batch_size),
-            prepare=_ahead.run_ahead(self, step.start),
+        order = (shuffle, generator, (world.rank, world.size))
+        batches, groups = _ahead.epoch_batches(
+            self, train, batch_size, order, steps, step.start, resume_at
         )
-        for index, (xb, yb, wb) in enumerate(batches, start=skip):
+        for index, (xb, yb, wb) in batches:
             if batch_hooks:
                 callback_list.on_train_batch_begin(index)
             outputs, loss = step(xb, yb, wb, len(xb) * world.size / sizes[index] if sizes else 1.0)
@@ -243,6 +236,7 @@ class Trainer(Inference):
             for tracker in trackers:
                 tracker.update_state(yb, outputs, wb)
             self._run["position"] = (epoch, index + 1, [loss_tracker, *trackers])
+            self._run["group"] = groups.current if groups is not None else None
             if batch_hooks:
                 callback_list.on_train_batch_end(index, read_logs(loss_tracker, trackers))
             if self.stop_training:
@@ -375,21 +369,15 @@ class Trainer(Inference):
         run = getattr(self, "_run", None)
         if run is None:
             raise ValueError("save_training_state is only meaningful during fit")
-        position = run.get("position") if mid_epoch else None
-        extra = _resume.capture(epoch, run["shuffle_seed"], run["callbacks"], position)
-        save_model(self, filepath, extra=extra)
+        save_model(self, filepath, extra=_resume.capture(self, run, epoch, mid_epoch))
 
     def resume_from(self, filepath: str | os.PathLike) -> None:
-        """Load a backup written by :meth:`save_training_state`; the running fit continues after
-        the backed-up epoch."""
-        from cnnkit.saving import restore_into
-
-        metadata, tensors = restore_into(self, filepath)
-        if "training_state" not in metadata:
-            raise ValueError(
-                f"{os.fspath(filepath)!r} is a model file without training state; it cannot be resumed"
-            )
-        self._pending_resume = (json.loads(metadata["training_state"]), tensors)
+        """Load a backup written by :meth:`save_training_state` (checked whole first); the
+        running fit continues where it was taken."""
+        run = getattr(self, "_run", None)
+        if run is None:
+            raise ValueError("resume_from is only meaningful during fit (BackupAndRestore)")
+        self._pending_resume = _resume_checks.restore_checked(self, filepath, run["context"])
 
     # ------------------------------------------------------------------ saving
     def save(self, filepath: str, include_optimizer: bool = True) -> None:

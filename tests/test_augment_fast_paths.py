@@ -50,7 +50,7 @@ def test_fast_translation_matches_the_affine_warp(fill_mode, interpolation, data
             )
             x = torch.tensor(rng.uniform(0, 1, shape), dtype=torch.float32)
             shifts = {"translations": random_shifts(rng, 6, height, width, integer)}
-            expected = _RandomAffine._apply(layer, x, shifts)  # the grid_sample path
+            expected = _RandomAffine._transform(layer, x, shifts)  # the grid_sample path
             got = layer.transform_images(x, shifts)
             assert got.shape == x.shape and got.dtype == x.dtype
             torch.testing.assert_close(
@@ -64,7 +64,7 @@ def test_fast_translation_takes_channels_first_data_in_channels_last_memory():
     shifts = layer.get_random_transformation(x)
     torch.testing.assert_close(
         layer.transform_images(x, shifts),
-        _RandomAffine._apply(layer, x.contiguous(), shifts),
+        _RandomAffine._transform(layer, x.contiguous(), shifts),
         atol=1e-5,
         rtol=0,
     )

@@ -191,12 +191,12 @@ class RandomImageLayer(Layer):
         """Apply ``transformation`` (from ``get_random_transformation``) to the whole batch."""
         if not training or transformation is None:
             return self._inference(images)
-        return self._apply(images, transformation)
+        return self._transform(images, transformation)
 
     def _draw(self, x: torch.Tensor) -> Transformation:
         raise NotImplementedError
 
-    def _apply(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
+    def _transform(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
         raise NotImplementedError
 
     # ----------------------------------------------------------------- random numbers

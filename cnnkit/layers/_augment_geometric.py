@@ -63,7 +63,7 @@ class RandomFlip(RandomImageLayer):
             "vertical": flips[:, 1] if self.mode != "horizontal" else None,
         }
 
-    def _apply(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
+    def _transform(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
         masks = [transformation.get(axis) for axis in ("horizontal", "vertical")]
         masks = [None if mask is None else mask.to(x.device) for mask in masks]
         return _on_pixel_rows(x, self.data_format, flip, *masks, workspace=self._scratch(x))
@@ -111,7 +111,7 @@ class _RandomAffine(RandomImageLayer):
         self.interpolation = check_choice(interpolation, INTERPOLATIONS, "interpolation", owner)
         self.fill_value = check_number(fill_value, "fill_value", owner)
 
-    def _apply(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
+    def _transform(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
         height, width = self._height_width(x)
         matrices = self._matrices(transformation, height, width).to(x.device)
         y = affine_warp(
@@ -182,11 +182,11 @@ class RandomTranslation(_RandomAffine):
         u = self._uniform((x.shape[0], 2), x)  # one draw per image and axis: dx, dy
         return {"translations": torch.addcmul(u.new_tensor(low), u, u.new_tensor(span))}
 
-    def _apply(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
+    def _transform(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
         # A shift is separable: a few passes over memory instead of a grid and a grid_sample
         # (the general warp stays for integer images and for inputs that need a gradient).
         if not self._shifts_in_passes(x):
-            return super()._apply(x, transformation)
+            return super()._transform(x, transformation)
         return self._shift(x, transformation, {})
 
     def _shifts_in_passes(self, x: torch.Tensor) -> bool:
@@ -381,7 +381,7 @@ class RandomCrop(RandomImageLayer):
         offsets = (self._uniform((x.shape[0], 2), x) * room).long()
         return {"offsets": torch.minimum(offsets, room - 1)}
 
-    def _apply(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
+    def _transform(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
         offsets = transformation["offsets"]
         if offsets is None:
             return self._inference(x)

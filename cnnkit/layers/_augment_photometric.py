@@ -74,7 +74,7 @@ class RandomBrightness(_RandomColor):
         delta = self._uniform((x.shape[0],), x, *self.factor)
         return {"rgb_delta": delta * (high - low)}
 
-    def _apply(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
+    def _transform(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
         delta = transformation["rgb_delta"].to(device=x.device, dtype=x.dtype)
         return self._clip(x + delta.view(-1, 1, 1, 1))
 
@@ -110,7 +110,7 @@ class RandomContrast(_RandomColor):
         lower, upper = self.factor
         return {"contrast_factor": self._uniform((x.shape[0],), x, 1.0 - lower, 1.0 + upper)}
 
-    def _apply(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
+    def _transform(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
         factor = transformation["contrast_factor"].to(device=x.device, dtype=x.dtype)
         spatial = (1, 2) if self.data_format == "channels_last" else (2, 3)
         mean = x.mean(dim=spatial, keepdim=True)
@@ -173,7 +173,7 @@ class RandomErasing(RandomImageLayer):
             "fill_value": fill,
         }
 
-    def _apply(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
+    def _transform(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
         height, width = self._height_width(x)
         boxes = transformation["boxes"].to(device=x.device, dtype=x.dtype)
         x0, y0, x1, y1 = (boxes[:, i].view(-1, 1, 1) for i in range(4))

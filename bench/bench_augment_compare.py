@@ -32,7 +32,7 @@ from cnnkit.layers._augment_geometric import RandomFlip, RandomTranslation
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_augment import training_step  # noqa: E402
 
-MODULE = "cnnkit/layers/_augment_geometric.py"
+MODULE = "src/cnnkit/layers/_augment_geometric.py"
 
 
 def old_module(rev: str):

@@ -16,6 +16,7 @@ COMMANDS = [
     code.strip()
     for code in re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
 ][:2]
+PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
 
 
 @pytest.mark.slow
@@ -51,6 +52,22 @@ def test_readme_commands_work_from_a_fresh_clone(tmp_path):
 
     html = report.read_text()
     assert all(f'id="{section}"' in html for section in SECTION_IDS)
+
+    # A README snippet saved as a script beside the clone (the clone's folder is named cnnkit,
+    # and Python puts the script's folder first on the path): it imports the installed package,
+    # not the clone's folder as an empty namespace package.
+    snippet = tmp_path / "snippet.py"
+    snippet.write_text(PYTHON_BLOCKS[-1])
+    beside = subprocess.run(
+        [str(venv / "bin" / "python"), str(snippet)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert beside.returncode == 0, beside.stderr[-3000:]
+    assert "images per batch fit in 1 GiB" in beside.stdout
 
     # The test command as written; the environment narrows it to one quick file (the full suite
     # is what CI runs around this test).

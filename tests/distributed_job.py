@@ -2,11 +2,13 @@
 
 Usage: distributed_job.py OUT_DIR [--fail-rank R]
 Writes OUT_DIR/weights-<world size>.npz (rank 0), OUT_DIR/rank<r>.json (each rank: its own
-observations, written by this harness), and cnnkit callback files under OUT_DIR/run-<rank>/.
+observations, written by this harness), OUT_DIR/threads-at-exit<r>.json (the process's threads
+once cnnkit's exit handler has run; Linux only) and cnnkit callback files under OUT_DIR/run-<rank>/.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import sys
@@ -18,13 +20,26 @@ import torch
 import cnnkit
 from cnnkit.layers import Conv2D, Dense, Flatten, MaxPooling2D
 
+TASKS = Path("/proc/self/task")
 
-def main() -> None:
+
+def thread_names() -> list[str] | None:
+    """Names of this process's native threads (None where /proc/self/task does not exist)."""
+    if not TASKS.is_dir():
+        return None
+    return sorted((task / "comm").read_text().strip() for task in TASKS.iterdir())
+
+
+def main() -> cnnkit.Sequential:
     out = Path(sys.argv[1])
     fail_rank = (
         int(sys.argv[sys.argv.index("--fail-rank") + 1]) if "--fail-rank" in sys.argv else None
     )
     rank, size = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    # registered before fit joins the process group, so it runs after cnnkit's exit handler
+    atexit.register(
+        lambda: (out / f"threads-at-exit{rank}.json").write_text(json.dumps(thread_names()))
+    )
     torch.set_num_threads(1)
     cnnkit.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
@@ -64,12 +79,14 @@ def main() -> None:
                 "epochs_run": len(history.epoch),
                 "history": history.history,
                 "predictions": predictions.tolist(),
+                "threads": thread_names(),
             }
         )
     )
     if rank == 0:
         np.savez(out / f"weights-{size}.npz", *model.get_weights())
+    return model
 
 
 if __name__ == "__main__":
-    main()
+    model = main()  # alive until the interpreter finalizes, as in a user's script

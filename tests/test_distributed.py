@@ -69,6 +69,19 @@ def test_only_rank_zero_writes_files_and_early_stopping_stops_both(runs):
     assert ranks[0]["epochs_run"] == ranks[1]["epochs_run"] == 2  # min_delta=10: no epoch improves
 
 
+def test_each_rank_joins_the_gloo_threads_before_python_finalizes(runs):
+    """A gloo worker thread still running at finalization can take the GIL too late (to drop a
+    finished collective's tensors) and abort the process: leaving the group must join them."""
+    _, double = runs
+    for rank in (0, 1):
+        during = json.loads((double / f"rank{rank}.json").read_text())["threads"]
+        at_exit = json.loads((double / f"threads-at-exit{rank}.json").read_text())
+        if during is None:
+            pytest.skip("thread names come from /proc/self/task (Linux)")
+        assert "pt_gloo_runloop" in during  # the check below can see gloo's threads
+        assert [name for name in at_exit if "gloo" in name] == []
+
+
 def test_a_failing_rank_ends_the_run_and_is_named(tmp_path):
     result = run_job(tmp_path, 2, "--fail-rank", "1")
     assert result.returncode != 0

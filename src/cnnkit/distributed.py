@@ -7,12 +7,18 @@ module only answers who we are and moves the few numbers the training loop must 
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 from dataclasses import dataclass
 from datetime import timedelta
 
 import torch
 import torch.distributed as dist
+
+if dist.is_available():
+    # Imported before any group exists: DistributedDataParallel imports it, and its first import
+    # takes the current group.WORLD as a default argument value, keeping the group alive for good.
+    import torch.distributed.nn  # noqa: F401
 
 TIMEOUT_SECONDS = int(os.environ.get("CNNKIT_DISTRIBUTED_TIMEOUT", "300"))
 
@@ -53,12 +59,24 @@ def setup(device: torch.device) -> World:
     if device.type == "cuda":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     dist.init_process_group(backend=backend, timeout=timedelta(seconds=TIMEOUT_SECONDS))
-    atexit.register(_leave)  # a process that exits without leaving the group can abort
+    atexit.register(_leave)
     return world()
 
 
 def _leave() -> None:
+    """Destroy the process group at exit, while Python is still whole, so its threads are joined.
+
+    A gloo worker thread drops a finished collective's tensors a moment after the caller has
+    moved on, and dropping a tensor made in Python takes the GIL. On a loaded machine that
+    moment can fall into interpreter finalization, where a thread asking for the GIL is ended
+    inside C++ and the process aborts ("terminate called without an active exception").
+    Destroying the last reference to the group waits for its threads with the GIL released.
+    Nothing else may hold the group: fit drops its DistributedDataParallel wrapper when it
+    returns, ``gc.collect`` frees wrappers still caught in reference cycles, and
+    ``torch.distributed.nn`` is imported above, before the group exists.
+    """
     if dist.is_initialized():
+        gc.collect()
         dist.destroy_process_group()
 
 

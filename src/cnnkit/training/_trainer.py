@@ -200,6 +200,8 @@ class Trainer(Inference):
                 break
         callback_list.on_train_end(logs)
         self.history = callback_list.history
+        if world.active:  # the DDP wrapper holds the process group: see distributed._leave
+            self._step_cache.pop("train", None)
         return self.history
 
     def _train_epoch(

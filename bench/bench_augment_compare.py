@@ -32,15 +32,22 @@ from cnnkit.layers._augment_geometric import RandomFlip, RandomTranslation
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_augment import training_step  # noqa: E402
 
-MODULE = "src/cnnkit/layers/_augment_geometric.py"
+# where the module lives at a revision: src/ since the src layout, the top folder before it
+MODULES = ("src/cnnkit/layers/_augment_geometric.py", "cnnkit/layers/_augment_geometric.py")
 
 
 def old_module(rev: str):
     """The geometric augmentation module as of git revision ``rev``."""
     root = Path(__file__).resolve().parent.parent
-    source = subprocess.run(
-        ["git", "show", f"{rev}:{MODULE}"], cwd=root, capture_output=True, text=True, check=True
-    ).stdout
+    for module_path in MODULES:
+        shown = subprocess.run(
+            ["git", "show", f"{rev}:{module_path}"], cwd=root, capture_output=True, text=True
+        )
+        if shown.returncode == 0:
+            break
+    else:
+        raise SystemExit(f"no geometric augmentation module at revision {rev}")
+    source = shown.stdout
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as file:
         file.write(source)
     spec = importlib.util.spec_from_file_location("old_augment_geometric", file.name)

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 DATA = Path("/usr/share/datasets/fashion-mnist")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's cnnkit
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # this checkout's cnnkit
 
 
 def read_idx(name: str, offset: int) -> np.ndarray:

@@ -9,7 +9,7 @@ from cnnkit.cli._data import DATASET_NAMES
 
 DATASET_HELP = f"{', '.join(DATASET_NAMES)}, or a folder of images (one sub-folder per class)"
 HINT = (
-    "Start with `cnnkit demo` (a minute or two on two CPU cores, no download), then "
+    "Start with `cnnkit demo` (under half a minute on two CPU cores, no download), then "
     "`cnnkit train --dataset fashion_mnist`. Each command has --help."
 )
 

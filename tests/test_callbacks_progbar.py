@@ -75,7 +75,7 @@ def test_verbose1_on_a_terminal_redraws_in_place_and_ends_each_epoch_with_val_me
     clock(1.0)
     out = _run_fit(Terminal(), verbose=1, epochs=1, steps=10)
     frames = out.split("\r")
-    assert frames[0] == ""  # epochs=1: no header, like Keras
+    assert frames[0] == "Epoch 1/1\n"  # one epoch keeps its header, as in Keras 2
     assert re.match(
         r" 1/10 \[==>\.{27}\] - ETA: 9s 1s/step - loss: 1\.0000 - acc: 0\.5000", frames[1]
     )
@@ -139,7 +139,7 @@ def test_unknown_number_of_steps():
     for batch in range(7):
         logger.on_train_batch_end(batch, {"loss": 0.5})
     logger.on_epoch_end(0, {"loss": 0.5})
-    assert re.fullmatch(r"7/7 \[={30}\] - \d+s \S+/step - loss: 0\.5000\n", out.getvalue())
+    assert re.fullmatch(r"Epoch 1/1\n7/7 \[={30}\] - \d+s \S+/step - loss: 0\.5000\n", out.getvalue())
     unknown = Terminal()
     bar = Progbar(None, stream=unknown)
     bar.update(12, {"loss": 0.5})

@@ -59,12 +59,12 @@ def test_one_epoch_is_singular_and_small_values_keep_their_digits():
     assert "After 2 epochs:" in training_section({"loss": [1.0, 0.5]})
 
 
-def test_fit_prints_no_epoch_header_for_a_single_epoch(capsys):
+def test_fit_prints_the_epoch_header_for_a_single_epoch_too(capsys):
     model = Sequential([Dense(2, activation="softmax", input_shape=(3,))])
     model.compile("sgd", "sparse_categorical_crossentropy", ["accuracy"])
     x, y = np.zeros((8, 3), np.float32), np.zeros(8, np.int64)
     model.fit(x, y, epochs=1, batch_size=4, verbose="auto")  # captured output: not a terminal
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("2/2 - ") and "Epoch" not in lines[0]
+    assert len(lines) == 2 and lines[0] == "Epoch 1/1" and lines[1].startswith("2/2 - ")
     model.fit(x, y, epochs=2, batch_size=4, verbose="auto")
     assert capsys.readouterr().out.splitlines()[0] == "Epoch 1/2"

@@ -475,7 +475,7 @@ def test_verbose_auto_is_two_when_not_a_terminal(compiled_model, capsys):
     x, y = square_images(16)
     compiled_model.fit(x, cnnkit.utils.to_categorical(y, 4), epochs=1)
     out = capsys.readouterr().out
-    assert out.startswith("1/1 - ") and "\r" not in out
+    assert out.startswith("Epoch 1/1\n1/1 - ") and "\r" not in out
 
 
 @pytest.mark.parametrize(

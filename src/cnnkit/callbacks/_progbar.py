@@ -279,8 +279,9 @@ class ProgbarLogger(Callback):
         self._in_fit = False
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
-        """Print the ``Epoch i/N`` header and start a new bar."""
-        if self.verbose and self.epochs > 1:
+        """Print the ``Epoch i/N`` header (``Epoch 1/1`` too, as Keras 2 did: a log of a
+        one-epoch run still says which epoch its line belongs to) and start a new bar."""
+        if self.verbose:
             stream = sys.stdout if self._stream is None else self._stream
             stream.write(f"Epoch {epoch + 1}/{self.epochs}\n")
             stream.flush()

@@ -139,7 +139,9 @@ def test_unknown_number_of_steps():
     for batch in range(7):
         logger.on_train_batch_end(batch, {"loss": 0.5})
     logger.on_epoch_end(0, {"loss": 0.5})
-    assert re.fullmatch(r"Epoch 1/1\n7/7 \[={30}\] - \d+s \S+/step - loss: 0\.5000\n", out.getvalue())
+    assert re.fullmatch(
+        r"Epoch 1/1\n7/7 \[={30}\] - \d+s \S+/step - loss: 0\.5000\n", out.getvalue()
+    )
     unknown = Terminal()
     bar = Progbar(None, stream=unknown)
     bar.update(12, {"loss": 0.5})

@@ -10,44 +10,21 @@ import contextlib
 import csv
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import cnnkit, run_here, write_stripes
 from PIL import Image
 
 from cnnkit import cli
-from cnnkit.cli import main
 from cnnkit.cli._schedule import END, WARMUP, one_cycle
 from cnnkit.models import load_model
 
-ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ("demo", "train", "evaluate", "predict", "summary", "knn", "report")
-
-
-def cnnkit(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run ``python -m cnnkit`` from this checkout (not whichever cnnkit is installed)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "KERAS_BACKEND": "torch"}
-    return subprocess.run(
-        [sys.executable, "-m", "cnnkit", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd or ROOT,
-        env=env,
-    )
-
-
-def run_here(capsys, *args: str | Path) -> subprocess.CompletedProcess:
-    """``main(args)`` in this process (no second torch import): for checks that train nothing."""
-    code = main([str(arg) for arg in args])
-    out, err = capsys.readouterr()
-    return subprocess.CompletedProcess(args, code, out, err)
 
 
 def failed_with(result: subprocess.CompletedProcess, code: int, text: str) -> bool:
@@ -75,17 +52,8 @@ def digits_run(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def stripes(tmp_path_factory) -> Path:
-    """A folder dataset: 16x16 RGB images of horizontal or vertical stripes, one folder each."""
-    root = tmp_path_factory.mktemp("stripes")
-    rng = np.random.default_rng(0)
-    for name, axis in (("horizontal", 0), ("vertical", 1)):
-        (root / name).mkdir()
-        for index in range(15):
-            lines = np.tile((np.arange(16) // 2 % 2 * 200)[:, None], (1, 16)).astype(np.uint8)
-            image = np.stack([lines if axis == 0 else lines.T] * 3, axis=-1)
-            noise = rng.integers(0, 40, image.shape, dtype=np.uint8)
-            Image.fromarray(image + noise).save(root / name / f"{index}.png")
-    return root
+    """A folder dataset of horizontal or vertical stripes."""
+    return write_stripes(tmp_path_factory.mktemp("stripes"))
 
 
 # ---------------------------------------------------------------- usage, help, exit codes

@@ -9,43 +9,19 @@ of mixed-size images, which checks ``train`` and ``evaluate`` end to end.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from cli_helpers import cnnkit, run_here
 from PIL import Image
 
 from cnnkit import layers
-from cnnkit.cli import main
 from cnnkit.datasets import digits, fashion_mnist
 from cnnkit.models import Sequential
 
-ROOT = Path(__file__).resolve().parents[1]
 DATA_COMMANDS = ("train", "evaluate", "knn", "demo")
-
-
-def cnnkit(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """``python -m cnnkit`` from this checkout, in a fresh process (for commands that train)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "KERAS_BACKEND": "torch"}
-    return subprocess.run(
-        [sys.executable, "-m", "cnnkit", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd or ROOT,
-        env=env,
-    )
-
-
-def run_here(capsys, *args: str | Path) -> subprocess.CompletedProcess:
-    """``main(args)`` in this process, with what it printed."""
-    code = main([str(arg) for arg in args])
-    out, err = capsys.readouterr()
-    return subprocess.CompletedProcess(args, code, out, err)
 
 
 def tiny_model(input_shape: tuple[int, int, int], classes: int) -> Sequential:

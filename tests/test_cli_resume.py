@@ -4,7 +4,6 @@ exactly like an uninterrupted run: the same history.csv, final weights and test 
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -14,13 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from cli_helpers import ROOT, checkout_env, write_stripes
 
 from cnnkit.models import load_model
 
-ROOT = Path(__file__).resolve().parents[1]
 JOB = Path(__file__).with_name("cli_kill_job.py")
-ENV = {**os.environ, "PYTHONPATH": str(ROOT), "KERAS_BACKEND": "torch", "OMP_NUM_THREADS": "1"}
+ENV = checkout_env(OMP_NUM_THREADS="1")
 # 30 images, 21 to train on in batches of 8 (three steps an epoch), behind random flips and
 # shifts drawn from torch's generator
 TRAIN = ("--epochs", "4", "--batch-size", "8", "--augment", "--no-report")
@@ -33,17 +31,8 @@ def cnnkit(*args, prefix=("-m", "cnnkit")) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def stripes(tmp_path_factory) -> Path:
-    """A folder dataset: 16x16 RGB images of horizontal or vertical stripes, one folder each."""
-    root = tmp_path_factory.mktemp("stripes")
-    rng = np.random.default_rng(0)
-    for name, axis in (("horizontal", 0), ("vertical", 1)):
-        (root / name).mkdir()
-        for index in range(15):
-            lines = np.tile((np.arange(16) // 2 % 2 * 200)[:, None], (1, 16)).astype(np.uint8)
-            image = np.stack([lines if axis == 0 else lines.T] * 3, axis=-1)
-            noise = rng.integers(0, 40, image.shape, dtype=np.uint8)
-            Image.fromarray(image + noise).save(root / name / f"{index}.png")
-    return root
+    """A folder dataset of horizontal or vertical stripes."""
+    return write_stripes(tmp_path_factory.mktemp("stripes"))
 
 
 @pytest.fixture(scope="module")

@@ -53,6 +53,18 @@ def mutate(data: bytes, edits: list) -> bytes:
     return bytes(out)
 
 
+def mutated_in_place(data: bytes, edits, where: str) -> bytes:
+    """``data`` mutated plain ('plain'), mutated then gzipped ('gzip inner') or gzipped then
+    mutated ('gzip outer')."""
+    if where != "gzip outer":
+        data = mutate(data, edits)
+    if where != "plain":
+        data = gzip.compress(data, mtime=0)
+    if where == "gzip outer":
+        data = mutate(data, edits)
+    return data
+
+
 def outcome(call, file_size: int, allowed_ratio: int) -> None:
     """``call`` returns or raises ValueError/OSError, peaking under the allowed memory."""
     peak, raised = peak_bytes(call)
@@ -78,12 +90,7 @@ def test_mutated_idx_files_give_data_or_a_value_error(spec, edits):
         data = data[: 4 + 4 * i] + dim.to_bytes(4, "big") + data[8 + 4 * i :]
     if touch_magic:  # header fields: type code or rank
         data = data[:2] + bytes([byte]) + data[3:] if byte % 2 else data[:3] + bytes([byte % 8])
-    if where != "gzip outer":
-        data = mutate(data, edits)
-    if where != "plain":
-        data = gzip.compress(data, mtime=0)
-    if where == "gzip outer":
-        data = mutate(data, edits)
+    data = mutated_in_place(data, edits, where)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "train-images-idx3-ubyte.gz"
         path.write_bytes(data)
@@ -116,12 +123,7 @@ def test_mutated_cifar_archives_give_data_or_a_value_error(where, size_field, ed
     member, size = size_field
     if size % 3:  # header field: a member's size, checksum kept valid
         data = with_declared_size(data, member * _MEMBER_BLOCKS, size)
-    if where != "gzip outer":
-        data = mutate(data, edits)
-    if where != "plain":
-        data = gzip.compress(data, mtime=0)
-    if where == "gzip outer":
-        data = mutate(data, edits)
+    data = mutated_in_place(data, edits, where)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "cifar-10-binary.tar.gz"
         path.write_bytes(data)

@@ -30,6 +30,7 @@ from cnnkit import similarity as similarity
 from cnnkit import utils as utils
 from cnnkit import zoo as zoo
 from cnnkit.layers import Input as Input
+from cnnkit.models import Model as Model
 from cnnkit.models import Sequential as Sequential
 
 __version__ = "0.1.0"

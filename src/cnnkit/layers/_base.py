@@ -15,6 +15,7 @@ from cnnkit import constraints as constraints_module
 from cnnkit import initializers as initializers_module
 from cnnkit import regularizers as regularizers_module
 from cnnkit._validation import did_you_mean
+from cnnkit.layers import _symbolic
 
 Shape = tuple  # (None, height, width, channels) style: the batch axis is None
 
@@ -90,6 +91,7 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
         self.activity_regularizer = None
         self._activity_penalty: torch.Tensor | None = None
         self._trainable = bool(trainable)
+        self._inbound_nodes: list[_symbolic.Node] = []  # calls on symbolic tensors
 
     # ----------------------------------------------------------------- construction helpers
     def _reject_unknown_arguments(self, unknown: dict[str, Any]) -> None:
@@ -158,23 +160,40 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
         """Return the output shape for ``input_shape`` (batch axis ``None``); default: unchanged."""
         return tuple(input_shape)
 
-    def build_for(self, input_shape: Sequence[int | None]) -> Shape:
-        """Check ``input_shape``, build once, and return the output shape (used by Sequential)."""
-        input_shape = (None, *tuple(input_shape)[1:])
+    def build_for(self, input_shape: Sequence[int | None] | list[Shape]) -> Shape:
+        """Check ``input_shape``, build once, and return the output shape (used by models).
+
+        Layers that take a list of tensors (``_list_inputs``, e.g. ``Add``) get a list of shapes.
+        """
+        if self._list_inputs and isinstance(input_shape, list):
+            input_shape = [(None, *tuple(shape)[1:]) for shape in input_shape]
+        else:
+            input_shape = (None, *tuple(input_shape)[1:])
         self.check_input_shape(input_shape)
         output_shape = self.compute_output_shape(input_shape)
         if not self.built:
             self.build(input_shape)
             self.built = True
-        self.input_shape, self.output_shape = input_shape, tuple(output_shape)
+        self.input_shape = input_shape
+        self.output_shape = (
+            [tuple(s) for s in output_shape]
+            if isinstance(output_shape, list)
+            else tuple(output_shape)
+        )
         return self.output_shape
 
     def check_input_shape(self, input_shape: Shape) -> None:
         """Raise a ValueError naming this layer when it cannot take ``input_shape``."""
 
     # ----------------------------------------------------------------- calling
+    _list_inputs = False  # True for layers called on a list of tensors (merge layers)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if args and not isinstance(args[0], torch.Tensor):
+            if _symbolic.symbolic_tensors(args[0]) is not None:
+                return _symbolic.call_symbolic(self, args, kwargs)
+            if self._list_inputs and isinstance(args[0], (list, tuple)):
+                return self._call_on_list(list(args[0]), args[1:], kwargs)
             args = (self._to_tensor(args[0]), *args[1:])
         x = args[0]
         if x.dtype != self.dtype and (not x.is_floating_point() or x.dtype == torch.float64):
@@ -188,6 +207,34 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
                 penalty / max(int(output.shape[0]), 1) if output.ndim else penalty
             )
         return output
+
+    def _call_on_list(self, inputs: list[Any], rest: tuple, kwargs: dict[str, Any]) -> Any:
+        tensors = [x if isinstance(x, torch.Tensor) else self._to_tensor(x) for x in inputs]
+        if not self.built:
+            self.build_for([tuple(x.shape) for x in tensors])
+        return nn.Module.__call__(self, tensors, *rest, **kwargs)
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input of this layer's first call on symbolic tensors (Keras'
+        ``layer.input``): one tensor, or a list for a layer called on several."""
+        node = self._first_node("input")
+        return node.inputs if node.listed else node.inputs[0]
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output of this layer's first call on symbolic tensors."""
+        node = self._first_node("output")
+        return node.outputs if len(node.outputs) > 1 else node.outputs[0]
+
+    def _first_node(self, what: str) -> _symbolic.Node:
+        if not self._inbound_nodes:
+            raise ValueError(
+                f"{self._owner()} has no {what} yet: it has not been called on a symbolic "
+                "tensor. Call it on cnnkit.Input(shape=...) or add it to a model whose input "
+                "shape is known"
+            )
+        return self._inbound_nodes[0]
 
     @property
     def activation(self) -> Any:

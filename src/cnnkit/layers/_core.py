@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from cnnkit import constraints, initializers, regularizers
 from cnnkit._validation import check_positive_int
+from cnnkit.layers import _symbolic
 from cnnkit.layers._base import Layer, _check_input_shape
 from cnnkit.layers._spatial import check_data_format
 
@@ -157,21 +158,31 @@ class InputLayer(Layer):
         super().__init__(name=name, batch_size=batch_size, **kwargs)
         self.shape = _check_input_shape(shape, "InputLayer", argument)
         self.input_shape_hint = self.shape
+        self.built = True
+        self.input_shape = self.output_shape = (batch_size, *self.shape)
+        _symbolic.input_tensor(self, self.shape, batch_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x
 
     def get_config(self):
-        return {"name": self.name, "shape": list(self.shape), "batch_size": self.batch_size}
+        config = {"name": self.name, "shape": list(self.shape), "batch_size": self.batch_size}
+        if self.dtype != torch.float32:
+            config["dtype"] = str(self.dtype).removeprefix("torch.")
+        return config
 
 
-def Input(
-    shape: Sequence[int | None], batch_size: int | None = None, name: str | None = None
-) -> InputLayer:  # noqa: N802
-    """Keras' ``Input(shape=...)`` for Sequential models: returns an :class:`InputLayer`.
+def Input(  # noqa: N802 - Keras' name
+    shape: Sequence[int | None],
+    batch_size: int | None = None,
+    dtype: Any = None,
+    name: str | None = None,
+) -> _symbolic.KerasTensor:
+    """Keras' ``Input(shape=...)``: a symbolic tensor to call layers on (functional API), or
+    the first entry of a Sequential model.
 
     Example:
         >>> Input(shape=(28, 28, 1)).shape
-        (28, 28, 1)
+        (None, 28, 28, 1)
     """
-    return InputLayer(shape=shape, batch_size=batch_size, name=name)
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name).output

@@ -1,5 +1,6 @@
-"""Models: ``from cnnkit.models import Sequential``."""
+"""Models: ``Sequential`` stacks and functional ``Model(inputs, outputs)`` graphs."""
 
+from cnnkit.models._model import Model as Model
 from cnnkit.models._sequential import Sequential as Sequential
 from cnnkit.saving import load_model as load_model
 from cnnkit.saving import model_from_config as model_from_config

@@ -1,63 +1,29 @@
-"""Sequential: a linear stack of layers, built with ``.add()`` as in the lecture."""
+"""Sequential: a linear stack of layers, built with ``.add()`` as in the lecture.
+
+It is the linear case of the graph model: once the input shape is known, each added layer is
+called on the previous layer's symbolic output, so ``model.inputs``, ``layer.output`` and
+feature extractors (``Model(model.inputs, [l.output for l in model.layers])``) work as in
+Keras. Running it is the plain loop over its layers, through the direct-forward fast path
+of ``cnnkit._fast`` when nothing needs the layers called.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
-from torch.nn.modules import module as _torch_module
 
-from cnnkit.layers._base import Layer, check_weight_list
+from cnnkit._fast._forward import DirectChain, run_chain
+from cnnkit.layers._base import Layer
 from cnnkit.layers._core import InputLayer
-from cnnkit.models import _summary
-from cnnkit.training import Trainer
-
-_module_call = nn.Module.__call__
-
-
-def _hooks_registered(layers: tuple[nn.Module, ...]) -> bool:
-    """True when any forward/backward hook is registered on one of ``layers`` or globally."""
-    if (
-        _torch_module._global_forward_hooks
-        or _torch_module._global_forward_pre_hooks
-        or _torch_module._global_backward_hooks
-        or _torch_module._global_backward_pre_hooks
-    ):
-        return True
-    for layer in layers:
-        if (
-            layer._forward_hooks
-            or layer._forward_pre_hooks
-            or layer._backward_hooks
-            or layer._backward_pre_hooks
-        ):
-            return True
-    return False
+from cnnkit.layers._symbolic import KerasTensor
+from cnnkit.models._graph import Graph
+from cnnkit.models._model import Model
 
 
-def _fused_pairs(layers: tuple[Layer, ...], forwards: tuple) -> tuple[tuple, frozenset[int]]:
-    """``forwards`` with each layer that fuses with the next (``Layer._fused_with``) run by
-    that one function and the next layer's entry a no-op, and the positions of those no-ops
-    (a run that stops at one must not use the fused function)."""
-    fused, seconds = list(forwards), set()
-    for i in range(len(layers) - 1):
-        if i in seconds:
-            continue
-        pair = layers[i]._fused_with(layers[i + 1])
-        if pair is not None:
-            fused[i], fused[i + 1] = pair, _unchanged
-            seconds.add(i + 1)
-    return tuple(fused), frozenset(seconds)
-
-
-def _unchanged(x: torch.Tensor) -> torch.Tensor:
-    return x
-
-
-class Sequential(Trainer, Layer):
+class Sequential(Model):
     """A model that passes its input through each layer in turn.
 
     Shapes are inferred as soon as the input shape is known (``input_shape=`` on the first
@@ -81,9 +47,9 @@ class Sequential(Trainer, Layer):
         self, layers: Iterable[Layer] | None = None, name: str | None = None, trainable: bool = True
     ):
         super().__init__(name=name, trainable=trainable)
-        self.stack = nn.ModuleDict()
         self._model_input_shape: tuple | None = None
         self._input_layer: InputLayer | None = None
+        self._tensors: list[KerasTensor] = []  # the input, then each layer's symbolic output
         if layers is not None:
             if isinstance(layers, (Layer, str, bytes)) or not isinstance(layers, Iterable):
                 raise TypeError(
@@ -95,6 +61,8 @@ class Sequential(Trainer, Layer):
     # ----------------------------------------------------------------- building the stack
     def add(self, layer: Layer) -> None:
         """Append ``layer``; its output shape is computed at once when the input shape is known."""
+        if isinstance(layer, KerasTensor) and layer.node is not None and not layer.node.inputs:
+            layer = layer.node.layer  # cnnkit.Input(...) stands for its InputLayer
         if not isinstance(layer, Layer):
             raise TypeError(
                 "Sequential.add expects a cnnkit layer such as cnnkit.layers.Dense(10). "
@@ -108,7 +76,7 @@ class Sequential(Trainer, Layer):
                     "Sequential.add: an Input/InputLayer can only be the first layer of the model"
                 )
             self._input_layer = layer
-            self._set_input_shape(layer.shape, layer.batch_size)
+            self._set_input_shape(layer.shape, layer.batch_size, layer)
             return
         self._assign_name(layer)
         if (
@@ -121,12 +89,10 @@ class Sequential(Trainer, Layer):
         self._forget_forwards()
         if self._model_input_shape is not None:
             try:
-                layer.build_for(self._output_shape_before(layer))
+                self._connect(layer)
             except Exception:
                 del self.stack[layer.name]
                 raise
-            self.output_shape = layer.output_shape
-            self.built = True
 
     def _assign_name(self, layer: Layer) -> None:
         taken = set(self.stack) | ({self._input_layer.name} if self._input_layer else set())
@@ -147,17 +113,30 @@ class Sequential(Trainer, Layer):
                 f"used. Layer names: {sorted(taken)}"
             )
 
-    def _set_input_shape(self, shape: Sequence[int | None], batch_size: int | None) -> None:
+    def _set_input_shape(
+        self, shape: Sequence[int | None], batch_size: int | None, layer: InputLayer | None = None
+    ) -> None:
         self._model_input_shape = (batch_size, *shape)
         self.input_shape = (None, *shape)
+        self.input_shape_hint = tuple(shape)  # so an outer Sequential learns it too
+        layer = layer or InputLayer(shape=tuple(shape), batch_size=batch_size, dtype=self.dtype)
+        self._tensors = [layer.output]
 
-    def _output_shape_before(self, layer: Layer) -> tuple:
-        shape = self._model_input_shape
-        for other in self.stack.values():
-            if other is layer:
-                return shape
-            shape = other.output_shape
-        return shape
+    def _connect(self, layer: Layer) -> None:
+        """Call ``layer`` on the last symbolic output: builds it and records the graph."""
+        output = layer(self._tensors[-1])
+        if isinstance(output, list):
+            raise ValueError(
+                f"Sequential.add: every layer of a Sequential model must have one output; "
+                f"{layer._owner()} has {len(output)}. Use cnnkit.Model(inputs, outputs)"
+            )
+        self._tensors.append(output)
+        self._update_graph()
+
+    def _update_graph(self) -> None:
+        self._graph = Graph(self._tensors[0], self._tensors[-1], self._owner())
+        self.output_shape = (None, *self._tensors[-1].shape[1:])
+        self.built = len(self._tensors) > 1 or self.built
 
     def pop(self) -> Layer:
         """Remove and return the last layer."""
@@ -166,7 +145,11 @@ class Sequential(Trainer, Layer):
         name = list(self.stack)[-1]
         layer = self.stack.pop(name)
         self._forget_forwards()
-        self.output_shape = self.layers[-1].output_shape if self.layers else self.input_shape
+        if len(self._tensors) > 1:
+            self._tensors.pop()
+            self._update_graph()
+        else:
+            self.output_shape = self.input_shape
         return layer
 
     def compute_output_shape(self, input_shape):
@@ -179,6 +162,8 @@ class Sequential(Trainer, Layer):
         input_shape = (None, *tuple(input_shape)[1:])
         if self._model_input_shape is None:
             self._set_input_shape(input_shape[1:], None)
+            for layer in self.stack.values():
+                self._connect(layer)
         self.output_shape = self.compute_output_shape(input_shape)
         self.built = True
         return self.output_shape
@@ -200,180 +185,26 @@ class Sequential(Trainer, Layer):
 
     def run_layers(self, x: torch.Tensor, stop: int | None = None, start: int = 0) -> torch.Tensor:
         """Pass ``x`` through the layers from index ``start`` to before index ``stop`` (to the
-        end when None)."""
-        forwards = self._direct_forwards(stop, start)
-        if forwards is not None:
-            for forward in forwards[start:stop]:
-                x = forward(x)
-            return x
-        # Built layers skip Layer.__call__'s input conversion: the model did it once on entry.
-        # nn.Module.__call__ runs, so hooks (cnnkit.inspect) see every layer.
-        for layer in self.layers[start:stop]:
-            x = _module_call(layer, x) if layer.plain_call else layer(x)
-        return x
+        end when None): each layer in turn (see cnnkit._fast._forward for the fast path)."""
+        return run_chain(self._direct_chain(), self.layers, x, start, stop)
 
-    def _direct_forwards(
-        self, stop: int | None = None, start: int = 0
-    ) -> tuple[Callable[[torch.Tensor], torch.Tensor], ...] | None:
-        """The layers' ``forward`` methods when calling them is all that calling the layers
-        would do: every layer built without an activity penalty, no hook registered on any
-        layer or globally, no TorchScript tracing. Skipping ``nn.Module.__call__`` per layer
-        saves about 10% of a batch-1 LeNet-5 forward (bench/bench_forward.py). Two layers that
-        fuse (``Layer._fused_with``, e.g. RandomFlip then RandomTranslation) run as one call
-        with the same result, unless ``start`` or ``stop`` falls between them."""
-        cached = self.__dict__.get("_forwards_cache")
-        if cached is None:
-            layers = tuple(self.stack.values())
-            if not all(layer.plain_call for layer in layers):
+    def _direct_chain(self) -> DirectChain | None:
+        chain = self.__dict__.get("_direct")
+        if chain is None:
+            chain = DirectChain(tuple(self.stack.values()))
+            if not chain.usable:
                 return None
-            forwards = tuple(layer.forward for layer in layers)
-            cached = self.__dict__["_forwards_cache"] = (
-                layers,
-                forwards,
-                *_fused_pairs(layers, forwards),
-            )
-        layers, forwards, fused, seconds = cached
-        if _hooks_registered(layers) or torch._C._get_tracing_state():
-            return None
-        if not seconds:
-            return forwards
-        cuts = {start % len(layers)} | (set() if stop is None else {stop % len(layers)})
-        return forwards if cuts & seconds else fused
+            self.__dict__["_direct"] = chain
+        return chain
 
     def _forget_forwards(self) -> None:
-        self.__dict__.pop("_forwards_cache", None)
+        self.__dict__.pop("_direct", None)
 
     # ----------------------------------------------------------------- inspection
     @property
     def layers(self) -> list[Layer]:
         """The layers in order (an Input/InputLayer is not listed, as in Keras)."""
         return list(self.stack.values())
-
-    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
-        """Return a layer by its unique name or by its position."""
-        if (name is None) == (index is None):
-            raise ValueError("Sequential.get_layer: provide exactly one of name or index")
-        if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
-            raise TypeError(
-                f"Sequential.get_layer: index must be an int. Received: index={index!r}"
-            )
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"Sequential.get_layer: name must be a string. Received: name={name!r}")
-        if index is not None:
-            if not -len(self.stack) <= index < len(self.stack):
-                raise ValueError(
-                    f"Sequential.get_layer: index {index} is out of range for {len(self.stack)} layers"
-                )
-            return self.layers[index]
-        if name not in self.stack:
-            raise ValueError(
-                f"Sequential.get_layer: no layer named {name!r}. Layer names: {list(self.stack)}"
-            )
-        return self.stack[name]
-
-    def keras_weights(self) -> list[torch.Tensor]:
-        return [w for layer in self.stack.values() for w in layer.keras_weights()]
-
-    def set_weights(self, weights: Sequence[Any]) -> None:
-        """Load weights in Keras' layouts and order, e.g. ``keras_model.get_weights()``."""
-        self._require_built("set_weights")
-        weights = check_weight_list(weights, f"Sequential {self.name!r}: set_weights")
-        expected = sum(len(layer.keras_weights()) for layer in self.stack.values())
-        if len(weights) != expected:
-            raise ValueError(
-                f"Sequential {self.name!r}: set_weights expects {expected} arrays (one per weight, in Keras' "
-                f"order); received {len(weights)}"
-            )
-        start = 0
-        for layer in self.stack.values():
-            count = len(layer.keras_weights())
-            layer.set_weights(weights[start : start + count])
-            start += count
-
-    def get_weights(self) -> list[np.ndarray]:
-        """Return every weight as a NumPy array in Keras' layouts and order."""
-        self._require_built("get_weights")
-        return super().get_weights()
-
-    def count_params(self) -> int:
-        """Total number of scalars in the model's weights (trainable and not)."""
-        self._require_built("count_params")
-        return sum(layer.count_params() for layer in self.stack.values())
-
-    @property
-    def trainable(self) -> bool:
-        """Whether the optimizer may change the weights; setting it freezes or unfreezes all layers."""
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)
-        for layer in getattr(self, "stack", {}).values():
-            layer.trainable = value
-
-    @property
-    def losses(self) -> list[torch.Tensor]:
-        """Every layer's regularization penalties (added to the training loss)."""
-        return [loss for layer in self.stack.values() for loss in layer.losses]
-
-    def apply_constraints(self) -> None:
-        """Project every layer's weights onto its constraints (after each optimizer step)."""
-        for layer in self.stack.values():
-            layer.apply_constraints()
-
-    def _require_built(self, what: str) -> None:
-        if not self.built:
-            raise ValueError(
-                f"Sequential {self.name!r}: {what} needs a built model. Give input_shape= to the first "
-                "layer, start with cnnkit.Input(shape=...), call model.build((None, *shape)) or call "
-                "the model on a batch of data first."
-            )
-
-    # ----------------------------------------------------------------- summary
-    def summary(
-        self,
-        line_length: int | None = None,
-        print_fn: Callable[[str], Any] | None = None,
-        show_trainable: bool = False,
-        formulas: bool = False,
-        batch_size: int | None = None,
-    ) -> None:
-        """Print each layer's name (type), output shape and parameter count, then the totals.
-
-        Args:
-            line_length: minimum width of the table in characters.
-            print_fn: called with each line instead of ``print`` (e.g. a logger or list.append).
-            show_trainable: add a column saying whether each layer is trainable.
-            formulas: write each parameter count as the lecture's arithmetic,
-                ``6 × (5×5×1) + 6 = 156``.
-            batch_size: add each layer's activation memory for a batch of this size and the
-                estimated memory of a training step (see ``cnnkit.memory.training_memory``).
-        """
-        if print_fn is not None and not callable(print_fn):
-            raise TypeError(
-                f"summary: print_fn must be a function of one string, such as print. Received: print_fn={print_fn!r}"
-            )
-        for line in self._summary_lines(
-            line_length, show_trainable, formulas, batch_size, "summary"
-        ):
-            (print_fn or print)(line)
-
-    def summary_text(
-        self,
-        line_length: int | None = None,
-        show_trainable: bool = False,
-        formulas: bool = False,
-        batch_size: int | None = None,
-    ) -> str:
-        """Return what :meth:`summary` prints, as one string."""
-        return "\n".join(
-            self._summary_lines(line_length, show_trainable, formulas, batch_size, "summary_text")
-        )
-
-    def _summary_lines(self, line_length, show_trainable, formulas, batch_size, what) -> list[str]:
-        self._require_built(what)
-        _check_summary_arguments(what, line_length, batch_size)
-        return _summary.summary_lines(self, line_length, show_trainable, formulas, batch_size)
 
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"name": self.name, "layers": []}
@@ -384,24 +215,6 @@ class Sequential(Trainer, Layer):
                 {"class_name": type(layer).__name__, "config": layer.get_config()}
             )
         return config
-
-    def extra_repr(self) -> str:
-        return f"name={self.name!r}"
-
-
-def _check_summary_arguments(what: str, line_length: Any, batch_size: Any) -> None:
-    """Reject a non-int or non-positive ``line_length``/``batch_size`` of summary()."""
-    for name, value in (("line_length", line_length), ("batch_size", batch_size)):
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(
-                f"{what}: {name} must be an int >= 1 or None. Received: {name}={value!r}"
-            )
-        if value < 1:
-            raise ValueError(
-                f"{what}: {name} must be an int >= 1 or None. Received: {name}={value!r}"
-            )
 
 
 def _check_build_shape(input_shape: Any) -> tuple:

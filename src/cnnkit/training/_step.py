@@ -40,6 +40,8 @@ class LogitsForward(LayersFrom):
 def logits_forward(model, loss: Loss, start: int = 0) -> LogitsForward | None:
     """A :class:`LogitsForward` when the model ends in a softmax Dense layer (after ``start``)
     and the loss is a categorical cross-entropy on probabilities; otherwise None."""
+    if not hasattr(model, "run_layers"):  # a graph model: its last layer may not be the output
+        return None
     layers = model.layers
     if len(layers) <= start or loss.from_logits:
         return None

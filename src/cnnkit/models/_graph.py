@@ -1,0 +1,165 @@
+"""The graph of a functional model: the nodes between its inputs and outputs, in the order
+they run, checked once when the model is made."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from cnnkit.layers._symbolic import KerasTensor, Node
+
+
+def _structure(value: Any, what: str, owner: str) -> tuple[list[KerasTensor], Any]:
+    """The symbolic tensors of ``value`` (one, a list or a dict) and how to pack them again:
+    None for one tensor, a list of keys for a dict, "list" for a list."""
+    if isinstance(value, KerasTensor):
+        return [value], None
+    if isinstance(value, dict) and value:
+        keys = list(value)
+        tensors = [value[key] for key in keys]
+        shape = keys
+    elif isinstance(value, (list, tuple)) and value:
+        tensors, shape = list(value), "list"
+    else:
+        raise TypeError(
+            f"{owner}: {what} must be a symbolic tensor (from cnnkit.Input or a layer call), "
+            f"or a non-empty list or dict of them. Received: {what}={value!r:.200}"
+        )
+    for item in tensors:
+        if not isinstance(item, KerasTensor):
+            raise TypeError(
+                f"{owner}: every entry of {what} must be a symbolic tensor (from cnnkit.Input "
+                f"or a layer call); received {type(item).__name__}: {item!r:.100}"
+            )
+    return tensors, shape
+
+
+class Graph:
+    """Nodes from ``inputs`` to ``outputs`` in topological order, and the layers they call.
+
+    Raises ValueError for outputs not computed from the inputs, inputs that are not
+    ``cnnkit.Input`` tensors, unused inputs and repeated inputs.
+    """
+
+    def __init__(self, inputs: Any, outputs: Any, owner: str):
+        self.inputs, self.input_structure = _structure(inputs, "inputs", owner)
+        self.outputs, self.output_structure = _structure(outputs, "outputs", owner)
+        for tensor in self.inputs:
+            if tensor.node is None or tensor.node.inputs:
+                raise ValueError(
+                    f"{owner}: inputs must be tensors made by cnnkit.Input(...); {tensor!r} is "
+                    f"the output of layer {tensor.node.layer.name!r}"
+                )
+        if len({id(t) for t in self.inputs}) != len(self.inputs):
+            raise ValueError(f"{owner}: the same input tensor is listed twice in inputs")
+        self.nodes = self._ordered_nodes(owner)
+        self.layers = _unique([t.node.layer for t in self.inputs] + [n.layer for n in self.nodes])
+        self._last_use = self._last_uses()
+
+    def _ordered_nodes(self, owner: str) -> list[Node]:
+        """Every node the outputs depend on, each after the nodes it needs (inputs excluded)."""
+        given = {id(t) for t in self.inputs}
+        order: list[Node] = []
+        state: dict[int, str] = {}
+        used: set[int] = set()
+
+        def visit(tensor: KerasTensor) -> None:
+            if id(tensor) in given:
+                used.add(id(tensor))
+                return
+            node = tensor.node
+            if not node.inputs:
+                raise ValueError(
+                    f"{owner}: the outputs are not connected to the inputs: they need the "
+                    f"input {tensor!r}, which is not among inputs "
+                    f"{[t.name for t in self.inputs]}"
+                )
+            mark = state.get(id(node))
+            if mark == "done":
+                return
+            if mark == "open":
+                raise ValueError(
+                    f"{owner}: the graph has a cycle through layer {node.layer.name!r}"
+                )
+            state[id(node)] = "open"
+            for upstream in node.inputs:
+                visit(upstream)
+            state[id(node)] = "done"
+            order.append(node)
+
+        for tensor in self.outputs:
+            visit(tensor)
+        unused = [t.name for t in self.inputs if id(t) not in used]
+        if unused:
+            raise ValueError(
+                f"{owner}: inputs {unused} are not connected to the outputs; remove them from "
+                "inputs or use them"
+            )
+        return order
+
+    def _last_uses(self) -> list[list[int]]:
+        """For each node, the tensors no later node or output needs (freed after it runs)."""
+        keep = {id(t) for t in self.outputs}
+        last: dict[int, int] = {}
+        for position, node in enumerate(self.nodes):
+            for tensor in node.inputs:
+                last[id(tensor)] = position
+        frees: list[list[int]] = [[] for _ in self.nodes]
+        for key, position in last.items():
+            if key not in keep:
+                frees[position].append(key)
+        return frees
+
+    def flat_inputs(self, x: Any, owner: str) -> list[Any]:
+        """``x`` (one value, a list, or a dict keyed by input names) as one value per input."""
+        count = len(self.inputs)
+        if isinstance(x, dict):
+            names = [t.node.layer.name for t in self.inputs]
+            keys = self.input_structure if isinstance(self.input_structure, list) else names
+            missing = [k for k in keys if k not in x]
+            if missing or len(x) != count:
+                raise ValueError(
+                    f"{owner}: a dict of inputs must have the keys {keys}; received {list(x)}"
+                )
+            return [x[key] for key in keys]
+        if count == 1:
+            single = isinstance(x, (list, tuple)) and len(x) == 1 and hasattr(x[0], "shape")
+            return [x[0] if single else x]
+        if not isinstance(x, (list, tuple)) or len(x) != count:
+            raise ValueError(
+                f"{owner}: the model has {count} inputs "
+                f"{[t.node.layer.name for t in self.inputs]}; pass a list of {count} arrays or a "
+                f"dict keyed by these names. Received: {type(x).__name__}"
+            )
+        return list(x)
+
+    def pack_outputs(self, values: list[torch.Tensor]) -> Any:
+        """The outputs in the structure the model was made with (one, a list or a dict)."""
+        if self.output_structure is None:
+            return values[0]
+        if self.output_structure == "list":
+            return list(values)
+        return dict(zip(self.output_structure, values))
+
+    def run(self, values: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Run every node in order on ``values`` (one per input); one tensor per output.
+        Each intermediate is dropped after its last use, so inference holds few at once."""
+        known = {id(t): v for t, v in zip(self.inputs, values)}
+        for node, frees in zip(self.nodes, self._last_use):
+            results = node.run([known[id(t)] for t in node.inputs])
+            for tensor, value in zip(node.outputs, results):
+                known[id(tensor)] = value
+            for key in frees:
+                known.pop(key, None)
+        return [known[id(t)] for t in self.outputs]
+
+
+def _unique(items: list[Any]) -> list[Any]:
+    seen: set[int] = set()
+    kept = []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            kept.append(item)
+    return kept

@@ -32,7 +32,8 @@ def build_model(
         return model
     augmented = Sequential(name=model.name)
     augmented.add(layers.Input(shape=tuple(input_shape)))
-    for layer in [*extra, *model.layers]:
+    inner = model.layers if isinstance(model, Sequential) else [model]  # a graph stays whole
+    for layer in [*extra, *inner]:
         augmented.add(layer)
     return augmented
 

@@ -54,7 +54,7 @@ class Graph:
         if len({id(t) for t in self.inputs}) != len(self.inputs):
             raise ValueError(f"{owner}: the same input tensor is listed twice in inputs")
         self.nodes = self._ordered_nodes(owner)
-        self.layers = _unique([t.node.layer for t in self.inputs] + [n.layer for n in self.nodes])
+        self.layers = self._keras_layer_order()
         self._last_use = self._last_uses()
 
     def _ordered_nodes(self, owner: str) -> list[Node]:
@@ -97,6 +97,36 @@ class Graph:
                 "inputs or use them"
             )
         return order
+
+    def _keras_layer_order(self) -> list[Any]:
+        """The layers in Keras' order (so ``get_weights`` lists weights as Keras does): deepest
+        first, depth being the longest path to an output; ties by first sight in a depth-first
+        walk from the outputs."""
+        first_seen: dict[int, int] = {}
+        walked: list[Node] = []  # every node, input nodes too, each after its parents
+        finished: set[int] = set()
+
+        def walk(tensor: KerasTensor) -> None:
+            node = tensor.node
+            if id(node) in finished:
+                return
+            first_seen.setdefault(id(node.layer), len(first_seen))
+            for upstream in node.inputs:
+                walk(upstream)
+            finished.add(id(node))
+            walked.append(node)
+
+        for tensor in self.outputs:
+            walk(tensor)
+        node_depth: dict[int, int] = {}
+        layer_depth: dict[int, int] = {}
+        for node in reversed(walked):
+            depth = max(node_depth.get(id(node), 0), layer_depth.get(id(node.layer), 0))
+            node_depth[id(node)] = layer_depth[id(node.layer)] = depth
+            for upstream in node.inputs:
+                node_depth[id(upstream.node)] = max(depth + 1, node_depth.get(id(upstream.node), 0))
+        layers = _unique([node.layer for node in walked])
+        return sorted(layers, key=lambda layer: (-layer_depth[id(layer)], first_seen[id(layer)]))
 
     def _last_uses(self) -> list[list[int]]:
         """For each node, the tensors no later node or output needs (freed after it runs)."""

@@ -38,7 +38,7 @@ def test_lenet5_is_the_lectures_model():
 def test_unknown_model_lists_the_available_ones():
     with pytest.raises(
         ValueError,
-        match=r"unknown model 'lenet'. Available: lenet5, small_cnn. Did you mean 'lenet5'\?",
+        match=r"unknown model 'lenet'. Available: lenet5, resnet, small_cnn. Did you mean 'lenet5'\?",
     ):
         cnnkit.zoo.get("lenet")
     with pytest.raises(ValueError, match="already registered"):

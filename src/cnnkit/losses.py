@@ -98,6 +98,9 @@ def mean_absolute_error(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Ten
     return difference.abs().mean(dim=-1) if y_pred.ndim > 1 else difference.abs()
 
 
+_REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "none", None)
+
+
 class Loss:
     """A loss object: ``loss(y_true, y_pred, sample_weight=None)`` -> scalar (mean over the batch).
 
@@ -107,12 +110,35 @@ class Loss:
     name = "loss"
     expects = "any"  # 'one_hot', 'sparse', 'binary' or 'any': used to check labels early
 
-    def __init__(self, from_logits: bool = False, **options: Any):
+    def __init__(
+        self,
+        from_logits: bool = False,
+        *,
+        name: str | None = None,
+        reduction: str | None = "sum_over_batch_size",
+        dtype: Any = None,
+        **options: Any,
+    ):
         self.from_logits = bool(from_logits)
         self.options = options
+        if name is not None:
+            self.name = name
+        if reduction not in _REDUCTIONS:
+            raise ValueError(
+                f"{type(self).__name__}: reduction must be one of {list(_REDUCTIONS)}. "
+                f"Received: reduction={reduction!r}"
+            )
+        self.reduction = reduction
 
     def per_sample(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        """Per-sample losses; a loss written for Keras computes them in ``call``."""
+        call = getattr(type(self), "call", None)
+        if call is None:
+            raise NotImplementedError(
+                f"{type(self).__name__}: a loss computes per-sample values in "
+                "call(self, y_true, y_pred)"
+            )
+        return call(self, y_true, y_pred)
 
     def __call__(
         self, y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None
@@ -121,7 +147,13 @@ class Loss:
             self._raise_shapes(y_true, y_pred)
         values = self.per_sample(y_true, y_pred)
         if sample_weight is not None:
-            values = values * sample_weight.to(values.dtype).reshape(values.shape)
+            values = values * sample_weight.to(values.dtype).reshape(
+                values.shape[:1] + (1,) * (values.ndim - 1)
+            )
+        if self.reduction in ("none", None):
+            return values
+        if self.reduction == "sum":
+            return values.sum()
         return values.sum() / max(values.numel(), 1)
 
     def get_config(self) -> dict[str, Any]:
@@ -129,8 +161,9 @@ class Loss:
         return {"from_logits": self.from_logits, **self.options}
 
     def _shapes_fit(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> bool:
-        """Whether ``y_true`` can be compared with ``y_pred`` (default: one value per output)."""
-        return y_true.numel() == y_pred.numel()
+        """Whether ``y_true`` can be compared with ``y_pred`` (default: one value per output;
+        a loss written with ``call`` decides for itself)."""
+        return getattr(type(self), "call", None) is not None or y_true.numel() == y_pred.numel()
 
     def _raise_shapes(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> None:
         raise ValueError(

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from cnnkit._validation import did_you_mean
+from cnnkit._variable import Variable
 from cnnkit.utils._checks import check_int, check_number
 
 __all__ = [
@@ -35,18 +36,58 @@ class Metric:
 
     ranks_only = False  # True when the metric needs only the order of the scores
 
-    def __init__(self, name: str | None = None):
+    def __init__(self, name: str | None = None, dtype: Any = None):
         if name is not None and (not isinstance(name, str) or not name):
             raise TypeError(
                 f"{type(self).__name__}: name must be a non-empty string or None. Received: name={name!r}"
             )
         self.name = name or _snake(type(self).__name__)
-        self.reset_state()
+        self._variables: list[Variable] = []
+        if _written_for_keras(type(self)):  # its variables come after this call, in its __init__
+            self._total, self._count = 0.0, 0.0
+        else:
+            self.reset_state()
 
     def reset_state(self) -> None:
         """Forget everything seen so far (called at the start of each epoch)."""
         self._total: torch.Tensor | float = 0.0
         self._count: torch.Tensor | float = 0.0
+        for variable in self.__dict__.get("_variables", ()):
+            variable.assign(0)
+
+    def add_variable(
+        self,
+        shape: Any = (),
+        initializer: Any = "zeros",
+        dtype: Any = None,
+        aggregation: str = "sum",
+        name: str | None = None,
+    ) -> Variable:
+        """A state variable of a metric written for Keras (``update_state`` assigns to it)."""
+        from cnnkit import initializers
+
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        value = initializers.get(initializer, type(self).__name__, "initializer")(shape)
+        dtype = getattr(torch, dtype) if isinstance(dtype, str) else (dtype or torch.float32)
+        variable = Variable.create(torch.as_tensor(value, dtype=dtype))
+        self._variables.append(variable)
+        return variable
+
+    def add_weight(
+        self,
+        name: str | None = None,
+        shape: Any = (),
+        initializer: Any = "zeros",
+        dtype: Any = None,
+        aggregation: str = "sum",
+    ) -> Variable:
+        """Keras 2's name for :meth:`add_variable`."""
+        return self.add_variable(shape, initializer, dtype, aggregation, name)
+
+    @property
+    def variables(self) -> list[Variable]:
+        """The state variables made by ``add_variable``."""
+        return list(self._variables)
 
     def values(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
         """Per-sample values to average; subclasses define it."""
@@ -74,6 +115,8 @@ class Metric:
 
         if distributed.world().active:
             self._reduce_slots(("_total", "_count"))
+            for variable in self._variables:
+                variable.assign(distributed.sum_across(variable.detach().to(torch.float64)))
 
     def _reduce_slots(self, names: tuple[str, ...]) -> None:
         from cnnkit import distributed
@@ -293,6 +336,11 @@ def get(identifier: str | Metric | Callable) -> Metric | str:
     raise TypeError(
         f"compile: each metric must be a name, a Metric or a callable. Received: {identifier!r}"
     )
+
+
+def _written_for_keras(cls: type) -> bool:
+    """A user's metric that keeps its own state (``update_state`` defined outside cnnkit)."""
+    return cls.update_state.__module__ != __name__
 
 
 def _snake(name: str) -> str:

@@ -18,7 +18,7 @@ from cnnkit.inspect._model import (
     to_host,
     to_model_tensor,
 )
-from cnnkit.layers import Dense
+from cnnkit.layers import Dense, InputLayer
 
 
 def activations(model: Any, x: Any, layers: Any = None) -> dict[str, np.ndarray]:
@@ -40,6 +40,8 @@ def activations(model: Any, x: Any, layers: Any = None) -> dict[str, np.ndarray]
     """
     check_model(model, "activations")
     chosen = resolve_layers(model, layers, "activations")
+    if layers is None:  # a functional model's InputLayer computes nothing
+        chosen = [layer for layer in chosen if not isinstance(layer, InputLayer)]
     batch = to_model_tensor(model, image_batch(model, x, "activations"))
     captured: dict[str, np.ndarray] = {}
 
@@ -56,6 +58,9 @@ def activations(model: Any, x: Any, layers: Any = None) -> dict[str, np.ndarray]
     finally:
         for handle in handles:
             handle.remove()
+    for layer in chosen:
+        if isinstance(layer, InputLayer):  # its output is the input itself (never called)
+            captured[layer.name] = to_host(batch)
     return {layer.name: captured[layer.name] for layer in chosen}
 
 

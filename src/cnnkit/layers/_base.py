@@ -16,6 +16,7 @@ from cnnkit import initializers as initializers_module
 from cnnkit import regularizers as regularizers_module
 from cnnkit._validation import did_you_mean
 from cnnkit.layers import _symbolic
+from cnnkit.layers._subclassing import SubclassingAPI
 
 Shape = tuple  # (None, height, width, channels) style: the batch axis is None
 
@@ -51,11 +52,12 @@ class _CheckedArguments(type):
         return super().__call__(*args, **kwargs)
 
 
-class Layer(nn.Module, metaclass=_CheckedArguments):
+class Layer(SubclassingAPI, nn.Module, metaclass=_CheckedArguments):
     """Base of every cnnkit layer: a ``torch.nn.Module`` with Keras' layer surface.
 
     Subclasses create their weights in ``build(input_shape)`` (shapes carry ``None`` for the
-    batch axis), report shapes in ``compute_output_shape`` and compute in ``forward``.
+    batch axis), report shapes in ``compute_output_shape`` and compute in ``forward``; a layer
+    written for Keras (``call``, ``self.add_weight(shape=...)``, ``self.add_loss``) works too.
     Weights are stored in PyTorch's layouts (``Conv2D.weight`` is (out, in, kh, kw)) so the
     module behaves like its ``torch.nn`` twin; ``get_weights``/``set_weights`` speak Keras'
     layouts ((kh, kw, in, out)) so weights move between the two libraries unchanged.
@@ -112,7 +114,7 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
     def _owner(self) -> str:
         return f"{type(self).__name__} {self.name!r}"
 
-    def add_weight(
+    def _create_weight(
         self,
         name: str,
         keras_shape: tuple[int, ...],
@@ -157,7 +159,10 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
         """Create the weights for inputs of ``input_shape``; layers without weights do nothing."""
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Return the output shape for ``input_shape`` (batch axis ``None``); default: unchanged."""
+        """Return the output shape for ``input_shape`` (batch axis ``None``); default: unchanged,
+        or, for a layer written with ``call``, what ``call`` returns for zeros."""
+        if self._user_call:
+            return self._probe_output_shape(input_shape)
         return tuple(input_shape)
 
     def build_for(self, input_shape: Sequence[int | None] | list[Shape]) -> Shape:
@@ -170,6 +175,9 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
         else:
             input_shape = (None, *tuple(input_shape)[1:])
         self.check_input_shape(input_shape)
+        if self._user_call and not self.built:  # call() can only run once the weights exist
+            self.build(input_shape)
+            self.built = True
         output_shape = self.compute_output_shape(input_shape)
         if not self.built:
             self.build(input_shape)
@@ -195,6 +203,8 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
             if self._list_inputs and isinstance(args[0], (list, tuple)):
                 return self._call_on_list(list(args[0]), args[1:], kwargs)
             args = (self._to_tensor(args[0]), *args[1:])
+        if "_call_losses" in self.__dict__:
+            del self.__dict__["_call_losses"]  # add_loss values are per call, as in Keras
         x = args[0]
         if x.dtype != self.dtype and (not x.is_floating_point() or x.dtype == torch.float64):
             args = (x.to(self.dtype), *args[1:])  # integers and NumPy's float64; autocast kept
@@ -255,7 +265,7 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
     @property
     def plain_call(self) -> bool:
         """True when calling needs no more than ``forward`` (built, no activity penalty)."""
-        return self.built and self.activity_regularizer is None
+        return self.built and self.activity_regularizer is None and not self._user_call
 
     def _fused_with(self, following: Layer) -> Callable[[torch.Tensor], torch.Tensor] | None:
         """A function doing this layer's and ``following``'s forward in one call, with the same
@@ -284,7 +294,7 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
     # ----------------------------------------------------------------- weights, Keras' way
     def keras_weights(self) -> list[torch.Tensor]:
         """Views of this layer's weights in Keras' layouts and order (kernel, bias, ...)."""
-        return []
+        return self._added_keras_weights()
 
     def get_weights(self) -> list[np.ndarray]:
         """Return the weights as NumPy arrays in Keras' layouts (conv kernel (kh, kw, in, out))."""
@@ -358,7 +368,7 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
                 penalties.append(regularizer(self._keras_view(attribute)))
         if self._activity_penalty is not None:
             penalties.append(self._activity_penalty)
-        return penalties
+        return penalties + self._added_losses()
 
     def apply_constraints(self) -> None:
         """Project weights onto their constraints; the training loop calls this after each step."""
@@ -367,6 +377,7 @@ class Layer(nn.Module, metaclass=_CheckedArguments):
                 if constraint is not None and getattr(self, attribute, None) is not None:
                     view = self._keras_view(attribute)
                     view.copy_(constraint(view))
+        self._apply_added_constraints()
 
     def _weight_regularizers(self) -> list[tuple[str, Any]]:
         return []

@@ -148,12 +148,12 @@ class Conv2D(Layer):
     def build(self, input_shape):
         in_channels = channels_of(input_shape, self.data_format) // self.groups
         kernel_shape = (*self.kernel_size, in_channels, self.filters)
-        self.weight = self.add_weight(
+        self.weight = self._create_weight(
             "weight", kernel_shape, self.kernel_initializer, _TORCH_FROM_KERAS
         )
         self._in_channels = in_channels * self.groups
         if self.use_bias:
-            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
+            self.bias = self._create_weight("bias", (self.filters,), self.bias_initializer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # Kept lean: it runs once per layer per batch (see bench/bench_forward.py).

@@ -76,11 +76,11 @@ class Dense(Layer):
         return (*input_shape[:-1], self.units)
 
     def build(self, input_shape):
-        self.weight = self.add_weight(
+        self.weight = self._create_weight(
             "weight", (input_shape[-1], self.units), self.kernel_initializer, (1, 0)
         )
         if self.use_bias:
-            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer)
+            self.bias = self._create_weight("bias", (self.units,), self.bias_initializer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         weight = self.weight

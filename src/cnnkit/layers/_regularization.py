@@ -104,13 +104,13 @@ class BatchNormalization(Layer):
     def build(self, input_shape):
         channels = (input_shape[self.axis],)
         if self.scale:
-            self.gamma = self.add_weight("gamma", channels, self.gamma_initializer)
+            self.gamma = self._create_weight("gamma", channels, self.gamma_initializer)
         if self.center:
-            self.beta = self.add_weight("beta", channels, self.beta_initializer)
-        self.moving_mean = self.add_weight(
+            self.beta = self._create_weight("beta", channels, self.beta_initializer)
+        self.moving_mean = self._create_weight(
             "moving_mean", channels, self.moving_mean_initializer, trainable=False
         )
-        self.moving_variance = self.add_weight(
+        self.moving_variance = self._create_weight(
             "moving_variance", channels, self.moving_variance_initializer, trainable=False
         )
 

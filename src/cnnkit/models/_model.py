@@ -145,6 +145,16 @@ class Model(Trainer, Layer):
             )
         return self.output_shape
 
+    def build(self, input_shape: Any = None) -> None:
+        """Create the weights of a subclassed model for inputs of ``input_shape`` (batch axis
+        first), by calling it once; a functional model is built already."""
+        if self._graph is None and not self.built:
+            if input_shape is None:
+                raise ValueError(
+                    f"{self._owner()}: build needs input_shape, e.g. (None, 28, 28, 1)"
+                )
+            _build_subclass(self, input_shape)
+
     def build_for(self, input_shape: Any) -> Any:
         if self._graph is not None:
             return self.compute_output_shape(input_shape)
@@ -154,8 +164,8 @@ class Model(Trainer, Layer):
     @property
     def layers(self) -> list[Layer]:
         """The model's layers in the order they run (a functional model lists its inputs)."""
-        if self._graph is None and not len(self.stack):
-            return [m for m in self.children() if isinstance(m, Layer) and m is not self.stack]
+        if self._subclassed:
+            return [m for m in self.children() if isinstance(m, Layer)]
         return list(self.stack.values())
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
@@ -180,7 +190,13 @@ class Model(Trainer, Layer):
         )
 
     def keras_weights(self) -> list[torch.Tensor]:
+        if self._subclassed:
+            return super().keras_weights()  # its own add_weight weights, then its sublayers'
         return [w for layer in self.layers for w in layer.keras_weights()]
+
+    @property
+    def _subclassed(self) -> bool:
+        return self._graph is None and not len(self.stack)
 
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Load weights in Keras' layouts and order, e.g. ``keras_model.get_weights()``."""
@@ -206,7 +222,9 @@ class Model(Trainer, Layer):
     def count_params(self) -> int:
         """Total number of scalars in the model's weights (trainable and not; shared once)."""
         self._require_built("count_params")
-        return super().count_params()
+        if self._subclassed:
+            return super().count_params()
+        return sum(layer.count_params() for layer in self.layers)
 
     @property
     def trainable(self) -> bool:
@@ -222,10 +240,15 @@ class Model(Trainer, Layer):
     @property
     def losses(self) -> list[torch.Tensor]:
         """Every layer's regularization penalties (added to the training loss)."""
+        if self._subclassed:
+            return super().losses  # add_loss values of its call, then its sublayers' losses
         return [loss for layer in self.layers for loss in layer.losses]
 
     def apply_constraints(self) -> None:
         """Project every layer's weights onto its constraints (after each optimizer step)."""
+        if self._subclassed:
+            super().apply_constraints()
+            return
         for layer in self.layers:
             layer.apply_constraints()
 
@@ -330,6 +353,14 @@ def _build_subclass(model: Model, input_shape: Any) -> Any:
         model.train(was_training)
     model.input_shape, model.output_shape = shape, (None, *output.shape[1:])
     model.built = True
+    taken: set[str] = set()
+    for layer in model.layers:  # auto-named sublayers get names unique in the model, as in Keras
+        if layer._auto_named and layer.name in taken:
+            base, index = layer.name, 1
+            while f"{base}_{index}" in taken:
+                index += 1
+            layer.name = f"{base}_{index}"
+        taken.add(layer.name)
     return model.output_shape
 
 

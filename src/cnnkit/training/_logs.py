@@ -24,7 +24,7 @@ def read_logs(
             tracker.synchronize()
     logs = {"loss": loss_tracker.result()}
     for tracker in trackers:
-        logs[tracker.name] = tracker.result()
+        logs[tracker.name] = float(tracker.result())  # a user's metric may return a tensor
     return logs
 
 

@@ -128,7 +128,9 @@ def make_train_step(
             scaler.update()
         if constraints:
             model.apply_constraints()
-        reported = loss.detach() + (sum(model.losses).detach() if penalties else 0.0)
+        reported = loss.detach() + (
+            sum(model.losses, loss.new_zeros(())).detach() if penalties else 0.0
+        )
         return outputs.detach().float(), reported
 
     step.outputs_are_logits = fast is not None  # type: ignore[attr-defined]

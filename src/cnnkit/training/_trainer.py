@@ -319,15 +319,25 @@ class Trainer(Inference):
         return step
 
     def _penalty_sources(self):
-        for layer in self.layers:
-            if getattr(layer, "activity_regularizer", None) is not None or any(
-                r is not None for _, r in layer._weight_regularizers()
+        """The layers (this model and every layer inside it) that may add to the loss."""
+        for layer in self.modules():
+            if not hasattr(layer, "_weight_regularizers"):
+                continue
+            if (
+                getattr(layer, "activity_regularizer", None) is not None
+                or layer._user_call  # call() may use add_loss
+                or any(w.regularizer is not None for w in layer.__dict__.get("_added_weights", ()))
+                or any(r is not None for _, r in layer._weight_regularizers())
             ):
                 yield layer
 
     def _constraint_sources(self):
-        for layer in self.layers:
-            if any(c is not None for _, c in layer._weight_constraints()):
+        for layer in self.modules():
+            if not hasattr(layer, "_weight_constraints"):
+                continue
+            if any(c is not None for _, c in layer._weight_constraints()) or any(
+                w.constraint is not None for w in layer.__dict__.get("_added_weights", ())
+            ):
                 yield layer
 
     # ------------------------------------------------------------------ where it runs

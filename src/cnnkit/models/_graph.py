@@ -125,8 +125,15 @@ class Graph:
             node_depth[id(node)] = layer_depth[id(node.layer)] = depth
             for upstream in node.inputs:
                 node_depth[id(upstream.node)] = max(depth + 1, node_depth.get(id(upstream.node), 0))
+        self.all_nodes = walked
+        self.linear = _is_linear(walked, node_depth)
         layers = _unique([node.layer for node in walked])
         return sorted(layers, key=lambda layer: (-layer_depth[id(layer)], first_seen[id(layer)]))
+
+    def layer_nodes(self, layer: Any) -> list[Node]:
+        """The calls of ``layer`` that belong to this graph, in the order they were made."""
+        mine = {id(node) for node in self.all_nodes}
+        return [node for node in layer._inbound_nodes if id(node) in mine]
 
     def _last_uses(self) -> list[list[int]]:
         """For each node, the tensors no later node or output needs (freed after it runs)."""
@@ -183,6 +190,18 @@ class Graph:
             for key in frees:
                 known.pop(key, None)
         return [known[id(t)] for t in self.outputs]
+
+
+def _is_linear(nodes: list[Node], depth: dict[int, int]) -> bool:
+    """Whether the graph is a chain, as Keras judges it for its summary: one node per depth,
+    each called on at most one tensor, and no layer called twice."""
+    depths = [depth[id(node)] for node in nodes]
+    layers = {id(node.layer) for node in nodes}
+    return (
+        len(set(depths)) == len(depths)
+        and all(len(node.inputs) <= 1 for node in nodes)
+        and len(layers) == len(nodes)
+    )
 
 
 def _unique(items: list[Any]) -> list[Any]:

@@ -6,12 +6,13 @@ step takes for a batch (``batch_size=N``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cnnkit.layers._base import Layer
 
 _HEADERS = ("Layer (type)", "Output Shape", "Param #")
+_CONNECTED = "Connected to"
 _OPTIMIZER_NAMES = {
     "Adam": "adam",
     "AdamW": "adamw",
@@ -21,10 +22,15 @@ _OPTIMIZER_NAMES = {
 }
 
 
-def format_shape(shape: tuple | None) -> str:
-    """``(None, 28, 28, 6)`` for a shape whose batch axis is unknown."""
+def format_shape(shape: tuple | list | dict | None) -> str:
+    """``(None, 28, 28, 6)`` for a shape whose batch axis is unknown; a list or dict of shapes
+    (a layer with several outputs) as ``[(None, 10), (None, 2)]``, as Keras writes them."""
     if shape is None:
         return "?"
+    if isinstance(shape, dict):
+        return "{" + ", ".join(f"{key}: {format_shape(s)}" for key, s in shape.items()) + "}"
+    if isinstance(shape, list):
+        return "[" + ", ".join(format_shape(s) for s in shape) + "]"
     return (
         "("
         + ", ".join("None" if s is None else str(s) for s in shape)
@@ -59,14 +65,36 @@ def parameter_formula(layer: Layer) -> str:
     return f"{total:,}"
 
 
+def connected_graph(model: Layer) -> Any:
+    """The graph of a functional ``model`` that is not a plain chain (its summary then says
+    what each layer is connected to, as Keras' does), else None."""
+    graph = getattr(model, "_graph", None)
+    return None if graph is None or graph.linear else graph
+
+
+def connections(graph: Any, layer: Layer) -> list[str]:
+    """Where ``layer``'s inputs come from, as Keras writes them: ``conv2d[0][0]`` is output 0
+    of call 0 of layer ``conv2d``; one entry per input tensor of each of its calls."""
+    found = [
+        f"{tensor.node.layer.name}[{tensor.node.index}][{tensor.index}]"
+        for node in graph.layer_nodes(layer)
+        for tensor in node.inputs
+    ]
+    return found or ["-"]
+
+
 def layer_rows(
     model: Layer, show_trainable: bool, formulas: bool, memory=None
 ) -> list[tuple[str, ...]]:
-    """One tuple of cell texts per layer: name (type), output shape, parameters, [extras]."""
+    """One tuple of cell texts per layer: name (type), output shape, parameters, [extras]; the
+    connections of a non-linear functional model come fourth, one a line."""
     rows = []
+    graph = connected_graph(model)
     for index, layer in enumerate(model.layers):
         params = parameter_formula(layer) if formulas else f"{layer.count_params():,}"
         row = (f"{layer.name} ({type(layer).__name__})", format_shape(layer.output_shape), params)
+        if graph is not None:
+            row += (",\n".join(connections(graph, layer)),)
         if memory is not None:
             row += (readable_size(memory.layers[index].saved),)
         if show_trainable:
@@ -105,23 +133,35 @@ def memory_lines(memory, optimizer: str) -> list[str]:
 def table_lines(
     headers: tuple[str, ...], rows: list[tuple[str, ...]], min_width: int | None
 ) -> list[str]:
-    """Lay out ``rows`` under ``headers``: the first two columns left-aligned, others right-aligned."""
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
+    """Lay out ``rows`` under ``headers``: names, shapes and connections left-aligned, numbers
+    right-aligned; a cell of several lines continues on the lines below its row."""
+    left = {0, 1, headers.index(_CONNECTED)} if _CONNECTED in headers else {0, 1}
+    widths = [
+        max(len(line) for cell in column for line in cell.split("\n"))
+        for column in zip(headers, *rows)
+    ]
     gap = 3
     width = sum(widths) + gap * (len(widths) - 1) + 1
     if min_width and width < min_width:
         widths[0] += min_width - width
         width = min_width
 
-    def render(cells: tuple[str, ...]) -> str:
-        parts = [
-            cell.ljust(w) if i < 2 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(cells, widths))
-        ]
-        return " " + (" " * gap).join(parts).rstrip()
+    def render(cells: tuple[str, ...]) -> list[str]:
+        split = [cell.split("\n") for cell in cells]
+        lines = []
+        for number in range(max(len(parts) for parts in split)):
+            parts = [
+                (lines_of[number] if number < len(lines_of) else "").ljust(w)
+                if i in left
+                else (lines_of[number] if number < len(lines_of) else "").rjust(w)
+                for i, (lines_of, w) in enumerate(zip(split, widths))
+            ]
+            lines.append(" " + (" " * gap).join(parts).rstrip())
+        return lines
 
-    lines = ["_" * width, render(headers), "=" * width]
-    lines += [render(row) for row in rows]
+    lines = ["_" * width, *render(headers), "=" * width]
+    for row in rows:
+        lines += render(row)
     lines.append("=" * width)
     return lines
 
@@ -133,7 +173,7 @@ def summary_lines(
     formulas: bool = False,
     batch_size: int | None = None,
 ) -> list[str]:
-    """Every line of the summary of a Sequential ``model``."""
+    """Every line of the summary of ``model``."""
     memory, optimizer = None, "adam"
     if batch_size is not None:
         from cnnkit.memory import training_memory
@@ -142,7 +182,10 @@ def summary_lines(
         optimizer = _OPTIMIZER_NAMES.get(chosen, "adam")
         memory = training_memory(model, batch_size, optimizer)
     headers = (
-        _HEADERS + (("Activations",) if memory else ()) + (("Trainable",) if show_trainable else ())
+        _HEADERS
+        + ((_CONNECTED,) if connected_graph(model) is not None else ())
+        + (("Activations",) if memory else ())
+        + (("Trainable",) if show_trainable else ())
     )
     table = table_lines(headers, layer_rows(model, show_trainable, formulas, memory), line_length)
     lines = [f'Model: "{model.name}"', *table, *totals(model)]

@@ -65,6 +65,13 @@ def parameter_formula(layer: Layer) -> str:
     return f"{total:,}"
 
 
+def kind(layer: Layer) -> str:
+    """The class name shown for ``layer``: a model made from symbolic tensors with
+    ``cnnkit.Model`` itself is a ``Functional``, as Keras calls it."""
+    name = type(layer).__name__
+    return "Functional" if name == "Model" and getattr(layer, "_graph", None) else name
+
+
 def connected_graph(model: Layer) -> Any:
     """The graph of a functional ``model`` that is not a plain chain (its summary then says
     what each layer is connected to, as Keras' does), else None."""
@@ -92,7 +99,7 @@ def layer_rows(
     graph = connected_graph(model)
     for index, layer in enumerate(model.layers):
         params = parameter_formula(layer) if formulas else f"{layer.count_params():,}"
-        row = (f"{layer.name} ({type(layer).__name__})", format_shape(layer.output_shape), params)
+        row = (f"{layer.name} ({kind(layer)})", format_shape(layer.output_shape), params)
         if graph is not None:
             row += (",\n".join(connections(graph, layer)),)
         if memory is not None:

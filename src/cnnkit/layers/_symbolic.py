@@ -53,9 +53,9 @@ class KerasTensor:
     def _refuse(self, *_: Any, **__: Any) -> Any:
         raise TypeError(
             f"{self!r} is symbolic: it holds no values, so it cannot be computed with or "
-            "converted. Build a model with cnnkit.Model(inputs, outputs) and call "
-            "model.predict(x) on real data, or combine symbolic tensors with layers "
-            "(e.g. cnnkit.layers.Add()([a, b]))"
+            "converted. Build a model with cnnkit.Model(inputs, outputs) and give real data "
+            "(NumPy arrays or torch tensors) to its predict, fit, evaluate or call; combine "
+            "symbolic tensors with layers (e.g. cnnkit.layers.Add()([a, b]))"
         )
 
     __array__ = __bool__ = __float__ = __int__ = __len__ = __iter__ = _refuse

@@ -149,27 +149,31 @@ class Graph:
         return frees
 
     def flat_inputs(self, x: Any, owner: str) -> list[Any]:
-        """``x`` (one value, a list, or a dict keyed by input names) as one value per input."""
+        """``x`` (one value, a list, or a dict keyed by input names) as one value per input,
+        each checked against its input's shape."""
         count = len(self.inputs)
+        names = [t.node.layer.name for t in self.inputs]
         if isinstance(x, dict):
-            names = [t.node.layer.name for t in self.inputs]
             keys = self.input_structure if isinstance(self.input_structure, list) else names
             missing = [k for k in keys if k not in x]
             if missing or len(x) != count:
                 raise ValueError(
                     f"{owner}: a dict of inputs must have the keys {keys}; received {list(x)}"
                 )
-            return [x[key] for key in keys]
-        if count == 1:
+            values = [x[key] for key in keys]
+        elif count == 1:
             single = isinstance(x, (list, tuple)) and len(x) == 1 and hasattr(x[0], "shape")
-            return [x[0] if single else x]
-        if not isinstance(x, (list, tuple)) or len(x) != count:
+            values = [x[0] if single else x]
+        elif not isinstance(x, (list, tuple)) or len(x) != count:
             raise ValueError(
-                f"{owner}: the model has {count} inputs "
-                f"{[t.node.layer.name for t in self.inputs]}; pass a list of {count} arrays or a "
-                f"dict keyed by these names. Received: {type(x).__name__}"
+                f"{owner}: the model has {count} inputs {names}; pass a list of {count} arrays "
+                f"or a dict keyed by these names. Received: {_describe(x)}"
             )
-        return list(x)
+        else:
+            values = list(x)
+        for tensor, name, value in zip(self.inputs, names, values):
+            _check_shape(tensor, name, value, owner)
+        return values
 
     def pack_outputs(self, values: list[torch.Tensor]) -> Any:
         """The outputs in the structure the model was made with (one, a list or a dict)."""
@@ -190,6 +194,29 @@ class Graph:
             for key in frees:
                 known.pop(key, None)
         return [known[id(t)] for t in self.outputs]
+
+
+def _describe(x: Any) -> str:
+    """``list of 3`` or ``Tensor of shape (2, 4)``: what a model was given, for messages."""
+    if isinstance(x, (list, tuple)):
+        return f"{type(x).__name__} of {len(x)}"
+    shape = getattr(x, "shape", None)
+    return type(x).__name__ + ("" if shape is None else f" of shape {tuple(shape)}")
+
+
+def _check_shape(tensor: KerasTensor, name: str, value: Any, owner: str) -> None:
+    """Raise a ValueError naming input ``name`` when ``value`` cannot fill its shape."""
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        return  # lists of numbers are converted, and checked, by the first layer
+    expected = (None, *tensor.shape[1:])
+    if len(shape) != len(expected) or any(
+        want is not None and int(got) != want for got, want in zip(shape[1:], expected[1:])
+    ):
+        raise ValueError(
+            f"{owner}: input {name!r} expects arrays of shape {expected} (batch axis first); "
+            f"received shape {tuple(shape)}"
+        )
 
 
 def _is_linear(nodes: list[Node], depth: dict[int, int]) -> bool:

@@ -120,7 +120,8 @@ class Model(Trainer, Layer):
     # ----------------------------------------------------------------- running
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if args and isinstance(args[0], dict) and self._graph is not None:
-            args = (self._graph.flat_inputs(args[0], self._owner()), *args[1:])
+            values = self._graph.flat_inputs(args[0], self._owner())
+            args = (values if len(values) > 1 else values[0], *args[1:])
         return super().__call__(*args, **kwargs)
 
     def forward(self, inputs: Any, training: bool | None = None) -> Any:

@@ -28,7 +28,8 @@ def activations(model: Any, x: Any, layers: Any = None) -> dict[str, np.ndarray]
     hooks record the outputs and are removed afterwards, also when the pass fails.
 
     Args:
-        model: a built ``cnnkit.Sequential``.
+        model: a built ``cnnkit.Sequential`` or functional ``cnnkit.Model`` with one image
+            input (a layer called twice shows its first call, as ``layer.output`` does).
         x: one image (height, width, channels) or a batch (n, height, width, channels), as the
             model takes it (same scaling as for ``predict``); grayscale images may omit the
             channel axis.
@@ -47,7 +48,8 @@ def activations(model: Any, x: Any, layers: Any = None) -> dict[str, np.ndarray]
 
     def keep(name: str):
         def hook(module: Any, inputs: Any, output: torch.Tensor) -> None:
-            captured[name] = to_host(output)
+            if name not in captured:  # a shared layer's first call: its ``layer.output``
+                captured[name] = to_host(output)
 
         return hook
 
@@ -75,7 +77,8 @@ def features(model: Any, x: Any, layer: Any = None, batch_size: int = 256) -> np
     layer.
 
     Args:
-        model: a built ``cnnkit.Sequential``.
+        model: a built ``cnnkit.Sequential`` or functional ``cnnkit.Model`` with one image
+            input.
         x: images (n, height, width, channels) as the model takes them (or one image).
         layer: ``None`` for the input of the last Dense layer (the latent representation the
             lecture plots with t-SNE); otherwise a layer name or index, whose output is used.

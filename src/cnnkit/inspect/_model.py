@@ -77,6 +77,13 @@ def _matches(expected: tuple, given: tuple) -> bool:
 def image_batch(model: Any, x: Any, owner: str) -> np.ndarray:
     """Return ``x`` as a batch (n, *input_shape) for the model: one image gets a batch axis and
     grayscale images without a channel axis get one."""
+    if isinstance(model.input_shape, list):
+        names = [tensor.name for tensor in model.inputs]
+        raise ValueError(
+            f"{owner}: the model has {len(names)} inputs {names}; it takes one batch of images "
+            "here. Pass a model with one image input, e.g. "
+            "cnnkit.Model(image_input, model.get_layer(name).output) for one branch"
+        )
     array = to_numpy(x, "x", owner)
     expected = tuple(model.input_shape[1:])
     if _matches(expected, array.shape[1:]):

@@ -132,6 +132,15 @@ def model_as_layer(lib):
     return lib.Model(inputs, layers.Dense(2, name="head")(x), name="outer")
 
 
+def fixed_batch(lib):
+    """Inputs with a fixed batch size: every shape in the graph carries it."""
+    layers = lib.layers
+    a = lib.Input(shape=(3,), batch_size=4, name="a")
+    b = lib.Input(shape=(3,), batch_size=4, name="b")
+    x = layers.Maximum(name="maximum")([layers.Dense(3, name="dense")(a), b])
+    return lib.Model([a, b], layers.Dense(2, name="head")(x), name="fixed")
+
+
 def linear_chain(lib):
     """A functional chain: summarised with the Sequential columns, as Keras does."""
     layers = lib.layers
@@ -168,6 +177,7 @@ GRAPHS = [
     multi_output_dict,
     nested_sequential,
     model_as_layer,
+    fixed_batch,
     linear_chain,
     feature_extractor,
 ]
@@ -180,9 +190,11 @@ def _kind(layer) -> str:
 
 
 def _data(model, seed: int = 0) -> list[np.ndarray]:
-    """Random float32 batches of 3 for each of the Keras model's inputs."""
+    """Random float32 batches (of 3 unless fixed) for each of the Keras model's inputs."""
     rng = np.random.default_rng(seed)
-    return [rng.normal(size=(3, *t.shape[1:])).astype("float32") for t in model.inputs]
+    return [
+        rng.normal(size=(t.shape[0] or 3, *t.shape[1:])).astype("float32") for t in model.inputs
+    ]
 
 
 def _as_list(outputs, keys) -> list[np.ndarray]:

@@ -135,8 +135,11 @@ def call_symbolic(layer: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
     output_shape = layer.build_for(shapes if listed else shapes[0])
     node = Node(layer, inputs, listed, arguments=dict(kwargs))
     several = isinstance(output_shape, list)
+    batch = {t.shape[0] for t in inputs}  # a fixed batch size (Input(batch_size=)) carries on
+    batch_size = batch.pop() if len(batch) == 1 else None
     for index, shape in enumerate(output_shape if several else [output_shape]):
         name = layer.name if not several else f"{layer.name}_{index}"
+        shape = (batch_size, *tuple(shape)[1:])
         node.outputs.append(KerasTensor(shape, _output_dtype(layer, inputs), name, node, index))
     layer._inbound_nodes.append(node)
     return list(node.outputs) if several else node.outputs[0]

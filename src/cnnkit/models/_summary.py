@@ -72,6 +72,17 @@ def kind(layer: Layer) -> str:
     return "Functional" if name == "Model" and getattr(layer, "_graph", None) else name
 
 
+def output_shape(model: Layer, layer: Layer) -> Any:
+    """The shape of ``layer``'s output in ``model``, from its last call there (a batch size
+    fixed by ``Input(batch_size=)`` shows, as in Keras); a list for several outputs."""
+    graph = getattr(model, "_graph", None)
+    nodes = graph.layer_nodes(layer) if graph is not None else []
+    if not nodes:
+        return layer.output_shape
+    shapes = [tuple(tensor.shape) for tensor in nodes[-1].outputs]
+    return shapes[0] if len(shapes) == 1 else shapes
+
+
 def connected_graph(model: Layer) -> Any:
     """The graph of a functional ``model`` that is not a plain chain (its summary then says
     what each layer is connected to, as Keras' does), else None."""
@@ -99,7 +110,7 @@ def layer_rows(
     graph = connected_graph(model)
     for index, layer in enumerate(model.layers):
         params = parameter_formula(layer) if formulas else f"{layer.count_params():,}"
-        row = (f"{layer.name} ({kind(layer)})", format_shape(layer.output_shape), params)
+        row = (f"{layer.name} ({kind(layer)})", format_shape(output_shape(model, layer)), params)
         if graph is not None:
             row += (",\n".join(connections(graph, layer)),)
         if memory is not None:

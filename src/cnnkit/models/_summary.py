@@ -165,16 +165,16 @@ def table_lines(
         width = min_width
 
     def render(cells: tuple[str, ...]) -> list[str]:
-        split = [cell.split("\n") for cell in cells]
+        stacked = [cell.split("\n") for cell in cells]
+        depth = max(len(parts) for parts in stacked)
         lines = []
-        for number in range(max(len(parts) for parts in split)):
-            parts = [
-                (lines_of[number] if number < len(lines_of) else "").ljust(w)
-                if i in left
-                else (lines_of[number] if number < len(lines_of) else "").rjust(w)
-                for i, (lines_of, w) in enumerate(zip(split, widths))
+        for number in range(depth):
+            texts = [parts[number] if number < len(parts) else "" for parts in stacked]
+            aligned = [
+                text.ljust(w) if i in left else text.rjust(w)
+                for i, (text, w) in enumerate(zip(texts, widths))
             ]
-            lines.append(" " + (" " * gap).join(parts).rstrip())
+            lines.append(" " + (" " * gap).join(aligned).rstrip())
         return lines
 
     lines = ["_" * width, *render(headers), "=" * width]

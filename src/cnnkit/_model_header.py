@@ -156,6 +156,15 @@ def check_model_config(
 ) -> None:
     """A model's config: a functional one (with "output_layers", see _graph_header) or a
     Sequential one, {"name", "input_shape", "layers": [{"class_name", "config"}]}."""
+    if isinstance(config, dict) and "class_name" in config and nesting == 0:
+        check_layer_entry(config, field, path, layer_names, nesting, ("build_config",))
+        build = check_object(config.get("build_config", {}), f"{field}.build_config", path)
+        refuse_keys(build, ("input_shape",), f"{field}.build_config", path)
+        shape = build.get("input_shape")
+        if not isinstance(shape, list) or not shape or shape[0] is not None:
+            raise refuse(path, f"{field}.build_config.input_shape", "[null, sizes...]", shape)
+        check_shape(shape[1:], f"{field}.build_config.input_shape", path)
+        return
     if isinstance(config, dict) and "output_layers" in config:
         from cnnkit._graph_header import check_functional_config
 

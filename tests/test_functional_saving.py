@@ -75,7 +75,9 @@ def test_config_has_keras_shape():
     assert config["input_layers"] == {"image": ["image", 0, 0], "extra": ["extra", 0, 0]}
     assert config["output_layers"] == {"label": ["label", 0, 0], "score": ["score", 0, 0]}
     by_name = {entry["name"]: entry for entry in config["layers"]}
-    assert by_name["image"]["inbound_nodes"] == [] and by_name["image"]["class_name"] == "InputLayer"
+    assert (
+        by_name["image"]["inbound_nodes"] == [] and by_name["image"]["class_name"] == "InputLayer"
+    )
     assert by_name["features"]["class_name"] == "Sequential"
     assert by_name["head"]["class_name"] == "Functional"
     shared_calls = [

@@ -10,11 +10,10 @@ from typing import Any
 
 from cnnkit._model_header import (
     MAX_LAYERS,
+    MAX_SIZE,
     check_layer_entry,
     check_object,
-    MAX_SIZE,
     is_int,
-    is_number,
     refuse,
     refuse_keys,
 )
@@ -45,13 +44,17 @@ def check_functional_config(
     for index, entry in enumerate(entries):
         calls.update(_check_entry(entry, f"{field}.layers[{index}]", path, names, nesting, calls))
     if sum(calls.values()) > MAX_TOTAL_CALLS:
-        raise refuse(path, f"{field}.layers", f"at most {MAX_TOTAL_CALLS} calls", sum(calls.values()))
+        raise refuse(
+            path, f"{field}.layers", f"at most {MAX_TOTAL_CALLS} calls", sum(calls.values())
+        )
     needs: dict[Call, list[Call]] = {}
     for index, entry in enumerate(entries):
         for number, node in enumerate(entry["inbound_nodes"]):
             where = f"{field}.layers[{index}].inbound_nodes[{number}]"
             needed = _check_call(node, where, path, calls)
-            needs[(entry["name"], number)] = needed + ([(entry["name"], number - 1)] if number else [])
+            needs[(entry["name"], number)] = needed + (
+                [(entry["name"], number - 1)] if number else []
+            )
     inputs = _check_ends(config.get("input_layers"), f"{field}.input_layers", path, calls)
     _check_ends(config.get("output_layers"), f"{field}.output_layers", path, calls)
     _check_inputs(entries, inputs, field, path)
@@ -89,9 +92,9 @@ def _check_call(node: Any, field: str, path: str, calls: dict[str, int]) -> list
     if not 1 <= len(tensors) <= MAX_TENSORS:
         raise refuse(path, f"{field}.args[0]", f"a list of 1 to {MAX_TENSORS} tensors", tensors)
     kwargs = check_object(node.get("kwargs", {}), f"{field}.kwargs", path)
-    for key, value in kwargs.items():
-        if not (value is None or isinstance(value, (bool, str)) or is_number(value)):
-            raise refuse(path, f"{field}.kwargs.{key}", "a number, string, true, false or null", value)
+    refuse_keys(kwargs, ("training",), f"{field}.kwargs", path)
+    if kwargs.get("training") not in (None, True, False):
+        raise refuse(path, f"{field}.kwargs.training", "true, false or null", kwargs["training"])
     return [_check_tensor(t, f"{field}.args[0]", path, calls) for t in tensors]
 
 
@@ -104,13 +107,19 @@ def _check_tensor(value: Any, field: str, path: str, calls: dict[str, int]) -> C
     config = check_object(value.get("config"), f"{field}.config", path)
     refuse_keys(config, ("dtype", "keras_history", "shape"), f"{field}.config", path)
     shape = config.get("shape")
-    if not isinstance(shape, list) or len(shape) > 8 or not all(
-        size is None or (is_int(size) and 0 <= size <= MAX_SIZE) for size in shape
+    if (
+        not isinstance(shape, list)
+        or len(shape) > 8
+        or not all(size is None or (is_int(size) and 0 <= size <= MAX_SIZE) for size in shape)
     ):
-        raise refuse(path, f"{field}.config.shape", f"a list of sizes, null or up to {MAX_SIZE}", shape)
+        raise refuse(
+            path, f"{field}.config.shape", f"a list of sizes, null or up to {MAX_SIZE}", shape
+        )
     if not isinstance(config.get("dtype", ""), str):
         raise refuse(path, f"{field}.config.dtype", "a string", config["dtype"])
-    return check_reference(config.get("keras_history"), f"{field}.config.keras_history", path, calls)
+    return check_reference(
+        config.get("keras_history"), f"{field}.config.keras_history", path, calls
+    )
 
 
 def check_reference(value: Any, field: str, path: str, calls: dict[str, int]) -> Call:
@@ -153,7 +162,10 @@ def _check_inputs(entries: list[dict], inputs: list[Call], field: str, path: str
     listed = [name for name, _ in inputs]
     if sorted(listed) != sorted(input_layers):
         raise refuse(
-            path, f"{field}.input_layers", f"each of the InputLayers {input_layers[:8]} once", listed
+            path,
+            f"{field}.input_layers",
+            f"each of the InputLayers {input_layers[:8]} once",
+            listed,
         )
 
 

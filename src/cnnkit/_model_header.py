@@ -86,7 +86,10 @@ def check_json_limits(value: Any, section: str, path: str) -> None:
                 if _holds_model(item, key, child):  # a model used as a layer counts afresh
                     if models >= MAX_MODEL_NESTING:
                         raise refuse(
-                            path, f"{field}.{key}", f"models nested at most {MAX_MODEL_NESTING} deep", "deeper"
+                            path,
+                            f"{field}.{key}",
+                            f"models nested at most {MAX_MODEL_NESTING} deep",
+                            "deeper",
                         )
                     stack.append((child, f"{field}.{key}", 0, models + 1))
                 else:

@@ -40,9 +40,9 @@ from cnnkit._model_header import (
 )
 from cnnkit._optimizer_file import checked_state_dict
 from cnnkit.models._from_config import build_model
-from cnnkit.models._functional_config import layer_entry
 from cnnkit.models._from_config import model_from_config as model_from_config
 from cnnkit.models._from_config import model_from_json as model_from_json
+from cnnkit.models._functional_config import layer_entry
 from cnnkit.models._registry import check_custom_objects, known_names
 from cnnkit.models._registry import register_serializable as register_serializable
 
@@ -134,7 +134,10 @@ def _model_config(model) -> dict[str, Any]:
     try:
         config = model.get_config()
         if getattr(model, "_graph", True) is None:  # a subclass with its own get_config()
-            config = {**layer_entry(model), "build_config": {"input_shape": list(model.input_shape)}}
+            config = {
+                **layer_entry(model),
+                "build_config": {"input_shape": list(model.input_shape)},
+            }
         json.dumps(config)
     except (TypeError, ValueError) as error:
         raise ValueError(

@@ -397,7 +397,13 @@ class Layer(SubclassingAPI, nn.Module, metaclass=_CheckedArguments):
         if self.input_shape_hint is not None:
             config["input_shape"] = list(self.input_shape_hint)
         for parameter in inspect.signature(type(self).__init__).parameters.values():
-            if parameter.name in ("self", "name", "trainable", "input_shape", "dtype") or parameter.kind in (
+            if parameter.name in (
+                "self",
+                "name",
+                "trainable",
+                "input_shape",
+                "dtype",
+            ) or parameter.kind in (
                 parameter.VAR_KEYWORD,
                 parameter.VAR_POSITIONAL,
             ):

@@ -122,7 +122,9 @@ def _functional(config: dict[str, Any], objects: Mapping[str, type], shapes_only
         if layer.name != name or name in layers:
             raise ValueError(f"layer names must be unique and match their configs; found {name!r}")
         layers[name] = layer
-        outputs[name] = [list(layer._inbound_nodes[0].outputs)] if not entry["inbound_nodes"] else []
+        outputs[name] = (
+            [list(layer._inbound_nodes[0].outputs)] if not entry["inbound_nodes"] else []
+        )
     _replay_calls(entries, layers, outputs)
 
     def tensors(value: Any) -> Any:
@@ -132,7 +134,9 @@ def _functional(config: dict[str, Any], objects: Mapping[str, type], shapes_only
             return {key: tensors(ref) for key, ref in value.items()}
         if isinstance(value, list):
             return [tensors(ref) for ref in value]
-        raise ValueError(f"input_layers/output_layers must hold [layer, call, output]; found {value!r:.100}")
+        raise ValueError(
+            f"input_layers/output_layers must hold [layer, call, output]; found {value!r:.100}"
+        )
 
     return Model(
         tensors(config.get("input_layers")),

@@ -17,6 +17,7 @@ MAX_SIZE = 65536  # filters, units, groups, heights, widths and input sizes
 MAX_WINDOW = 4096  # kernel, pool, stride and dilation sizes
 MAX_INPUT_ELEMENTS = 2**31  # elements of one input image (the product of input_shape)
 MAX_PARAM_GROUPS = 64
+MAX_MODEL_NESTING = 6  # models used as layers inside models inside models...
 OPTIMIZER_TENSOR = re.compile(r"optimizer/(0|[1-9][0-9]{0,8})/([a-z_][a-z0-9_]{0,63})")
 
 _MODEL_KEYS = ("input_shape", "layers", "name")
@@ -53,6 +54,16 @@ def load_section(metadata: dict[str, str], section: str, path: str) -> Any:
     return value
 
 
+def _holds_model(entry: dict, key: str, child: Any) -> bool:
+    """Whether ``entry[key]`` is the config of a model used as a layer."""
+    return (
+        key == "config"
+        and entry.get("class_name") in ("Sequential", "Functional")
+        and isinstance(child, dict)
+        and "layers" in child
+    )
+
+
 def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number a cnnkit file may hold")
 
@@ -60,9 +71,9 @@ def _refuse_constant(name: str) -> float:
 def check_json_limits(value: Any, section: str, path: str) -> None:
     """Refuse nesting deeper than MAX_DEPTH, long strings and non-finite numbers (iteratively,
     so no depth can exhaust Python's stack)."""
-    stack: list[tuple[Any, str, int]] = [(value, section, 0)]
+    stack: list[tuple[Any, str, int, int]] = [(value, section, 0, 0)]
     while stack:
-        item, field, depth = stack.pop()
+        item, field, depth, models = stack.pop()
         if depth > MAX_DEPTH:
             raise ValueError(
                 f"{path!r}: its {section!r} section is nested more than {MAX_DEPTH} levels deep "
@@ -72,9 +83,19 @@ def check_json_limits(value: Any, section: str, path: str) -> None:
             for key, child in item.items():
                 if len(key) > MAX_STRING:
                     raise refuse(path, field, f"keys of at most {MAX_STRING} characters", key)
-                stack.append((child, f"{field}.{key}", depth + 1))
+                if _holds_model(item, key, child):  # a model used as a layer counts afresh
+                    if models >= MAX_MODEL_NESTING:
+                        raise refuse(
+                            path,
+                            f"{field}.{key}",
+                            f"models nested at most {MAX_MODEL_NESTING} deep",
+                            "deeper",
+                        )
+                    stack.append((child, f"{field}.{key}", 0, models + 1))
+                else:
+                    stack.append((child, f"{field}.{key}", depth + 1, models))
         elif isinstance(item, list):
-            stack.extend((child, f"{field}[{i}]", depth + 1) for i, child in enumerate(item))
+            stack.extend((c, f"{field}[{i}]", depth + 1, models) for i, c in enumerate(item))
         elif isinstance(item, str) and len(item) > MAX_STRING:
             raise refuse(path, field, f"a string of at most {MAX_STRING} characters", item)
         elif isinstance(item, float) and not math.isfinite(item):
@@ -92,13 +113,13 @@ def is_number(value: Any) -> bool:
     return (is_int(value) or isinstance(value, float)) and math.isfinite(value)
 
 
-def _check_object(value: Any, field: str, path: str) -> dict:
+def check_object(value: Any, field: str, path: str) -> dict:
     if not isinstance(value, dict):
         raise refuse(path, field, "a JSON object", value)
     return value
 
 
-def _check_keys(value: dict, accepted: Collection[str], field: str, path: str) -> None:
+def refuse_keys(value: dict, accepted: Collection[str], field: str, path: str) -> None:
     unknown = sorted(set(value) - set(accepted))
     if unknown:
         raise refuse(path, field, f"an object with fields among {sorted(accepted)}", unknown)
@@ -133,31 +154,72 @@ def check_shape(value: Any, field: str, path: str, optional: bool = True) -> Non
 
 
 # ---------------------------------------------------------------------- the model
-def check_model_config(config: Any, path: str, layer_names: Collection[str]) -> None:
-    """The 'config' section: {"name", "input_shape", "layers": [{"class_name", "config"}]}."""
-    _check_object(config, "config", path)
-    _check_keys(config, _MODEL_KEYS, "config", path)
+def check_model_config(
+    config: Any, path: str, layer_names: Collection[str], field: str = "config", nesting: int = 0
+) -> None:
+    """A model's config: a functional one (with "output_layers", see _graph_header) or a
+    Sequential one, {"name", "input_shape", "layers": [{"class_name", "config"}]}."""
+    if isinstance(config, dict) and "class_name" in config and nesting == 0:
+        check_layer_entry(config, field, path, layer_names, nesting, ("build_config",))
+        build = check_object(config.get("build_config", {}), f"{field}.build_config", path)
+        refuse_keys(build, ("input_shape",), f"{field}.build_config", path)
+        shape = build.get("input_shape")
+        if not isinstance(shape, list) or not shape or shape[0] is not None:
+            raise refuse(path, f"{field}.build_config.input_shape", "[null, sizes...]", shape)
+        check_shape(shape[1:], f"{field}.build_config.input_shape", path)
+        return
+    if isinstance(config, dict) and "output_layers" in config:
+        from cnnkit._graph_header import check_functional_config
+
+        check_functional_config(config, path, layer_names, field, nesting)
+        return
+    check_object(config, field, path)
+    refuse_keys(config, _MODEL_KEYS, field, path)
     if config.get("name") is not None and not isinstance(config["name"], str):
-        raise refuse(path, "config.name", "a string or null", config["name"])
-    check_shape(config.get("input_shape"), "config.input_shape", path)
+        raise refuse(path, f"{field}.name", "a string or null", config["name"])
+    check_shape(config.get("input_shape"), f"{field}.input_shape", path)
     entries = config.get("layers")
     if not isinstance(entries, list) or len(entries) > MAX_LAYERS:
-        raise refuse(path, "config.layers", f"a list of at most {MAX_LAYERS} layers", entries)
+        raise refuse(path, f"{field}.layers", f"a list of at most {MAX_LAYERS} layers", entries)
     for index, entry in enumerate(entries):
-        field = f"config.layers[{index}]"
-        _check_object(entry, field, path)
-        _check_keys(entry, ("class_name", "config"), field, path)
-        name = entry.get("class_name")
-        if not isinstance(name, str) or name not in layer_names:
-            raise ValueError(
-                f"{path!r}: {field}.class_name: unknown layer class {_shown(name)}; a cnnkit "
-                "file may only hold cnnkit layers: " + ", ".join(sorted(layer_names))
-            )
-        _check_layer_config(entry.get("config"), f"{field}.config", path)
+        check_layer_entry(entry, f"{field}.layers[{index}]", path, layer_names, nesting)
+
+
+def check_layer_entry(
+    entry: Any,
+    field: str,
+    path: str,
+    layer_names: Collection[str],
+    nesting: int,
+    extra_keys: tuple[str, ...] = (),
+) -> None:
+    """{"class_name", "config"[, "registered_name"]}: a class the file may name, and its
+    config (a model used as a layer is checked as a model)."""
+    check_object(entry, field, path)
+    refuse_keys(entry, ("class_name", "config", "registered_name", *extra_keys), field, path)
+    name, registered = entry.get("class_name"), entry.get("registered_name")
+    if registered is not None and not isinstance(registered, str):
+        raise refuse(path, f"{field}.registered_name", "a string", registered)
+    if not isinstance(name, str) or (name not in layer_names and registered not in layer_names):
+        raise ValueError(
+            f"{path!r}: {field}.class_name: unknown layer class {_shown(name)}; a cnnkit "
+            "file may only hold cnnkit layers: " + ", ".join(sorted(layer_names)) + ". Pass "
+            "your own classes with load_model(path, custom_objects={'Name': Name}) or register "
+            "them with @cnnkit.saving.register_serializable()"
+        )
+    if registered is None and name in ("Sequential", "Functional"):
+        if nesting >= MAX_MODEL_NESTING:
+            raise refuse(path, field, f"models nested at most {MAX_MODEL_NESTING} deep", name)
+        config = entry.get("config")
+        if isinstance(config, dict) and (name == "Functional") != ("output_layers" in config):
+            raise refuse(path, f"{field}.config", f"the config of a {name} model", config)
+        check_model_config(config, path, layer_names, f"{field}.config", nesting + 1)
+        return
+    _check_layer_config(entry.get("config"), f"{field}.config", path)
 
 
 def _check_layer_config(config: Any, field: str, path: str) -> None:
-    _check_object(config, field, path)
+    check_object(config, field, path)
     for key, value in config.items():
         check = _LAYER_FIELDS.get(key)
         if check is not None:
@@ -173,11 +235,11 @@ def _check_layer_config(config: Any, field: str, path: str) -> None:
 def check_named_object(value: Any, field: str, path: str) -> None:
     """{"class_name": str, "config": {name: number, string, list or null}} (an initializer,
     a regularizer, a constraint, an optimizer or a loss)."""
-    _check_object(value, field, path)
-    _check_keys(value, ("class_name", "config"), field, path)
+    check_object(value, field, path)
+    refuse_keys(value, ("class_name", "config"), field, path)
     if not isinstance(value.get("class_name"), str):
         raise refuse(path, f"{field}.class_name", "a string", value.get("class_name"))
-    arguments = _check_object(value.get("config", {}), f"{field}.config", path)
+    arguments = check_object(value.get("config", {}), f"{field}.config", path)
     for key, argument in arguments.items():
         if isinstance(argument, dict):
             raise refuse(path, f"{field}.config.{key}", "a number, string, list or null", argument)
@@ -224,8 +286,8 @@ _LAYER_FIELDS: dict[str, Callable[[Any, str, str], None]] = {
 # ---------------------------------------------------------------------- compile settings
 def check_compile_config(settings: Any, path: str) -> None:
     """The 'compile' section: {"optimizer": {...}, "loss": {...}, "metrics": [...], "jit_compile"}."""
-    _check_object(settings, "compile", path)
-    _check_keys(settings, _COMPILE_KEYS, "compile", path)
+    check_object(settings, "compile", path)
+    refuse_keys(settings, _COMPILE_KEYS, "compile", path)
     for key in ("optimizer", "loss"):
         if key not in settings:
             raise refuse(path, f"compile.{key}", "present", "nothing")
@@ -241,8 +303,8 @@ def check_compile_config(settings: Any, path: str) -> None:
 def check_optimizer_structure(structure: Any, path: str) -> None:
     """The 'optimizer' section's shape: {"param_groups": [{..., "params": [int]}], "scalars":
     {"<int>": {name: number}}}; what the values mean is checked against the optimizer later."""
-    _check_object(structure, "optimizer", path)
-    _check_keys(structure, ("param_groups", "scalars"), "optimizer", path)
+    check_object(structure, "optimizer", path)
+    refuse_keys(structure, ("param_groups", "scalars"), "optimizer", path)
     groups = structure.get("param_groups")
     if not isinstance(groups, list) or not 1 <= len(groups) <= MAX_PARAM_GROUPS:
         raise refuse(
@@ -250,16 +312,16 @@ def check_optimizer_structure(structure: Any, path: str) -> None:
         )
     for index, group in enumerate(groups):
         field = f"optimizer.param_groups[{index}]"
-        _check_object(group, field, path)
+        check_object(group, field, path)
         params = group.get("params")
         if not isinstance(params, list) or not all(is_int(p) and p >= 0 for p in params):
             raise refuse(path, f"{field}.params", "a list of parameter indices", params)
-    scalars = _check_object(structure.get("scalars", {}), "optimizer.scalars", path)
+    scalars = check_object(structure.get("scalars", {}), "optimizer.scalars", path)
     for index, values in scalars.items():
         field = f"optimizer.scalars.{index}"
         if not re.fullmatch(r"0|[1-9][0-9]{0,8}", index):
             raise refuse(path, "optimizer.scalars", "keyed by parameter indices", index)
-        _check_object(values, field, path)
+        check_object(values, field, path)
         for name, value in values.items():
             if not is_number(value):
                 raise refuse(path, f"{field}.{name}", "a number", value)

@@ -4,12 +4,12 @@ The file is a plain safetensors file (any extension: ``.keras``, ``.h5``, ``.cnn
 Its header metadata holds the model's JSON description, the compile settings and the
 optimizer's non-tensor state; its tensors are the weights (PyTorch layouts, named as in
 ``model.state_dict()``) and the optimizer's tensors. Loading never unpickles and never
-imports anything named in the file: layer names are looked up among cnnkit's own layers.
+imports anything named in the file: class names are looked up among cnnkit's own layers and
+the classes the caller allows (``custom_objects``, ``register_serializable``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import warnings
@@ -20,7 +20,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_bytes
 
-from cnnkit import constraints, initializers, layers, losses, metrics, optimizers, regularizers
+from cnnkit import losses, metrics, optimizers
 from cnnkit._file_tensors import (
     Layout,
     check_weights_fit,
@@ -39,19 +39,20 @@ from cnnkit._model_header import (
     refuse,
 )
 from cnnkit._optimizer_file import checked_state_dict
+from cnnkit.models._from_config import build_model
+from cnnkit.models._from_config import model_from_config as model_from_config
+from cnnkit.models._from_config import model_from_json as model_from_json
+from cnnkit.models._functional_config import layer_entry
+from cnnkit.models._registry import check_custom_objects, known_names
+from cnnkit.models._registry import register_serializable as register_serializable
+
+register_keras_serializable = register_serializable  # Keras' name
 
 MODEL_FORMAT, WEIGHTS_FORMAT, FORMAT_VERSION = "cnnkit.model", "cnnkit.weights", "1"
 _OPTIMIZER_PREFIX = "optimizer/"
 # Buffers a file does not hold (Normalization's given mean and variance, spread over the
 # input's shape) may take this much beyond twice the file's size.
 _UNSAVED_BUFFER_BYTES = 8 * 2**20
-_LAYER_CLASSES = {
-    name: getattr(layers, name)
-    for name in dir(layers)
-    if isinstance(getattr(layers, name), type)
-    and issubclass(getattr(layers, name), layers.Layer)
-    and name not in ("Layer", "RandomImageLayer")  # bases for subclassing; they cannot run
-}
 
 
 # ---------------------------------------------------------------------- saving
@@ -93,11 +94,9 @@ def save_weights(model, filepath: str | os.PathLike) -> None:
     """Write only the weights (with the architecture, used to check a later ``load_weights``)."""
     model._require_built("save_weights")
     _check_target(filepath, "save_weights")
-    metadata = {
-        "format": WEIGHTS_FORMAT,
-        "format_version": FORMAT_VERSION,
-        "config": json.dumps(_model_config(model)),
-    }
+    metadata = {"format": WEIGHTS_FORMAT, "format_version": FORMAT_VERSION}
+    if not _subclassed(model):  # a subclassed model's weights load into the model alone
+        metadata["config"] = json.dumps(_model_config(model))
     atomic_write_bytes(filepath, safetensors_bytes(_weights(model), metadata))
 
 
@@ -116,9 +115,29 @@ def _weights(model) -> dict[str, torch.Tensor]:
     return {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
 
 
+def _subclassed(model) -> bool:
+    """A Model subclass with its own call() and no get_config() of its own."""
+    from cnnkit.models import Model
+
+    return getattr(model, "_graph", True) is None and type(model).get_config is Model.get_config
+
+
 def _model_config(model) -> dict[str, Any]:
+    if _subclassed(model):
+        raise NotImplementedError(
+            f"save: {type(model).__name__} {model.name!r} is a subclassed model (its own "
+            "call()), whose architecture cannot be saved without a get_config() giving its "
+            "constructor's arguments. Save its weights with model.save_weights(path) and load "
+            "them into a new instance with load_weights(path), or build it with "
+            "cnnkit.Model(inputs, outputs) or Sequential"
+        )
     try:
         config = model.get_config()
+        if getattr(model, "_graph", True) is None:  # a subclass with its own get_config()
+            config = {
+                **layer_entry(model),
+                "build_config": {"input_shape": list(model.input_shape)},
+            }
         json.dumps(config)
     except (TypeError, ValueError) as error:
         raise ValueError(
@@ -172,11 +191,25 @@ def _flatten_optimizer(
 
 
 # ---------------------------------------------------------------------- loading
-def load_model(filepath: str | os.PathLike, compile: bool = True):  # noqa: A002 - Keras' name
+def load_model(
+    filepath: str | os.PathLike,
+    custom_objects: dict[str, type] | None = None,
+    compile: bool = True,  # noqa: A002 - Keras' name
+    safe_mode: bool = True,
+):
     """Rebuild a model saved by ``model.save``: architecture, weights and, if it was compiled,
-    the optimizer with its state, so training resumes where it stopped."""
-    metadata, tensors = _read(filepath, MODEL_FORMAT)
-    model = model_from_config(_json(metadata, "config", filepath))
+    the optimizer with its state, so training resumes where it stopped.
+
+    Args:
+        filepath: the file ``model.save`` wrote.
+        custom_objects: your own layer classes by name, e.g. ``{"Twice": Twice}`` (or register
+            them with ``@cnnkit.saving.register_serializable()``); no other class is loaded.
+        compile: also restore the optimizer, loss and metrics.
+        safe_mode: accepted for Keras' signature; loading never runs code from the file.
+    """
+    objects = check_custom_objects(custom_objects, "load_model")
+    metadata, tensors = _read(filepath, (MODEL_FORMAT,), objects)
+    model = build_model(_json(metadata, "config", filepath), objects)
     _load_state(model, tensors, filepath)
     if compile and "compile" in metadata:
         settings = _json(metadata, "compile", filepath)
@@ -205,10 +238,11 @@ def restore_into(
     (its optimizer object is kept, so a training step built around it stays valid). Returns
     the file's metadata and tensors for the caller's own sections, which ``check`` (given the
     same) may vet before anything is loaded."""
-    metadata, tensors = _read(filepath, MODEL_FORMAT)
+    objects = _classes_of(model)
+    metadata, tensors = _read(filepath, (MODEL_FORMAT,), objects)
     if check is not None:
         check(metadata, tensors)
-    saved = model_from_config(_json(metadata, "config", filepath))
+    saved = build_model(_json(metadata, "config", filepath), objects)
     if saved.get_config()["layers"] != model.get_config()["layers"]:
         raise ValueError(
             f"{os.fspath(filepath)!r} holds a different architecture than this model; "
@@ -225,77 +259,27 @@ def restore_into(
 
 def load_weights(model, filepath: str | os.PathLike) -> None:
     """Load weights saved by ``save_weights`` or ``save`` into ``model`` (same architecture)."""
-    metadata, tensors = _read(filepath, WEIGHTS_FORMAT, MODEL_FORMAT)
+    objects = _classes_of(model)
+    metadata, tensors = _read(filepath, (WEIGHTS_FORMAT, MODEL_FORMAT), objects)
     if not model.built:
-        saved = model_from_config(_json(metadata, "config", filepath))
-        model.build(saved._model_input_shape)
+        if "config" not in metadata:
+            raise ValueError(
+                f"load_weights: {type(model).__name__} {model.name!r} is not built and "
+                f"{os.fspath(filepath)!r} holds no architecture; call model.build(input_shape) "
+                "or call the model on a batch first"
+            )
+        saved = build_model(_json(metadata, "config", filepath), objects)
+        model.build(getattr(saved, "_model_input_shape", None) or saved.input_shape)
     _load_state(model, tensors, filepath)
 
 
-def model_from_config(config: dict[str, Any]):
-    """Build a Sequential model from ``get_config()`` output, accepting only cnnkit's layers."""
-    return _build_model(config, shapes_only=False)
-
-
-def layer_from_config(entry: dict[str, Any]) -> layers.Layer:
-    """Rebuild one layer from ``{"class_name": ..., "config": {...}}`` (cnnkit layers only)."""
-    return _build_layer(entry, shapes_only=False)
-
-
-def _build_model(config: Any, shapes_only: bool):
-    """The model ``config`` describes; with ``shapes_only`` its tensors are on the meta device
-    (shapes without memory) and its initializers zeros, to compare with a file's tensors."""
-    from cnnkit.layers import Input
-    from cnnkit.models import Sequential
-
-    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
-        raise ValueError("model config must be a JSON object with a 'layers' list")
-    with torch.device("meta") if shapes_only else contextlib.nullcontext():
-        model = Sequential(name=config.get("name") or None)
-        if config.get("input_shape") is not None:
-            model.add(Input(shape=tuple(config["input_shape"])))
-        for entry in config["layers"]:
-            model.add(_build_layer(entry, shapes_only))
-    return model
-
-
-def _build_layer(entry: Any, shapes_only: bool) -> layers.Layer:
-    if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
-        raise ValueError(
-            f"each layer entry must be {{'class_name': ..., 'config': {{...}}}}; received {entry!r:.200}"
-        )
-    name = entry.get("class_name")
-    if not isinstance(name, str) or name not in _LAYER_CLASSES:
-        raise ValueError(
-            f"unknown layer class {name!r:.100}; a cnnkit file may only hold cnnkit layers: "
-            + ", ".join(sorted(_LAYER_CLASSES))
-        )
-    try:
-        arguments = {
-            key: _decode(key, value, shapes_only) for key, value in entry["config"].items()
-        }
-        return _LAYER_CLASSES[name](**arguments)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"invalid configuration for layer {name}: {error}") from None
-
-
-def _decode(key: str, value: Any, shapes_only: bool = False) -> Any:
-    if key.endswith("initializer") and isinstance(value, (dict, str)):
-        initializer = (
-            initializers.deserialize(value) if isinstance(value, dict) else initializers.get(value)
-        )
-        # Shapes alone need no random numbers (some initializers cannot draw on the meta device).
-        return initializers.Zeros() if shapes_only else initializer
-    if isinstance(value, dict) and "class_name" in value:
-        if key.endswith("regularizer"):
-            return regularizers.deserialize(value)
-        if key.endswith("constraint"):
-            return constraints.deserialize(value)
-    return value
+def _classes_of(model) -> dict[str, type]:
+    """The classes ``model`` is made of, by name: what a file of its weights may name."""
+    return {type(module).__name__: type(module) for module in model.modules()}
 
 
 def _read(
-    filepath: str | os.PathLike, *formats: str
+    filepath: str | os.PathLike, formats: tuple[str, ...], objects: dict[str, type]
 ) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
     """The file's metadata and tensors, once its header passed every check (schema, tensor
     names, shapes and dtypes against the architecture it declares, sizes against the file)."""
@@ -311,7 +295,7 @@ def _read(
             metadata, layouts = reader.metadata() or {}, file_layouts(reader)
     except (SafetensorError, OSError, ValueError, RuntimeError) as error:
         raise _unreadable(path, error) from None
-    _check_header(metadata, layouts, path, formats)
+    _check_header(metadata, layouts, path, formats, objects)
     try:  # every tensor's bytes are in the file, so this allocates at most the file's size
         with safe_open(path, framework="pt") as reader:
             tensors = {key: reader.get_tensor(key) for key in reader.keys()}
@@ -328,7 +312,11 @@ def _unreadable(path: str, error: Exception) -> ValueError:
 
 
 def _check_header(
-    metadata: dict[str, str], layouts: dict[str, Layout], path: str, formats: tuple[str, ...]
+    metadata: dict[str, str],
+    layouts: dict[str, Layout],
+    path: str,
+    formats: tuple[str, ...],
+    objects: dict[str, type],
 ) -> None:
     """Refuse a header that breaks the schema or declares more than the file holds."""
     if metadata.get("format") not in formats:
@@ -338,21 +326,26 @@ def _check_header(
         )
     if metadata.get("format_version") != FORMAT_VERSION:
         raise refuse(path, "format_version", repr(FORMAT_VERSION), metadata.get("format_version"))
-    config = load_section(metadata, "config", path)
-    check_model_config(config, path, _LAYER_CLASSES)
+    weights_alone = metadata.get("format") == WEIGHTS_FORMAT and "config" not in metadata
+    config = None if weights_alone else load_section(metadata, "config", path)
+    if config is not None:
+        check_model_config(config, path, known_names(objects))
     if "compile" in metadata:
         check_compile_config(load_section(metadata, "compile", path), path)
     if "optimizer" in metadata:
         check_optimizer_structure(load_section(metadata, "optimizer", path), path)
     check_tensor_names(layouts, path)
-    _check_architecture(config, layouts, path)
+    if config is not None:
+        _check_architecture(config, layouts, path, objects)
 
 
-def _check_architecture(config: dict[str, Any], layouts: dict[str, Layout], path: str) -> None:
+def _check_architecture(
+    config: dict[str, Any], layouts: dict[str, Layout], path: str, objects: dict[str, type]
+) -> None:
     """Build the declared architecture on the meta device (no memory) and compare its weights
     with the file's tensors, so a small file cannot make cnnkit allocate gigabytes."""
     try:
-        shadow = _build_model(config, shapes_only=True)
+        shadow = build_model(config, objects, shapes_only=True)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path!r}: {error}") from None
     except RuntimeError as error:  # e.g. a tensor of more elements than an int64 counts

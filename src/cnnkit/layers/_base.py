@@ -397,10 +397,26 @@ class Layer(SubclassingAPI, nn.Module, metaclass=_CheckedArguments):
         if self.input_shape_hint is not None:
             config["input_shape"] = list(self.input_shape_hint)
         for parameter in inspect.signature(type(self).__init__).parameters.values():
-            if parameter.name in ("self", "kwargs", "name", "trainable", "input_shape"):
+            if parameter.name in (
+                "self",
+                "name",
+                "trainable",
+                "input_shape",
+                "dtype",
+            ) or parameter.kind in (
+                parameter.VAR_KEYWORD,
+                parameter.VAR_POSITIONAL,
+            ):
                 continue
             config[parameter.name] = _serializable(getattr(self, parameter.name, parameter.default))
         return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """The layer ``get_config()`` described (named initializers etc. rebuilt)."""
+        from cnnkit.layers._config import decoded_arguments
+
+        return cls(**decoded_arguments(config))
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}"

@@ -309,14 +309,33 @@ class Model(Trainer, Layer):
         return _summary.summary_lines(self, line_length, show_trainable, formulas, batch_size)
 
     def get_config(self) -> dict[str, Any]:
+        """The JSON-able description ``from_config`` rebuilds the model from (Keras' shape)."""
         from cnnkit.models import _functional_config
 
         if self._graph is None:
             raise NotImplementedError(
                 f"{self._owner()}: a subclassed model has no config; override get_config() "
-                "to return its constructor's arguments"
+                "to return its constructor's arguments, or save only its weights with "
+                "save_weights(path)"
             )
         return _functional_config.graph_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, type] | None = None):
+        """The model ``get_config()`` described; ``custom_objects`` names your layer classes."""
+        from cnnkit.models._from_config import model_from_config
+
+        if cls is Model:
+            return model_from_config(config, custom_objects)
+        return cls(**config)  # a subclass: its get_config() gives its constructor's arguments
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The model's architecture as JSON (``{"class_name", "config"}``), for ``model_from_json``."""
+        import json
+
+        from cnnkit.models._functional_config import layer_entry
+
+        return json.dumps(layer_entry(self), **kwargs)
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}"

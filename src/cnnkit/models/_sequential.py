@@ -216,6 +216,15 @@ class Sequential(Model):
             )
         return config
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, type] | None = None):
+        """The Sequential model ``get_config()`` described."""
+        from cnnkit.models._from_config import model_from_config
+
+        if cls is Sequential:
+            return model_from_config(config, custom_objects)
+        return cls(**config)
+
 
 def _check_build_shape(input_shape: Any) -> tuple:
     """Return ``input_shape`` (batch axis first) as a tuple of None or positive ints, else raise."""

@@ -76,6 +76,7 @@ class Registry:
             >>> @cnnkit.zoo.register("tiny")  # doctest: +SKIP
             ... def tiny(input_shape=(28, 28, 1), num_classes=10): ...
         """
+        self._claim(name)  # a bad name fails where it is written, before any decoration
 
         def decorator(target: Any) -> Any:
             self._claim(name)

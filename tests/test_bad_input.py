@@ -251,7 +251,7 @@ MODEL_CASES = [
     case("compile-loss-int", TypeError, r"compile: loss must be a name, a Loss or a callable\. Received: loss=3", lambda env: model().compile("adam", 3)),
     case("compile-metrics-string", TypeError, r"compile: metrics must be a list.*metrics='accuracy'", lambda env: model().compile("adam", "mse", metrics="accuracy")),
     case("compile-metric-misspelled", ValueError, r"compile: unknown metric 'acuracy'.*Did you mean 'accuracy'\?", lambda env: model().compile("adam", "mse", metrics=["acuracy"])),
-    case("compile-metric-int", TypeError, r"compile: each metric must be a name, a Metric or a callable", lambda env: model().compile("adam", "mse", metrics=[3])),
+    case("compile-metric-int", TypeError, r"compile: metric must be a name, a Metric or a callable\. Received: metric=3", lambda env: model().compile("adam", "mse", metrics=[3])),
     case("compile-misspelled-optimiser", TypeError, r"compile\(\) got an unexpected keyword argument 'optimiser'", lambda env: model().compile(optimiser="adam", loss="mse")),
     case("Adam-learning_rate-negative", ValueError, r"Adam: learning_rate must be a finite number > 0\. Received: learning_rate=-1", lambda env: optimizers.Adam(learning_rate=-1)),
     case("Adam-learning_rate-nan", ValueError, r"Adam: learning_rate .*learning_rate=nan", lambda env: optimizers.Adam(learning_rate=NAN)),

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from cnnkit._validation import did_you_mean
+from cnnkit._registry import Registry
 
 __all__ = [
     "relu",
@@ -27,6 +27,7 @@ __all__ = [
     "hard_sigmoid",
     "get",
     "serialize",
+    "deserialize",
 ]
 
 LEAKY_RELU_SLOPE = 0.01  # the lecture's T(x) = 0.01 x for x < 0 (Keras' default is 0.2)
@@ -141,23 +142,31 @@ def hard_sigmoid(x: torch.Tensor) -> torch.Tensor:
     return F.relu6(x + 3.0) / 6.0
 
 
-_BY_NAME: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "relu": relu,
-    "leaky_relu": leaky_relu,
-    "tanh": tanh,
-    "sigmoid": sigmoid,
-    "softmax": softmax,
-    "linear": linear,
-    "elu": elu,
-    "selu": selu,
-    "gelu": gelu,
-    "silu": silu,
-    "swish": swish,
-    "softplus": softplus,
-    "softsign": softsign,
-    "exponential": exponential,
-    "hard_sigmoid": hard_sigmoid,
-}
+REGISTRY = Registry(
+    "activations",
+    "activation",
+    {
+        "relu": relu,
+        "leaky_relu": leaky_relu,
+        "tanh": tanh,
+        "sigmoid": sigmoid,
+        "softmax": softmax,
+        "linear": linear,
+        "elu": elu,
+        "selu": selu,
+        "gelu": gelu,
+        "silu": silu,
+        "softplus": softplus,
+        "softsign": softsign,
+        "exponential": exponential,
+        "hard_sigmoid": hard_sigmoid,
+    },
+    aliases={"swish": "silu"},
+    expected="a name, a callable or None",
+    instantiate=False,
+    callables=True,
+    none=linear,
+)
 
 
 def get(
@@ -169,25 +178,7 @@ def get(
         >>> get("relu") is relu
         True
     """
-    if identifier is None:
-        return linear
-    if isinstance(identifier, str):
-        key = identifier.lower()
-        if key in _BY_NAME:
-            return _BY_NAME[key]
-        prefix = f"{owner}: " if owner else ""
-        raise ValueError(
-            f"{prefix}unknown activation {identifier!r}. Accepted: "
-            + ", ".join(repr(n) for n in _BY_NAME)
-            + ", None or a callable."
-            + did_you_mean(key, _BY_NAME)
-        )
-    if callable(identifier):
-        return identifier
-    prefix = f"{owner}: " if owner else ""
-    raise TypeError(
-        f"{prefix}activation must be a name, a callable or None. Received: activation={identifier!r}"
-    )
+    return REGISTRY.get(identifier, owner)
 
 
 _KERNELS = {relu: torch.relu, sigmoid: torch.sigmoid, exponential: torch.exp}
@@ -205,10 +196,9 @@ def kernel_of(function: Callable) -> Callable | None:
 
 def serialize(function: Callable) -> str:
     """Return the Keras name of a built-in activation (for saving a model as JSON)."""
-    for name, candidate in _BY_NAME.items():
-        if candidate is function:
-            return name
-    raise ValueError(
-        f"activation {function!r} is not a built-in activation, so it cannot be saved by name; "
-        "use one of " + ", ".join(repr(n) for n in _BY_NAME)
-    )
+    return REGISTRY.serialize(function)
+
+
+def deserialize(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The built-in activation :func:`serialize` named."""
+    return REGISTRY.deserialize(name)

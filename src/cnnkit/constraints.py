@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from cnnkit._validation import did_you_mean
+from cnnkit._registry import Registry
 from cnnkit.utils._checks import check_number
 
 __all__ = [
@@ -109,56 +109,34 @@ class UnitNorm(Constraint):
         return w / (_EPSILON + _norms(w, self.axis, "UnitNorm"))
 
 
-_BY_NAME = {
-    "max_norm": MaxNorm,
-    "min_max_norm": MinMaxNorm,
-    "non_neg": NonNeg,
-    "unit_norm": UnitNorm,
-}
+REGISTRY = Registry(
+    "constraints",
+    "constraint",
+    {
+        "max_norm": MaxNorm,
+        "min_max_norm": MinMaxNorm,
+        "non_neg": NonNeg,
+        "unit_norm": UnitNorm,
+    },
+    base=Constraint,
+    expected="a name, a Constraint, a callable or None",
+    callables=True,
+    none=None,
+)
 
 
 def get(
     identifier: Any, owner: str | None = None, argument: str = "constraint"
 ) -> Constraint | None:
     """Resolve None, a name ('max_norm', 'non_neg', 'unit_norm', 'min_max_norm') or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        key = identifier.lower()
-        if key in _BY_NAME:
-            return _BY_NAME[key]()
-        prefix = f"{owner}: " if owner else ""
-        raise ValueError(
-            f"{prefix}unknown {argument} {identifier!r}. Accepted: "
-            + ", ".join(repr(n) for n in _BY_NAME)
-            + ", None, a Constraint or a callable."
-            + did_you_mean(key, _BY_NAME)
-        )
-    if callable(identifier):
-        return identifier
-    prefix = f"{owner}: " if owner else ""
-    raise TypeError(
-        f"{prefix}{argument} must be a name, a Constraint, a callable or None. Received: {argument}={identifier!r}"
-    )
+    return REGISTRY.get(identifier, owner, argument)
 
 
 def serialize(constraint: Constraint) -> dict[str, Any]:
     """Return a JSON-able description of a built-in constraint."""
-    for name, cls in _BY_NAME.items():
-        if type(constraint) is cls:
-            config = {
-                k: list(v) if isinstance(v, tuple) else v
-                for k, v in constraint.get_config().items()
-            }
-            return {"class_name": name, "config": config}
-    raise ValueError(f"constraint {constraint!r} is not built in, so it cannot be saved by name")
+    return REGISTRY.serialize(constraint)
 
 
 def deserialize(config: dict[str, Any]) -> Constraint:
     """Rebuild a built-in constraint from :func:`serialize`'s output."""
-    name = config.get("class_name")
-    if name not in _BY_NAME:
-        raise ValueError(
-            f"unknown constraint {name!r} in saved config; accepted: {sorted(_BY_NAME)}"
-        )
-    return _BY_NAME[name](**config.get("config", {}))
+    return REGISTRY.deserialize(config)

@@ -7,7 +7,8 @@ from typing import Any
 
 import torch
 
-from cnnkit._validation import check_choice, did_you_mean
+from cnnkit._registry import Registry
+from cnnkit._validation import check_choice
 from cnnkit.utils._checks import check_int, check_number
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "Orthogonal",
     "get",
     "serialize",
+    "deserialize",
     "compute_fans",
 ]
 
@@ -265,60 +267,43 @@ def _truncated_normal(shape, dtype, mean, stddev, generator) -> torch.Tensor:
     return out * stddev + mean
 
 
-_BY_NAME: dict[str, type[Initializer]] = {
-    "zeros": Zeros,
-    "ones": Ones,
-    "constant": Constant,
-    "random_normal": RandomNormal,
-    "random_uniform": RandomUniform,
-    "truncated_normal": TruncatedNormal,
-    "variance_scaling": VarianceScaling,
-    "glorot_uniform": GlorotUniform,
-    "glorot_normal": GlorotNormal,
-    "he_normal": HeNormal,
-    "he_uniform": HeUniform,
-    "lecun_normal": LecunNormal,
-    "lecun_uniform": LecunUniform,
-    "orthogonal": Orthogonal,
-}
+REGISTRY = Registry(
+    "initializers",
+    "initializer",
+    {
+        "zeros": Zeros,
+        "ones": Ones,
+        "constant": Constant,
+        "random_normal": RandomNormal,
+        "random_uniform": RandomUniform,
+        "truncated_normal": TruncatedNormal,
+        "variance_scaling": VarianceScaling,
+        "glorot_uniform": GlorotUniform,
+        "glorot_normal": GlorotNormal,
+        "he_normal": HeNormal,
+        "he_uniform": HeUniform,
+        "lecun_normal": LecunNormal,
+        "lecun_uniform": LecunUniform,
+        "orthogonal": Orthogonal,
+    },
+    base=Initializer,
+    expected="a name, an Initializer or a callable",
+    callables=True,
+)
 
 
 def get(
     identifier: str | Initializer | Any, owner: str | None = None, argument: str = "initializer"
 ) -> Initializer:
     """Resolve a Keras initializer name, an Initializer or a callable ``(shape, dtype) -> tensor``."""
-    if isinstance(identifier, str):
-        key = identifier.lower()
-        if key in _BY_NAME:
-            return _BY_NAME[key]()
-        prefix = f"{owner}: " if owner else ""
-        raise ValueError(
-            f"{prefix}unknown {argument} {identifier!r}. Accepted: "
-            + ", ".join(repr(n) for n in _BY_NAME)
-            + ", an Initializer or a callable."
-            + did_you_mean(key, _BY_NAME)
-        )
-    if callable(identifier):
-        return identifier
-    prefix = f"{owner}: " if owner else ""
-    raise TypeError(
-        f"{prefix}{argument} must be a name, an Initializer or a callable. Received: {argument}={identifier!r}"
-    )
+    return REGISTRY.get(identifier, owner, argument)
 
 
 def serialize(initializer: Initializer) -> dict[str, Any]:
     """Return ``{"class_name": ..., "config": ...}`` for a built-in initializer (model saving)."""
-    for name, cls in _BY_NAME.items():
-        if type(initializer) is cls:
-            return {"class_name": name, "config": initializer.get_config()}
-    raise ValueError(f"initializer {initializer!r} is not built in, so it cannot be saved by name")
+    return REGISTRY.serialize(initializer)
 
 
 def deserialize(config: dict[str, Any]) -> Initializer:
     """Rebuild a built-in initializer from :func:`serialize`'s output."""
-    name = config.get("class_name")
-    if name not in _BY_NAME:
-        raise ValueError(
-            f"unknown initializer {name!r} in saved config; accepted: {sorted(_BY_NAME)}"
-        )
-    return _BY_NAME[name](**config.get("config", {}))
+    return REGISTRY.deserialize(config)

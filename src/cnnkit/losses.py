@@ -8,7 +8,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cnnkit._validation import did_you_mean
+from cnnkit._registry import Registry
 from cnnkit.utils._checks import check_int, check_number
 
 __all__ = [
@@ -24,6 +24,8 @@ __all__ = [
     "mean_squared_error",
     "mean_absolute_error",
     "get",
+    "serialize",
+    "deserialize",
 ]
 
 EPSILON = 1e-7  # Keras clips probabilities to [EPSILON, 1 - EPSILON] before the log
@@ -279,15 +281,20 @@ class _FunctionLoss(Loss):
         return self.function(y_true, y_pred)
 
 
-_BY_NAME: dict[str, type[Loss]] = {
-    "categorical_crossentropy": CategoricalCrossentropy,
-    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-    "binary_crossentropy": BinaryCrossentropy,
-    "mean_squared_error": MeanSquaredError,
-    "mse": MeanSquaredError,
-    "mean_absolute_error": MeanAbsoluteError,
-    "mae": MeanAbsoluteError,
-}
+REGISTRY = Registry(
+    "losses",
+    "loss",
+    {
+        "categorical_crossentropy": CategoricalCrossentropy,
+        "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+        "binary_crossentropy": BinaryCrossentropy,
+        "mean_squared_error": MeanSquaredError,
+        "mean_absolute_error": MeanAbsoluteError,
+    },
+    aliases={"mse": "mean_squared_error", "mae": "mean_absolute_error"},
+    base=Loss,
+    expected="a name, a Loss or a callable",
+)
 _FUNCTIONS = {
     categorical_crossentropy: CategoricalCrossentropy,
     sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
@@ -299,38 +306,18 @@ _FUNCTIONS = {
 
 def get(identifier: str | Loss | Callable) -> Loss:
     """Resolve a Keras loss name, a Loss object or a callable ``(y_true, y_pred)``."""
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, str):
-        key = identifier.lower()
-        if key in _BY_NAME:
-            return _BY_NAME[key]()
-        raise ValueError(
-            f"compile: unknown loss {identifier!r}. Accepted: "
-            + ", ".join(repr(n) for n in _BY_NAME)
-            + ", a cnnkit.losses.Loss or a callable (y_true, y_pred)."
-            + did_you_mean(key, _BY_NAME)
-        )
-    if identifier in _FUNCTIONS:
-        return _FUNCTIONS[identifier]()
-    if callable(identifier):
+    if callable(identifier) and not isinstance(identifier, Loss):
+        if identifier in _FUNCTIONS:
+            return _FUNCTIONS[identifier]()
         return _FunctionLoss(identifier)
-    raise TypeError(
-        f"compile: loss must be a name, a Loss or a callable. Received: loss={identifier!r}"
-    )
+    return REGISTRY.get(identifier, "compile")
 
 
 def serialize(loss: Loss) -> dict[str, Any]:
     """Name and config of a built-in loss (for saving a compiled model)."""
-    for name, cls in _BY_NAME.items():
-        if type(loss) is cls:
-            return {"class_name": name, "config": loss.get_config()}
-    raise ValueError(f"loss {loss!r} is not built in, so the model is saved without it")
+    return REGISTRY.serialize(loss)
 
 
 def deserialize(config: dict[str, Any]) -> Loss:
     """Rebuild a built-in loss from :func:`serialize`'s output."""
-    name = config.get("class_name")
-    if name not in _BY_NAME:
-        raise ValueError(f"unknown loss {name!r} in saved config; accepted: {sorted(_BY_NAME)}")
-    return _BY_NAME[name](**config.get("config", {}))
+    return REGISTRY.deserialize(config)

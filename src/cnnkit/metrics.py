@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from cnnkit._validation import did_you_mean
+from cnnkit._registry import Registry
 from cnnkit._variable import Variable
 from cnnkit.utils._checks import check_int, check_number
 
@@ -24,6 +24,8 @@ __all__ = [
     "MeanSquaredError",
     "MeanAbsoluteError",
     "get",
+    "serialize",
+    "deserialize",
 ]
 
 
@@ -131,6 +133,10 @@ class Metric:
         count = float(self._count)
         return float(self._total) / count if count else 0.0
 
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, so a built-in metric can be saved by name."""
+        return {"name": self.name}
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
 
@@ -169,6 +175,9 @@ class BinaryAccuracy(Metric):
         self.threshold = check_number(threshold, "threshold", type(self).__name__)
         super().__init__(name)
 
+    def get_config(self):
+        return {"name": self.name, "threshold": self.threshold}
+
     def values(self, y_true, y_pred):
         matches = (
             (y_pred > self.threshold).float() == y_true.reshape(y_pred.shape).float()
@@ -184,6 +193,9 @@ class TopKCategoricalAccuracy(Metric):
     def __init__(self, k: int = 5, name: str | None = None):
         self.k = check_int(k, "k", type(self).__name__, low=1)
         super().__init__(name or "top_k_categorical_accuracy")
+
+    def get_config(self):
+        return {"k": self.k, "name": self.name}
 
     def values(self, y_true, y_pred):
         return _in_top_k(y_true.argmax(dim=-1), y_pred, self.k)
@@ -210,6 +222,9 @@ class _Counts(Metric):
     def __init__(self, name: str | None = None, thresholds: float = 0.5):
         self.thresholds = check_number(thresholds, "thresholds", type(self).__name__, low=0, high=1)
         super().__init__(name)
+
+    def get_config(self):
+        return {"name": self.name, "thresholds": self.thresholds}
 
     def reset_state(self):
         self._true_positives: torch.Tensor | float = 0.0
@@ -281,20 +296,26 @@ class _FunctionMetric(Metric):
         return self.function(y_true, y_pred)
 
 
-_BY_NAME: dict[str, Callable[[], Metric]] = {
-    "categorical_accuracy": CategoricalAccuracy,
-    "sparse_categorical_accuracy": SparseCategoricalAccuracy,
-    "binary_accuracy": BinaryAccuracy,
-    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
-    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
-    "precision": Precision,
-    "recall": Recall,
-    "mse": MeanSquaredError,
-    "mean_squared_error": MeanSquaredError,
-    "mae": MeanAbsoluteError,
-    "mean_absolute_error": MeanAbsoluteError,
-}
 ACCURACY_NAMES = ("accuracy", "acc")
+REGISTRY = Registry(
+    "metrics",
+    "metric",
+    {
+        "categorical_accuracy": CategoricalAccuracy,
+        "sparse_categorical_accuracy": SparseCategoricalAccuracy,
+        "binary_accuracy": BinaryAccuracy,
+        "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+        "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
+        "precision": Precision,
+        "recall": Recall,
+        "mean_squared_error": MeanSquaredError,
+        "mean_absolute_error": MeanAbsoluteError,
+    },
+    aliases={"mse": "mean_squared_error", "mae": "mean_absolute_error"},
+    base=Metric,
+    expected="a name, a Metric or a callable",
+    deferred=ACCURACY_NAMES,  # which accuracy they mean is known at the first batch
+)
 
 
 def resolve_accuracy(loss_name: str, y_true: torch.Tensor, y_pred: torch.Tensor) -> type[Metric]:
@@ -313,29 +334,21 @@ def resolve_accuracy(loss_name: str, y_true: torch.Tensor, y_pred: torch.Tensor)
 def get(identifier: str | Metric | Callable) -> Metric | str:
     """Resolve a metric name, Metric or callable. 'accuracy'/'acc' stay strings until the first
     batch shows which accuracy they mean."""
-    if isinstance(identifier, Metric):
-        return identifier
-    if isinstance(identifier, str):
-        key = identifier.lower()
-        if key in ACCURACY_NAMES:
-            return identifier
-        if key in _BY_NAME:
-            return (
-                _BY_NAME[key](name=identifier)
-                if key not in ("top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy")
-                else _BY_NAME[key]()
-            )
-        raise ValueError(
-            f"compile: unknown metric {identifier!r}. Accepted: 'accuracy', 'acc', "
-            + ", ".join(repr(n) for n in _BY_NAME)
-            + ", a cnnkit.metrics.Metric or a callable."
-            + did_you_mean(key, (*ACCURACY_NAMES, *_BY_NAME))
-        )
-    if callable(identifier):
+    if identifier in REGISTRY:  # named after what the user typed, as Keras does
+        return REGISTRY.create(identifier, {"name": identifier})
+    if callable(identifier) and not isinstance(identifier, Metric):
         return _FunctionMetric(identifier, getattr(identifier, "__name__", "metric"))
-    raise TypeError(
-        f"compile: each metric must be a name, a Metric or a callable. Received: {identifier!r}"
-    )
+    return REGISTRY.get(identifier, "compile")
+
+
+def serialize(metric: Metric | str) -> dict[str, Any] | str:
+    """Name and config of a built-in metric ('accuracy'/'acc' stay names)."""
+    return REGISTRY.serialize(metric)
+
+
+def deserialize(config: dict[str, Any] | str) -> Metric | str:
+    """Rebuild a built-in metric from :func:`serialize`'s output."""
+    return REGISTRY.deserialize(config)
 
 
 def _written_for_keras(cls: type) -> bool:

@@ -8,10 +8,20 @@ from typing import Any
 
 import torch
 
-from cnnkit._validation import did_you_mean
+from cnnkit._registry import Registry
 from cnnkit.utils._checks import check_number
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "Adagrad",
+    "get",
+    "serialize",
+    "deserialize",
+]
 
 
 class Optimizer:
@@ -253,43 +263,27 @@ class _Wrapped(Optimizer):
         return self.torch_optimizer
 
 
-_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
+REGISTRY = Registry(
+    "optimizers",
+    "optimizer",
+    {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad},
+    base=Optimizer,
+    expected="a name or an optimizer object",
+)
 
 
 def get(identifier: str | Optimizer | torch.optim.Optimizer) -> Optimizer:
     """Resolve 'adam', 'sgd', 'rmsprop', 'adamw', 'adagrad', an Optimizer or a torch optimizer."""
-    if isinstance(identifier, Optimizer):
-        return identifier
     if isinstance(identifier, torch.optim.Optimizer):
         return _Wrapped(identifier)
-    if isinstance(identifier, str):
-        key = identifier.lower()
-        if key in _BY_NAME:
-            return _BY_NAME[key]()
-        raise ValueError(
-            f"compile: unknown optimizer {identifier!r}. Accepted: "
-            + ", ".join(repr(n) for n in _BY_NAME)
-            + ", a cnnkit.optimizers.Optimizer or a torch.optim.Optimizer."
-            + did_you_mean(key, _BY_NAME)
-        )
-    raise TypeError(
-        f"compile: optimizer must be a name or an optimizer object. Received: optimizer={identifier!r}"
-    )
+    return REGISTRY.get(identifier, "compile")
 
 
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
     """Name and config of a built-in optimizer (for saving a compiled model)."""
-    for name, cls in _BY_NAME.items():
-        if type(optimizer) is cls:
-            return {"class_name": name, "config": optimizer.get_config()}
-    raise ValueError(f"optimizer {optimizer!r} is not built in, so the model is saved without it")
+    return REGISTRY.serialize(optimizer)
 
 
 def deserialize(config: dict[str, Any]) -> Optimizer:
     """Rebuild a built-in optimizer from :func:`serialize`'s output."""
-    name = config.get("class_name")
-    if name not in _BY_NAME:
-        raise ValueError(
-            f"unknown optimizer {name!r} in saved config; accepted: {sorted(_BY_NAME)}"
-        )
-    return _BY_NAME[name](**config.get("config", {}))
+    return REGISTRY.deserialize(config)

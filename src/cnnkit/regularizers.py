@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from cnnkit._validation import did_you_mean
+from cnnkit._registry import Registry
 
 __all__ = [
     "Regularizer",
@@ -87,41 +87,31 @@ def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
 l1 = L1
 l2 = L2
 
-_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "l1l2": L1L2}
+REGISTRY = Registry(
+    "regularizers",
+    "regularizer",
+    {"l1": L1, "l2": L2, "l1_l2": l1_l2, "L1L2": L1L2},
+    base=Regularizer,
+    expected="a name, a Regularizer, a callable or None",
+    callables=True,
+    none=None,
+)
 
 
 def get(
     identifier: Any, owner: str | None = None, argument: str = "regularizer"
 ) -> Regularizer | None:
     """Resolve None, a name ('l1', 'l2', 'l1_l2'), a Regularizer or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        key = identifier.lower()
-        if key in _BY_NAME:
-            return _BY_NAME[key]()
-        prefix = f"{owner}: " if owner else ""
-        raise ValueError(
-            f"{prefix}unknown {argument} {identifier!r}. Accepted: 'l1', 'l2', 'l1_l2', None, "
-            "a Regularizer or a callable." + did_you_mean(key, _BY_NAME)
-        )
-    if callable(identifier):
-        return identifier
-    prefix = f"{owner}: " if owner else ""
-    raise TypeError(
-        f"{prefix}{argument} must be a name, a Regularizer, a callable or None. Received: {argument}={identifier!r}"
-    )
+    return REGISTRY.get(identifier, owner, argument)
 
 
 def serialize(regularizer: Regularizer) -> dict[str, Any]:
-    """Return a JSON-able description of a built-in regularizer."""
+    """Return a JSON-able description of a built-in regularizer (every L1/L2 mix as ``L1L2``)."""
     if isinstance(regularizer, L1L2):
-        return {"class_name": "L1L2", "config": {"l1": regularizer.l1, "l2": regularizer.l2}}
-    raise ValueError(f"regularizer {regularizer!r} is not built in, so it cannot be saved by name")
+        regularizer = L1L2(regularizer.l1, regularizer.l2)
+    return REGISTRY.serialize(regularizer)
 
 
 def deserialize(config: dict[str, Any]) -> Regularizer:
     """Rebuild a regularizer from :func:`serialize`'s output."""
-    if config.get("class_name") != "L1L2":
-        raise ValueError(f"unknown regularizer {config.get('class_name')!r} in saved config")
-    return L1L2(**config.get("config", {}))
+    return REGISTRY.deserialize(config)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from cnnkit._validation import did_you_mean
+from cnnkit._registry import Registry
 from cnnkit.layers import (
     Activation,
     Add,
@@ -21,39 +21,27 @@ from cnnkit.layers import (
 )
 from cnnkit.models import Model, Sequential
 
-_REGISTRY: dict[str, Callable[..., Sequential]] = {}
+REGISTRY = Registry("zoo", "model")
 
 
-def register(name: str) -> Callable[[Callable[..., Sequential]], Callable[..., Sequential]]:
+def register(name: str) -> Callable[[Callable[..., Model]], Callable[..., Model]]:
     """Decorator that makes a model constructor available under ``name``."""
-
-    def decorator(constructor: Callable[..., Sequential]) -> Callable[..., Sequential]:
-        if name in _REGISTRY:
-            raise ValueError(f"zoo.register: a model named {name!r} is already registered")
-        _REGISTRY[name] = constructor
-        return constructor
-
-    return decorator
+    return REGISTRY.register(name)
 
 
 def names() -> list[str]:
     """The names of every registered model."""
-    return sorted(_REGISTRY)
+    return REGISTRY.names()
 
 
-def get(name: str, **kwargs: Any) -> Sequential:
+def get(name: str, **kwargs: Any) -> Model:
     """Build the registered model ``name`` (keyword arguments go to its constructor).
 
     Example:
         >>> get("lenet5").count_params()
         61706
     """
-    if name not in _REGISTRY:
-        raise ValueError(
-            f"zoo.get: unknown model {name!r}. Available: {', '.join(names())}."
-            + did_you_mean(name, _REGISTRY)
-        )
-    return _REGISTRY[name](**kwargs)
+    return REGISTRY.create(name, kwargs)
 
 
 @register("lenet5")

@@ -69,7 +69,9 @@ def training_memory(model: Any, batch_size: int, optimizer: str = "adam") -> Mem
         raise ValueError(
             f"training_memory: batch_size must be an int >= 1. Received: batch_size={batch_size!r}"
         )
-    optimizer = check_choice(optimizer, tuple(OPTIMIZER_SLOTS), "optimizer", "training_memory")
+    optimizer = check_choice(
+        optimizer, "optimizer", "training_memory", choices=OPTIMIZER_SLOTS
+    )
     _check_model(model, "training_memory")
     model._require_built("training_memory")
     element = 4  # float32
@@ -176,7 +178,9 @@ def max_batch_size(model: Any, memory_bytes: int, optimizer: str = "adam") -> in
         raise ValueError(
             f"max_batch_size: memory_bytes must be > 0 and finite. Received: memory_bytes={memory_bytes!r}"
         )
-    optimizer = check_choice(optimizer, tuple(OPTIMIZER_SLOTS), "optimizer", "max_batch_size")
+    optimizer = check_choice(
+        optimizer, "optimizer", "max_batch_size", choices=OPTIMIZER_SLOTS
+    )
     _check_model(model, "max_batch_size")
     model._require_built("max_batch_size")
     low, high = 0, 1

@@ -54,7 +54,7 @@ class RandomFlip(RandomImageLayer):
         **kwargs: Any,
     ):
         super().__init__(seed, data_format, **kwargs)
-        self.mode = check_choice(mode, FLIP_MODES, "mode", "RandomFlip", lower=False)
+        self.mode = check_choice(mode, "mode", "RandomFlip", choices=FLIP_MODES, lower=False)
 
     def _draw(self, x: torch.Tensor) -> Transformation:
         flips = self._uniform((x.shape[0], 2), x) < 0.5
@@ -107,8 +107,10 @@ class _RandomAffine(RandomImageLayer):
     ):
         super().__init__(seed, data_format, **kwargs)
         owner = type(self).__name__
-        self.fill_mode = check_choice(fill_mode, FILL_MODES, "fill_mode", owner)
-        self.interpolation = check_choice(interpolation, INTERPOLATIONS, "interpolation", owner)
+        self.fill_mode = check_choice(fill_mode, "fill_mode", owner, choices=FILL_MODES)
+        self.interpolation = check_choice(
+            interpolation, "interpolation", owner, choices=INTERPOLATIONS
+        )
         self.fill_value = check_number(fill_value, "fill_value", owner)
 
     def _transform(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:

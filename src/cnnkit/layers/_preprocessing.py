@@ -171,7 +171,7 @@ class Resizing(_ImageSizeLayer):
         super().__init__(height, width, data_format, **kwargs)
         owner = "Resizing"
         self.interpolation = check_choice(
-            interpolation, RESIZE_INTERPOLATIONS, "interpolation", owner
+            interpolation, "interpolation", owner, choices=RESIZE_INTERPOLATIONS
         )
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
         self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)
@@ -180,7 +180,7 @@ class Resizing(_ImageSizeLayer):
                 "Resizing: only one of crop_to_aspect_ratio and pad_to_aspect_ratio can be True. "
                 "Received: crop_to_aspect_ratio=True, pad_to_aspect_ratio=True"
             )
-        self.fill_mode = check_choice(fill_mode, ("constant",), "fill_mode", owner)
+        self.fill_mode = check_choice(fill_mode, "fill_mode", owner, choices=("constant",))
         self.fill_value = check_number(fill_value, "fill_value", owner)
         self.antialias = bool(antialias)
 

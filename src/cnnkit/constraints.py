@@ -7,8 +7,7 @@ from typing import Any
 
 import torch
 
-from cnnkit._validation import did_you_mean
-from cnnkit._validation import check_number
+from cnnkit._validation import check_number, did_you_mean
 
 __all__ = [
     "Constraint",
@@ -83,7 +82,9 @@ class MinMaxNorm(Constraint):
     ):
         self.min_value = check_number(min_value, "min_value", "MinMaxNorm", minimum=0)
         self.max_value = check_number(max_value, "max_value", "MinMaxNorm", minimum=self.min_value)
-        self.rate = check_number(rate, "rate", "MinMaxNorm", minimum=0, maximum=1, exclusive_minimum=True)
+        self.rate = check_number(
+            rate, "rate", "MinMaxNorm", minimum=0, maximum=1, exclusive_minimum=True
+        )
         self.axis = _check_axis(axis, "MinMaxNorm")
 
     def __call__(self, w):

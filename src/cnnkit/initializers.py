@@ -7,8 +7,7 @@ from typing import Any
 
 import torch
 
-from cnnkit._validation import check_choice, did_you_mean
-from cnnkit._validation import check_int, check_number
+from cnnkit._validation import check_choice, check_int, check_number, did_you_mean
 
 __all__ = [
     "Initializer",
@@ -136,7 +135,9 @@ class VarianceScaling(Initializer):
         distribution: str = "truncated_normal",
         seed: int | None = None,
     ):
-        self.scale = check_number(scale, "scale", type(self).__name__, minimum=0, exclusive_minimum=True)
+        self.scale = check_number(
+            scale, "scale", type(self).__name__, minimum=0, exclusive_minimum=True
+        )
         self.mode = check_choice(
             mode, "mode", "VarianceScaling", choices=("fan_in", "fan_out", "fan_avg")
         )

@@ -8,8 +8,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cnnkit._validation import did_you_mean
-from cnnkit._validation import check_int, check_number
+from cnnkit._validation import check_int, check_number, did_you_mean
 
 __all__ = [
     "Loss",

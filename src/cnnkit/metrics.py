@@ -7,9 +7,8 @@ from typing import Any
 
 import torch
 
-from cnnkit._validation import did_you_mean
+from cnnkit._validation import check_int, check_number, did_you_mean
 from cnnkit._variable import Variable
-from cnnkit._validation import check_int, check_number
 
 __all__ = [
     "Metric",
@@ -208,7 +207,9 @@ class _Counts(Metric):
     """Shared true/false positive counting of Precision and Recall (outputs > threshold)."""
 
     def __init__(self, name: str | None = None, thresholds: float = 0.5):
-        self.thresholds = check_number(thresholds, "thresholds", type(self).__name__, minimum=0, maximum=1)
+        self.thresholds = check_number(
+            thresholds, "thresholds", type(self).__name__, minimum=0, maximum=1
+        )
         super().__init__(name)
 
     def reset_state(self):

@@ -8,8 +8,7 @@ from typing import Any
 
 import torch
 
-from cnnkit._validation import did_you_mean
-from cnnkit._validation import check_number
+from cnnkit._validation import check_number, did_you_mean
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get"]
 
@@ -23,7 +22,9 @@ class Optimizer:
 
     def __init__(self, learning_rate: float, weight_decay: float | None = None, **hyper: Any):
         owner = type(self).__name__
-        learning_rate = check_number(learning_rate, "learning_rate", owner, minimum=0, exclusive_minimum=True)
+        learning_rate = check_number(
+            learning_rate, "learning_rate", owner, minimum=0, exclusive_minimum=True
+        )
         if weight_decay is not None:
             weight_decay = check_number(weight_decay, "weight_decay", owner, minimum=0)
         self._learning_rate = learning_rate
@@ -111,7 +112,9 @@ class SGD(Optimizer):
         nesterov: bool = False,
         weight_decay: float | None = None,
     ):
-        momentum = check_number(momentum, "momentum", "SGD", minimum=0, maximum=1, exclusive_maximum=True)
+        momentum = check_number(
+            momentum, "momentum", "SGD", minimum=0, maximum=1, exclusive_maximum=True
+        )
         super().__init__(learning_rate, weight_decay, momentum=momentum, nesterov=bool(nesterov))
 
     def _torch_options(self):
@@ -144,8 +147,12 @@ class Adam(Optimizer):
         super().__init__(
             learning_rate,
             weight_decay,
-            beta_1=check_number(beta_1, "beta_1", owner, minimum=0, maximum=1, exclusive_maximum=True),
-            beta_2=check_number(beta_2, "beta_2", owner, minimum=0, maximum=1, exclusive_maximum=True),
+            beta_1=check_number(
+                beta_1, "beta_1", owner, minimum=0, maximum=1, exclusive_maximum=True
+            ),
+            beta_2=check_number(
+                beta_2, "beta_2", owner, minimum=0, maximum=1, exclusive_maximum=True
+            ),
             epsilon=check_number(epsilon, "epsilon", owner, minimum=0),
             amsgrad=bool(amsgrad),
         )
@@ -195,7 +202,9 @@ class RMSprop(Optimizer):
             learning_rate,
             weight_decay,
             rho=check_number(rho, "rho", "RMSprop", minimum=0, maximum=1, exclusive_maximum=True),
-            momentum=check_number(momentum, "momentum", "RMSprop", minimum=0, maximum=1, exclusive_maximum=True),
+            momentum=check_number(
+                momentum, "momentum", "RMSprop", minimum=0, maximum=1, exclusive_maximum=True
+            ),
             epsilon=check_number(epsilon, "epsilon", "RMSprop", minimum=0),
             centered=bool(centered),
         )

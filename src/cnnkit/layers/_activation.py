@@ -7,9 +7,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from cnnkit._validation import check_int, check_number
 from cnnkit.activations import LEAKY_RELU_SLOPE
 from cnnkit.layers._base import Layer
-from cnnkit._validation import check_int, check_number
 
 
 class Activation(Layer):

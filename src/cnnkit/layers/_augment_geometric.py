@@ -11,11 +11,10 @@ from typing import Any
 
 import torch
 
-from cnnkit._validation import check_choice, check_positive_int
+from cnnkit._validation import check_choice, check_number, check_positive_int
 from cnnkit.layers._augment_base import (
     RandomImageLayer,
     Transformation,
-    check_number,
     factor_range,
 )
 from cnnkit.layers._image_warp import (
@@ -111,7 +110,7 @@ class _RandomAffine(RandomImageLayer):
         self.interpolation = check_choice(
             interpolation, "interpolation", owner, choices=INTERPOLATIONS
         )
-        self.fill_value = check_number(fill_value, "fill_value", owner)
+        self.fill_value = check_number(fill_value, "fill_value", owner, finite=False)
 
     def _transform(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
         height, width = self._height_width(x)

@@ -8,9 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from cnnkit import constraints, initializers, regularizers
-from cnnkit._validation import check_fraction
+from cnnkit._validation import check_fraction, check_int, check_number
 from cnnkit.layers._base import Layer
-from cnnkit._validation import check_int, check_number
 
 
 class Dropout(Layer):

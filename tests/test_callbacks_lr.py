@@ -124,7 +124,11 @@ def test_optimizer_without_learning_rate_is_explained():
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"factor": 1.0}, ValueError, r"factor must be a finite number in \[0, 1\)\. Received: factor=1\.0"),
+        (
+            {"factor": 1.0},
+            ValueError,
+            r"factor must be a finite number in \[0, 1\)\. Received: factor=1\.0",
+        ),
         ({"factor": -0.5}, ValueError, r"factor must be a finite number in \[0, 1\)"),
         ({"mode": "mx"}, ValueError, r"ReduceLROnPlateau: mode must be one of .* mode='mx'"),
         ({"patience": -1}, ValueError, r"patience must be an int >= 0"),

@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
-from cnnkit._validation import check_int
+from cnnkit._validation import check_bool, check_int
 from cnnkit.callbacks._base import Callback, Logs
 from cnnkit.callbacks._checks import check_state
 
@@ -130,10 +130,7 @@ class CSVLogger(Callback):
             raise TypeError(
                 f"CSVLogger.load_state_dict: keys must be a list of names. Received: {keys!r:.200}"
             )
-        if not isinstance(write_header, bool):
-            raise TypeError(
-                f"CSVLogger.load_state_dict: write_header must be a bool. Received: {write_header!r}"
-            )
+        check_bool(write_header, "write_header", "CSVLogger.load_state_dict")
         if self._file is not None:
             self._file.flush()
             if os.path.getsize(self.filename) >= size:

@@ -181,7 +181,7 @@ def test_geometric_factor_errors():
         RandomRotation(0.1, fill_mode="mirror")
     with pytest.raises(ValueError, match="RandomZoom: interpolation must be one of"):
         RandomZoom(0.1, interpolation="bicubic")
-    with pytest.raises(ValueError, match="RandomZoom: seed must be None or an int >= 0"):
+    with pytest.raises(ValueError, match="RandomZoom: seed must be an int >= 0 or None"):
         RandomZoom(0.1, seed=-3)
 
 

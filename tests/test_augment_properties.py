@@ -123,5 +123,5 @@ def test_rank_and_argument_errors_name_the_layer(cls, args):
         cls(*args)(torch.zeros(9, 10, 3))
     with pytest.raises(ValueError, match=f"{cls.__name__}: data_format must be one of"):
         cls(*args, data_format="NHWC")
-    with pytest.raises(TypeError, match=f"{cls.__name__}: seed must be None or an int"):
+    with pytest.raises(TypeError, match=f"{cls.__name__}: seed must be an int >= 0 or None"):
         cls(*args, seed=1.5)

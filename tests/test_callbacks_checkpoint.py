@@ -178,10 +178,10 @@ def test_state_dict_resume_continues_the_counters(tmp_path):
         (
             {"save_freq": "batch"},
             TypeError,
-            r"save_freq must be an int\. Received: save_freq='batch'",
+            r"save_freq must be an int >= 1\. Received: save_freq='batch'",
         ),
-        ({"save_freq": 0}, ValueError, r"save_freq must be >= 1\. Received: save_freq=0"),
-        ({"period": 0}, ValueError, r"period must be >= 1\. Received: period=0"),
+        ({"save_freq": 0}, ValueError, r"save_freq must be an int >= 1\. Received: save_freq=0"),
+        ({"period": 0}, ValueError, r"period must be an int >= 1\. Received: period=0"),
         ({"period": 2, "save_freq": 10}, ValueError, r"period .* cannot be combined"),
         ({"filepath": 3}, TypeError, r"filepath must be a str or path.*int"),
         ({"filepath": "ckpt-{epoch:02d"}, ValueError, r"filepath is not a valid format string"),

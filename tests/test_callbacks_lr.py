@@ -124,13 +124,17 @@ def test_optimizer_without_learning_rate_is_explained():
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"factor": 1.0}, ValueError, r"factor must be >= 0 and < 1\. Received: factor=1\.0"),
-        ({"factor": -0.5}, ValueError, r"factor must be >= 0 and < 1"),
+        (
+            {"factor": 1.0},
+            ValueError,
+            r"factor must be a finite number in \[0, 1\)\. Received: factor=1\.0",
+        ),
+        ({"factor": -0.5}, ValueError, r"factor must be a finite number in \[0, 1\)"),
         ({"mode": "mx"}, ValueError, r"ReduceLROnPlateau: mode must be one of .* mode='mx'"),
-        ({"patience": -1}, ValueError, r"patience must be >= 0"),
+        ({"patience": -1}, ValueError, r"patience must be an int >= 0"),
         ({"cooldown": 0.5}, TypeError, r"cooldown must be an int"),
-        ({"min_lr": -1e-3}, ValueError, r"min_lr must be >= 0"),
-        ({"min_lr": None}, TypeError, r"min_lr must be a number"),
+        ({"min_lr": -1e-3}, ValueError, r"min_lr must be a finite number >= 0"),
+        ({"min_lr": None}, TypeError, r"min_lr must be a finite number"),
     ],
 )
 def test_plateau_bad_arguments(kwargs, error, match):

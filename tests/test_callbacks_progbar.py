@@ -202,9 +202,9 @@ def test_default_stream_is_stdout(capsys):
         (
             {"target": 2.5},
             TypeError,
-            r"Progbar: target must be an int or None\. Received: target=2\.5",
+            r"Progbar: target must be an int >= 0 or None\. Received: target=2\.5",
         ),
-        ({"width": 0}, ValueError, r"Progbar: width must be >= 1\. Received: width=0"),
+        ({"width": 0}, ValueError, r"Progbar: width must be an int >= 1\. Received: width=0"),
         ({"interval": "fast"}, TypeError, r"Progbar: interval must be a number"),
         ({"verbose": "yes"}, ValueError, r"verbose must be one of 0, 1, 2, 'auto'"),
     ],

@@ -323,7 +323,7 @@ STATE_CASES = [
     (
         lambda: cnnkit.callbacks.BackupAndRestore("b"),
         {"batches": True},
-        "BackupAndRestore.load_state_dict: batches must be an int. Received: batches=True",
+        "BackupAndRestore.load_state_dict: batches must be an int >= 0. Received: batches=True",
     ),
 ]
 

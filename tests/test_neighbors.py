@@ -296,9 +296,9 @@ def fitted(blobs):
 
 def test_n_neighbors_out_of_range(blobs, fitted):
     x_train, y_train = blobs[0][:100], blobs[1][:100]
-    with pytest.raises(ValueError, match=r"integer >= 1. Received: n_neighbors=0"):
+    with pytest.raises(ValueError, match=r"int >= 1. Received: n_neighbors=0"):
         KNeighborsClassifier(0)
-    with pytest.raises(TypeError, match=r"n_neighbors must be an integer"):
+    with pytest.raises(TypeError, match=r"n_neighbors must be an int >= 1"):
         KNeighborsClassifier(2.5)
     message = r"between 1 and the number of training samples \(100\). Received: n_neighbors=101"
     with pytest.raises(ValueError, match=message):
@@ -318,7 +318,7 @@ def test_unknown_metric_weights_and_device():
         KNeighborsClassifier(weights="gauss")
     with pytest.raises(ValueError, match=r"Received: device='gpu0'"):
         KNeighborsClassifier(device="gpu0")
-    with pytest.raises(ValueError, match=r"batch_size must be an integer >= 1"):
+    with pytest.raises(ValueError, match=r"batch_size must be an int >= 1 or None"):
         KNeighborsClassifier(batch_size=0)
 
 

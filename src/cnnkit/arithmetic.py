@@ -6,7 +6,9 @@ import math
 from numbers import Integral
 from typing import Any
 
-from cnnkit._validation import check_choice
+from cnnkit._validation import check_choice, check_int
+
+_PADDINGS = ("valid", "same", "full")
 
 __all__ = [
     "conv_output_size",
@@ -31,9 +33,10 @@ def same_padding(
         >>> same_padding(5, 2, stride=2)
         (0, 1)
     """
-    _check_sizes(
-        "same_padding", input_size=input_size, kernel=kernel, stride=stride, dilation=dilation
-    )
+    check_int(input_size, "input_size", "same_padding", minimum=1)
+    check_int(kernel, "kernel", "same_padding", minimum=1)
+    check_int(stride, "stride", "same_padding", minimum=1)
+    check_int(dilation, "dilation", "same_padding", minimum=1)
     effective = (kernel - 1) * dilation + 1
     output = math.ceil(input_size / stride)
     total = max((output - 1) * stride + effective - input_size, 0)
@@ -48,10 +51,11 @@ def conv_output_size(
     ``padding`` is 'valid' (no padding), 'same' (output = ceil(input / stride)) or 'full'
     (every partial overlap, as in the lecture's padding animation).
     """
-    _check_sizes(
-        "conv_output_size", input_size=input_size, kernel=kernel, stride=stride, dilation=dilation
-    )
-    padding = check_choice(padding, ("valid", "same", "full"), "padding", "conv_output_size")
+    check_int(input_size, "input_size", "conv_output_size", minimum=1)
+    check_int(kernel, "kernel", "conv_output_size", minimum=1)
+    check_int(stride, "stride", "conv_output_size", minimum=1)
+    check_int(dilation, "dilation", "conv_output_size", minimum=1)
+    padding = check_choice(padding, "padding", "conv_output_size", choices=_PADDINGS)
     effective = (kernel - 1) * dilation + 1
     if padding == "same":
         return math.ceil(input_size / stride)
@@ -64,10 +68,11 @@ def pool_output_size(
     input_size: int, pool: int, stride: int | None = None, padding: str = "valid"
 ) -> int:
     """Return the spatial output size of a pooling window along one axis (stride defaults to pool)."""
-    _check_sizes("pool_output_size", input_size=input_size, pool=pool)
+    check_int(input_size, "input_size", "pool_output_size", minimum=1)
+    check_int(pool, "pool", "pool_output_size", minimum=1)
     if stride is not None:
-        _check_sizes("pool_output_size", stride=stride)
-    padding = check_choice(padding, ("valid", "same", "full"), "padding", "pool_output_size")
+        check_int(stride, "stride", "pool_output_size", minimum=1)
+    padding = check_choice(padding, "padding", "pool_output_size", choices=_PADDINGS)
     return conv_output_size(input_size, pool, stride or pool, padding)
 
 
@@ -80,7 +85,8 @@ def conv_params(
         >>> conv_params(3, 2, 5)
         152
     """
-    _check_sizes("conv_params", in_channels=in_channels, filters=filters)
+    check_int(in_channels, "in_channels", "conv_params", minimum=1)
+    check_int(filters, "filters", "conv_params", minimum=1)
     kh, kw = _kernel_pair(kernel)
     return filters * kh * kw * in_channels + (filters if use_bias else 0)
 
@@ -148,15 +154,6 @@ def max_batch_size(model, memory_bytes: int, optimizer: str = "adam") -> int:
     return _max_batch_size(model, memory_bytes, optimizer)
 
 
-def _check_sizes(owner: str, **sizes: Any) -> None:
-    """Raise unless every size is an int >= 1 (a TypeError for non-ints, else a ValueError)."""
-    for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, Integral):
-            raise TypeError(f"{owner}: {name} must be an int >= 1. Received: {name}={value!r}")
-        if value < 1:
-            raise ValueError(f"{owner}: {name} must be an int >= 1. Received: {name}={value!r}")
-
-
 def _kernel_pair(kernel: Any) -> tuple[int, int]:
     """``kernel`` as (kh, kw): an int for a square kernel or a pair of ints."""
     pair = (
@@ -168,9 +165,10 @@ def _kernel_pair(kernel: Any) -> tuple[int, int]:
         raise TypeError(
             f"conv_params: kernel must be an int or a (height, width) pair. Received: kernel={kernel!r}"
         )
-    _check_sizes("conv_params", kernel=pair[0])
-    _check_sizes("conv_params", kernel=pair[1])
-    return pair[0], pair[1]
+    return (
+        check_int(pair[0], "kernel", "conv_params", minimum=1),
+        check_int(pair[1], "kernel", "conv_params", minimum=1),
+    )
 
 
 def _check_model(model: Any, owner: str) -> None:

@@ -66,7 +66,7 @@ def get_device() -> torch.device:
 def set_precision(precision: str) -> None:
     """Train in 'float32' (default), or with autocast in 'bfloat16' or 'float16' (CUDA; a
     gradient scaler is used for float16). On CPU, bfloat16 autocast is allowed."""
-    _state["precision"] = check_choice(precision, tuple(_PRECISIONS), "precision", "set_precision")
+    _state["precision"] = check_choice(precision, "precision", "set_precision", choices=_PRECISIONS)
 
 
 def get_precision() -> str:

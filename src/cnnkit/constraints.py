@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from cnnkit._registry import Registry
-from cnnkit.utils._checks import check_number
+from cnnkit._validation import check_number
 
 __all__ = [
     "Constraint",
@@ -62,7 +62,7 @@ class MaxNorm(Constraint):
     """
 
     def __init__(self, max_value: float = 2.0, axis: int | Sequence[int] = 0):
-        self.max_value = check_number(max_value, "max_value", "MaxNorm", low=0)
+        self.max_value = check_number(max_value, "max_value", "MaxNorm", minimum=0)
         self.axis = _check_axis(axis, "MaxNorm")
 
     def __call__(self, w):
@@ -81,9 +81,11 @@ class MinMaxNorm(Constraint):
         rate: float = 1.0,
         axis: int | Sequence[int] = 0,
     ):
-        self.min_value = check_number(min_value, "min_value", "MinMaxNorm", low=0)
-        self.max_value = check_number(max_value, "max_value", "MinMaxNorm", low=self.min_value)
-        self.rate = check_number(rate, "rate", "MinMaxNorm", low=0, high=1, low_open=True)
+        self.min_value = check_number(min_value, "min_value", "MinMaxNorm", minimum=0)
+        self.max_value = check_number(max_value, "max_value", "MinMaxNorm", minimum=self.min_value)
+        self.rate = check_number(
+            rate, "rate", "MinMaxNorm", minimum=0, maximum=1, exclusive_minimum=True
+        )
         self.axis = _check_axis(axis, "MinMaxNorm")
 
     def __call__(self, w):

@@ -8,8 +8,7 @@ from typing import Any
 import torch
 
 from cnnkit._registry import Registry
-from cnnkit._validation import check_choice
-from cnnkit.utils._checks import check_int, check_number
+from cnnkit._validation import check_choice, check_int, check_number
 
 __all__ = [
     "Initializer",
@@ -95,7 +94,7 @@ class RandomNormal(Initializer):
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
         self.mean = check_number(mean, "mean", "RandomNormal")
-        self.stddev = check_number(stddev, "stddev", "RandomNormal", low=0)
+        self.stddev = check_number(stddev, "stddev", "RandomNormal", minimum=0)
         self.seed = _seed(seed, "RandomNormal")
 
     def __call__(self, shape, dtype=torch.float32):
@@ -108,7 +107,7 @@ class RandomUniform(Initializer):
 
     def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None):
         self.minval = check_number(minval, "minval", "RandomUniform")
-        self.maxval = check_number(maxval, "maxval", "RandomUniform", low=self.minval)
+        self.maxval = check_number(maxval, "maxval", "RandomUniform", minimum=self.minval)
         self.seed = _seed(seed, "RandomUniform")
 
     def __call__(self, shape, dtype=torch.float32):
@@ -121,7 +120,7 @@ class TruncatedNormal(Initializer):
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
         self.mean = check_number(mean, "mean", "TruncatedNormal")
-        self.stddev = check_number(stddev, "stddev", "TruncatedNormal", low=0)
+        self.stddev = check_number(stddev, "stddev", "TruncatedNormal", minimum=0)
         self.seed = _seed(seed, "TruncatedNormal")
 
     def __call__(self, shape, dtype=torch.float32):
@@ -138,13 +137,17 @@ class VarianceScaling(Initializer):
         distribution: str = "truncated_normal",
         seed: int | None = None,
     ):
-        self.scale = check_number(scale, "scale", type(self).__name__, low=0, low_open=True)
-        self.mode = check_choice(mode, ("fan_in", "fan_out", "fan_avg"), "mode", "VarianceScaling")
+        self.scale = check_number(
+            scale, "scale", type(self).__name__, minimum=0, exclusive_minimum=True
+        )
+        self.mode = check_choice(
+            mode, "mode", "VarianceScaling", choices=("fan_in", "fan_out", "fan_avg")
+        )
         self.distribution = check_choice(
             distribution,
-            ("truncated_normal", "untruncated_normal", "uniform"),
             "distribution",
             "VarianceScaling",
+            choices=("truncated_normal", "untruncated_normal", "uniform"),
         )
         self.seed = _seed(seed, type(self).__name__)
 
@@ -252,7 +255,7 @@ class Orthogonal(Initializer):
 
 def _seed(seed: Any, owner: str) -> int | None:
     """Return ``seed`` if it is None or an int in torch's seed range, else raise naming it."""
-    seed = check_int(seed, "seed", owner, low=0, allow_none=True)
+    seed = check_int(seed, "seed", owner, minimum=0, optional=True)
     if seed is not None and seed >= 2**64:
         raise ValueError(f"{owner}: seed must be < 2**64. Received: seed={seed!r}")
     return seed

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnkit._registry import Registry
-from cnnkit.utils._checks import check_int, check_number
+from cnnkit._validation import check_int, check_number
 
 __all__ = [
     "Loss",
@@ -203,7 +203,7 @@ class SparseCategoricalCrossentropy(Loss):
     name, expects = "sparse_categorical_crossentropy", "sparse"
 
     def __init__(self, from_logits: bool = False, ignore_class: int | None = None):
-        ignore_class = check_int(ignore_class, "ignore_class", type(self).__name__, allow_none=True)
+        ignore_class = check_int(ignore_class, "ignore_class", type(self).__name__, optional=True)
         super().__init__(from_logits, ignore_class=ignore_class)
 
     def _shapes_fit(self, y_true, y_pred):
@@ -263,7 +263,7 @@ class MeanAbsoluteError(Loss):
 
 
 def _smoothing(value: Any, loss: Loss) -> float:
-    return check_number(value, "label_smoothing", type(loss).__name__, low=0, high=1)
+    return check_number(value, "label_smoothing", type(loss).__name__, minimum=0, maximum=1)
 
 
 class _FunctionLoss(Loss):

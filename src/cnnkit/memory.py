@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnnkit import activations as activations_module
-from cnnkit._validation import check_choice
+from cnnkit._validation import check_choice, check_int
 
 # Optimizer state per trainable scalar: Adam keeps two moments, SGD with momentum one buffer.
 OPTIMIZER_SLOTS = {"adam": 2, "adamw": 2, "rmsprop": 1, "sgd": 0, "sgd_momentum": 1, "adagrad": 1}
@@ -65,11 +65,8 @@ def training_memory(model: Any, batch_size: int, optimizer: str = "adam") -> Mem
         batch_size: images per batch.
         optimizer: 'adam', 'adamw', 'rmsprop', 'sgd', 'sgd_momentum' or 'adagrad'.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(
-            f"training_memory: batch_size must be an int >= 1. Received: batch_size={batch_size!r}"
-        )
-    optimizer = check_choice(optimizer, tuple(OPTIMIZER_SLOTS), "optimizer", "training_memory")
+    check_int(batch_size, "batch_size", "training_memory", minimum=1)
+    optimizer = check_choice(optimizer, "optimizer", "training_memory", choices=OPTIMIZER_SLOTS)
     _check_model(model, "training_memory")
     model._require_built("training_memory")
     element = 4  # float32
@@ -176,7 +173,7 @@ def max_batch_size(model: Any, memory_bytes: int, optimizer: str = "adam") -> in
         raise ValueError(
             f"max_batch_size: memory_bytes must be > 0 and finite. Received: memory_bytes={memory_bytes!r}"
         )
-    optimizer = check_choice(optimizer, tuple(OPTIMIZER_SLOTS), "optimizer", "max_batch_size")
+    optimizer = check_choice(optimizer, "optimizer", "max_batch_size", choices=OPTIMIZER_SLOTS)
     _check_model(model, "max_batch_size")
     model._require_built("max_batch_size")
     low, high = 0, 1

@@ -8,8 +8,8 @@ from typing import Any
 import torch
 
 from cnnkit._registry import Registry
+from cnnkit._validation import check_int, check_number
 from cnnkit._variable import Variable
-from cnnkit.utils._checks import check_int, check_number
 
 __all__ = [
     "Metric",
@@ -191,7 +191,7 @@ class TopKCategoricalAccuracy(Metric):
     ranks_only = True  # depends only on the order of the scores: logits will do
 
     def __init__(self, k: int = 5, name: str | None = None):
-        self.k = check_int(k, "k", type(self).__name__, low=1)
+        self.k = check_int(k, "k", type(self).__name__, minimum=1)
         super().__init__(name or "top_k_categorical_accuracy")
 
     def get_config(self):
@@ -220,7 +220,9 @@ class _Counts(Metric):
     """Shared true/false positive counting of Precision and Recall (outputs > threshold)."""
 
     def __init__(self, name: str | None = None, thresholds: float = 0.5):
-        self.thresholds = check_number(thresholds, "thresholds", type(self).__name__, low=0, high=1)
+        self.thresholds = check_number(
+            thresholds, "thresholds", type(self).__name__, minimum=0, maximum=1
+        )
         super().__init__(name)
 
     def get_config(self):

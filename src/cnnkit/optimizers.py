@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from cnnkit._registry import Registry
-from cnnkit.utils._checks import check_number
+from cnnkit._validation import check_number
 
 __all__ = [
     "Optimizer",
@@ -33,9 +33,11 @@ class Optimizer:
 
     def __init__(self, learning_rate: float, weight_decay: float | None = None, **hyper: Any):
         owner = type(self).__name__
-        learning_rate = check_number(learning_rate, "learning_rate", owner, low=0, low_open=True)
+        learning_rate = check_number(
+            learning_rate, "learning_rate", owner, minimum=0, exclusive_minimum=True
+        )
         if weight_decay is not None:
-            weight_decay = check_number(weight_decay, "weight_decay", owner, low=0)
+            weight_decay = check_number(weight_decay, "weight_decay", owner, minimum=0)
         self._learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.hyper = hyper
@@ -78,7 +80,7 @@ class Optimizer:
         if isinstance(value, torch.Tensor) and value.numel() == 1:
             value = value.item()  # torch optimizers may hold the rate as a tensor
         self._learning_rate = check_number(
-            value, "learning_rate", type(self).__name__, low=0
+            value, "learning_rate", type(self).__name__, minimum=0
         )  # 0 is allowed here: schedules may stop learning
         if self.torch_optimizer is not None:
             for group in self.torch_optimizer.param_groups:
@@ -121,7 +123,9 @@ class SGD(Optimizer):
         nesterov: bool = False,
         weight_decay: float | None = None,
     ):
-        momentum = check_number(momentum, "momentum", "SGD", low=0, high=1, high_open=True)
+        momentum = check_number(
+            momentum, "momentum", "SGD", minimum=0, maximum=1, exclusive_maximum=True
+        )
         super().__init__(learning_rate, weight_decay, momentum=momentum, nesterov=bool(nesterov))
 
     def _torch_options(self):
@@ -154,9 +158,13 @@ class Adam(Optimizer):
         super().__init__(
             learning_rate,
             weight_decay,
-            beta_1=check_number(beta_1, "beta_1", owner, low=0, high=1, high_open=True),
-            beta_2=check_number(beta_2, "beta_2", owner, low=0, high=1, high_open=True),
-            epsilon=check_number(epsilon, "epsilon", owner, low=0),
+            beta_1=check_number(
+                beta_1, "beta_1", owner, minimum=0, maximum=1, exclusive_maximum=True
+            ),
+            beta_2=check_number(
+                beta_2, "beta_2", owner, minimum=0, maximum=1, exclusive_maximum=True
+            ),
+            epsilon=check_number(epsilon, "epsilon", owner, minimum=0),
             amsgrad=bool(amsgrad),
         )
 
@@ -204,9 +212,11 @@ class RMSprop(Optimizer):
         super().__init__(
             learning_rate,
             weight_decay,
-            rho=check_number(rho, "rho", "RMSprop", low=0, high=1, high_open=True),
-            momentum=check_number(momentum, "momentum", "RMSprop", low=0, high=1, high_open=True),
-            epsilon=check_number(epsilon, "epsilon", "RMSprop", low=0),
+            rho=check_number(rho, "rho", "RMSprop", minimum=0, maximum=1, exclusive_maximum=True),
+            momentum=check_number(
+                momentum, "momentum", "RMSprop", minimum=0, maximum=1, exclusive_maximum=True
+            ),
+            epsilon=check_number(epsilon, "epsilon", "RMSprop", minimum=0),
             centered=bool(centered),
         )
 
@@ -237,9 +247,9 @@ class Adagrad(Optimizer):
             learning_rate,
             weight_decay,
             initial_accumulator_value=check_number(
-                initial_accumulator_value, "initial_accumulator_value", "Adagrad", low=0
+                initial_accumulator_value, "initial_accumulator_value", "Adagrad", minimum=0
             ),
-            epsilon=check_number(epsilon, "epsilon", "Adagrad", low=0),
+            epsilon=check_number(epsilon, "epsilon", "Adagrad", minimum=0),
         )
 
     def _torch_options(self):

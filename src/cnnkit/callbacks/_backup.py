@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from cnnkit._files import atomic_write_bytes
+from cnnkit._validation import check_int
 from cnnkit.callbacks._base import Callback, Logs
-from cnnkit.callbacks._checks import check_int, check_state
+from cnnkit.callbacks._checks import check_state
 
 
 class BackupAndRestore(Callback):
@@ -155,5 +156,7 @@ class BackupAndRestore(Callback):
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a ``state_dict()``."""
         check_state("BackupAndRestore", state, ("batches",))
-        batches = check_int("BackupAndRestore.load_state_dict", "batches", state["batches"])
+        batches = check_int(
+            state["batches"], "batches", "BackupAndRestore.load_state_dict", minimum=0
+        )
         self._batches = batches

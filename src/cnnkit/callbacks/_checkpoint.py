@@ -9,8 +9,9 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+from cnnkit._validation import check_int, check_number
 from cnnkit.callbacks._base import Callback, Logs
-from cnnkit.callbacks._checks import check_int, check_real, check_state, require_model
+from cnnkit.callbacks._checks import check_state, require_model
 from cnnkit.callbacks._monitor import Monitor
 
 __all__ = ["ModelCheckpoint"]
@@ -104,9 +105,9 @@ class ModelCheckpoint(Callback):
         self.filepath = _check_filepath(filepath)
         self._monitor = Monitor("ModelCheckpoint", monitor, mode)
         if save_freq != "epoch":
-            save_freq = check_int("ModelCheckpoint", "save_freq", save_freq, minimum=1)
+            save_freq = check_int(save_freq, "save_freq", "ModelCheckpoint", minimum=1)
         if period is not None:
-            period = check_int("ModelCheckpoint", "period", period, minimum=1)
+            period = check_int(period, "period", "ModelCheckpoint", minimum=1)
             if save_freq != "epoch":
                 raise ValueError(
                     "ModelCheckpoint: period (every N epochs) cannot be combined with an integer "
@@ -114,12 +115,16 @@ class ModelCheckpoint(Callback):
                 )
         self.save_freq = save_freq
         self.period = 1 if period is None else period
-        self.verbose = check_int("ModelCheckpoint", "verbose", verbose)
+        self.verbose = check_int(verbose, "verbose", "ModelCheckpoint", minimum=0)
         self.save_best_only = bool(save_best_only)
         self.save_weights_only = bool(save_weights_only)
         # Like Keras, ``best`` survives across fit() calls: a second run must beat the first.
-        self.best = check_real(
-            "ModelCheckpoint", "initial_value_threshold", initial_value_threshold, optional=True
+        self.best = check_number(
+            initial_value_threshold,
+            "initial_value_threshold",
+            "ModelCheckpoint",
+            finite=False,
+            optional=True,
         )
         self._reset_counters()
 

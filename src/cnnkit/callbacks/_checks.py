@@ -1,4 +1,4 @@
-"""Argument checks shared by the callbacks, so every bad input gets the same clear message."""
+"""State-dict and model checks shared by the callbacks, so every bad input gets the same clear message."""
 
 from __future__ import annotations
 
@@ -6,26 +6,7 @@ from collections.abc import Iterable, Mapping
 from numbers import Integral, Real
 from typing import Any
 
-__all__ = ["check_int", "check_real", "check_state", "require_model"]
-
-
-def check_int(owner: str, name: str, value: Any, minimum: int = 0) -> int:
-    """Return ``value`` if it is an int >= ``minimum``; otherwise raise naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{owner}: {name} must be an int. Received: {name}={value!r}")
-    if value < minimum:
-        raise ValueError(f"{owner}: {name} must be >= {minimum}. Received: {name}={value}")
-    return int(value)
-
-
-def check_real(owner: str, name: str, value: Any, *, optional: bool = False) -> float | None:
-    """Return ``value`` as a float (or None if ``optional``); otherwise raise naming ``name``."""
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, Real):
-        accepted = "a number or None" if optional else "a number"
-        raise TypeError(f"{owner}: {name} must be {accepted}. Received: {name}={value!r}")
-    return float(value)
+__all__ = ["check_state", "require_model"]
 
 
 def check_state(

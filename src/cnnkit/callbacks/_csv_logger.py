@@ -9,8 +9,9 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
+from cnnkit._validation import check_bool, check_int
 from cnnkit.callbacks._base import Callback, Logs
-from cnnkit.callbacks._checks import check_int, check_state
+from cnnkit.callbacks._checks import check_state
 
 __all__ = ["CSVLogger"]
 
@@ -121,7 +122,7 @@ class CSVLogger(Callback):
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Continue the file as it was at the backup: rows written since are dropped."""
         check_state("CSVLogger", state, ("size", "keys", "write_header"))
-        size = check_int("CSVLogger.load_state_dict", "size", state["size"])
+        size = check_int(state["size"], "size", "CSVLogger.load_state_dict", minimum=0)
         keys, write_header = state["keys"], state["write_header"]
         if keys is not None and not (
             isinstance(keys, list) and all(isinstance(k, str) for k in keys)
@@ -129,10 +130,7 @@ class CSVLogger(Callback):
             raise TypeError(
                 f"CSVLogger.load_state_dict: keys must be a list of names. Received: {keys!r:.200}"
             )
-        if not isinstance(write_header, bool):
-            raise TypeError(
-                f"CSVLogger.load_state_dict: write_header must be a bool. Received: {write_header!r}"
-            )
+        check_bool(write_header, "write_header", "CSVLogger.load_state_dict")
         if self._file is not None:
             self._file.flush()
             if os.path.getsize(self.filename) >= size:

@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from cnnkit._validation import check_int, check_number
 from cnnkit.callbacks._base import Callback, Logs
-from cnnkit.callbacks._checks import check_int, check_real, check_state, require_model
+from cnnkit.callbacks._checks import check_state, require_model
 from cnnkit.callbacks._monitor import Monitor
 
 __all__ = ["EarlyStopping", "StopState", "decide_early_stop"]
@@ -110,10 +111,14 @@ class EarlyStopping(Callback):
     ) -> None:
         super().__init__()
         self._monitor = Monitor("EarlyStopping", monitor, mode, min_delta)
-        self.patience = check_int("EarlyStopping", "patience", patience)
-        self.start_from_epoch = check_int("EarlyStopping", "start_from_epoch", start_from_epoch)
-        self.baseline = check_real("EarlyStopping", "baseline", baseline, optional=True)
-        self.verbose = check_int("EarlyStopping", "verbose", verbose)
+        self.patience = check_int(patience, "patience", "EarlyStopping", minimum=0)
+        self.start_from_epoch = check_int(
+            start_from_epoch, "start_from_epoch", "EarlyStopping", minimum=0
+        )
+        self.baseline = check_number(
+            baseline, "baseline", "EarlyStopping", finite=False, optional=True
+        )
+        self.verbose = check_int(verbose, "verbose", "EarlyStopping", minimum=0)
         self.restore_best_weights = bool(restore_best_weights)
         self._state = StopState()
         self.best_weights: list[np.ndarray] | None = None

@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from cnnkit._validation import check_int, check_number
 from cnnkit.callbacks._base import Callback, Logs
-from cnnkit.callbacks._checks import check_int, check_real, check_state
+from cnnkit.callbacks._checks import check_state
 from cnnkit.callbacks._monitor import Monitor
 
 __all__ = ["LearningRateScheduler", "ReduceLROnPlateau"]
@@ -62,17 +63,13 @@ class ReduceLROnPlateau(Callback):
     ) -> None:
         super().__init__()
         self._monitor = Monitor("ReduceLROnPlateau", monitor, mode, min_delta)
-        self.factor = check_real("ReduceLROnPlateau", "factor", factor)
-        if not 0.0 <= self.factor < 1.0:
-            raise ValueError(
-                f"ReduceLROnPlateau: factor must be >= 0 and < 1. Received: factor={factor}"
-            )
-        self.patience = check_int("ReduceLROnPlateau", "patience", patience)
-        self.cooldown = check_int("ReduceLROnPlateau", "cooldown", cooldown)
-        self.min_lr = check_real("ReduceLROnPlateau", "min_lr", min_lr)
-        if not self.min_lr >= 0:
-            raise ValueError(f"ReduceLROnPlateau: min_lr must be >= 0. Received: min_lr={min_lr}")
-        self.verbose = check_int("ReduceLROnPlateau", "verbose", verbose)
+        self.factor = check_number(
+            factor, "factor", "ReduceLROnPlateau", minimum=0, maximum=1, exclusive_maximum=True
+        )
+        self.patience = check_int(patience, "patience", "ReduceLROnPlateau", minimum=0)
+        self.cooldown = check_int(cooldown, "cooldown", "ReduceLROnPlateau", minimum=0)
+        self.min_lr = check_number(min_lr, "min_lr", "ReduceLROnPlateau", minimum=0)
+        self.verbose = check_int(verbose, "verbose", "ReduceLROnPlateau", minimum=0)
         self._reset()
 
     monitor = property(lambda self: self._monitor.monitor, doc="The watched log key.")
@@ -182,7 +179,7 @@ class LearningRateScheduler(Callback):
                 f"Received: schedule={schedule!r}"
             )
         self.schedule = schedule
-        self.verbose = check_int("LearningRateScheduler", "verbose", verbose)
+        self.verbose = check_int(verbose, "verbose", "LearningRateScheduler", minimum=0)
         self._takes_lr = _takes_lr(schedule)
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import warnings
 from collections.abc import Mapping
@@ -10,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from cnnkit.callbacks._checks import check_real
+from cnnkit._validation import check_number
 
 __all__ = ["Monitor", "infer_direction"]
 
@@ -81,9 +80,7 @@ class Monitor:
             raise ValueError(
                 f"{owner}: mode must be one of 'auto', 'min', 'max'. Received: mode={mode!r}"
             )
-        delta = check_real(owner, "min_delta", min_delta)
-        if not math.isfinite(delta):
-            raise ValueError(f"{owner}: min_delta must be finite. Received: min_delta={min_delta}")
+        delta = check_number(min_delta, "min_delta", owner)
         direction = infer_direction(monitor) if mode == "auto" else mode
         if direction is None:
             raise ValueError(

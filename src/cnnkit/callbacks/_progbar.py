@@ -8,8 +8,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
+from cnnkit._validation import check_int, check_number
 from cnnkit.callbacks._base import Callback, Logs
-from cnnkit.callbacks._checks import check_int, check_real
 
 __all__ = ["Progbar", "ProgbarLogger", "resolve_verbose"]
 
@@ -111,14 +111,10 @@ class Progbar:
         unit_name: str = "step",
         stream: TextIO | None = None,
     ) -> None:
-        if target is not None and (isinstance(target, bool) or not isinstance(target, int)):
-            raise TypeError(f"Progbar: target must be an int or None. Received: target={target!r}")
-        if target is not None and target < 0:
-            raise ValueError(f"Progbar: target must be >= 0 or None. Received: target={target!r}")
-        self.target = target
-        self.width = check_int("Progbar", "width", width, minimum=1)
+        self.target = check_int(target, "target", "Progbar", minimum=0, optional=True)
+        self.width = check_int(width, "width", "Progbar", minimum=1)
         self.verbose = resolve_verbose(verbose, stream, "Progbar")
-        self.interval = check_real("Progbar", "interval", interval)
+        self.interval = check_number(interval, "interval", "Progbar", finite=False)
         self.unit_name = unit_name
         self._stream = stream
         self._live = supports_live_updates(self.stream)
@@ -141,7 +137,7 @@ class Progbar:
         finalize: bool | None = None,
     ) -> None:
         """Record progress up to step ``current`` with the latest ``values``; maybe redraw."""
-        check_int("Progbar.update", "current", current)
+        check_int(current, "current", "Progbar.update", minimum=0)
         if finalize is None:
             finalize = self.target is not None and current >= self.target
         if values:

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from cnnkit._validation import check_int
 from cnnkit.callbacks._base import Callback, Logs
-from cnnkit.callbacks._checks import check_int
 
 __all__ = ["TensorBoard"]
 
@@ -107,7 +107,7 @@ class TensorBoard(Callback):
             raise TypeError(f"TensorBoard: log_dir must be a non-empty path. Received: {log_dir!r}")
         self._writer_class = _summary_writer_class()
         self.log_dir = os.fspath(log_dir)
-        self.histogram_freq = check_int("TensorBoard", "histogram_freq", histogram_freq)
+        self.histogram_freq = check_int(histogram_freq, "histogram_freq", "TensorBoard", minimum=0)
         self.write_graph = bool(write_graph)
         if update_freq == "batch":
             update_freq = 1
@@ -117,7 +117,7 @@ class TensorBoard(Callback):
                     "TensorBoard: update_freq must be 'epoch', 'batch' or an int >= 1. "
                     f"Received: update_freq={update_freq!r}"
                 )
-            update_freq = check_int("TensorBoard", "update_freq", update_freq, minimum=1)
+            update_freq = check_int(update_freq, "update_freq", "TensorBoard", minimum=1)
         self.update_freq = update_freq
         self._writers: dict[str, Any] = {}
         self._global_batch = 0

@@ -114,7 +114,7 @@ def _demo(commands, common) -> None:
     )
     _data_flags(parser, default="digits")
     parser.add_argument(
-        "--epochs", type=_types.positive_int, help="epochs per CNN (default: per dataset)"
+        "--epochs", type=_types.parse_positive_int, help="epochs per CNN (default: per dataset)"
     )
     _report_switch(parser)
 
@@ -132,8 +132,8 @@ def _train(commands, common) -> None:
     )
     _data_flags(parser)
     parser.add_argument("--model", help="a zoo model name (default: small_cnn)")
-    parser.add_argument("--epochs", type=_types.positive_int, help="total epochs")
-    parser.add_argument("--batch-size", type=_types.positive_int, help="images per step")
+    parser.add_argument("--epochs", type=_types.parse_positive_int, help="total epochs")
+    parser.add_argument("--batch-size", type=_types.parse_positive_int, help="images per step")
     parser.add_argument("--lr", type=_types.positive_float, help="peak learning rate")
     parser.add_argument("--weight-decay", type=_types.non_negative_float, help="AdamW decay")
     parser.add_argument(
@@ -174,7 +174,9 @@ def _predict(commands, common) -> None:
     )
     parser.add_argument("model", metavar="MODEL", help="model file or run folder")
     parser.add_argument("images", metavar="IMAGE", nargs="+", help="PNG, JPEG, BMP or GIF files")
-    parser.add_argument("--top-k", type=_types.positive_int, default=3, help="classes to show (3)")
+    parser.add_argument(
+        "--top-k", type=_types.parse_positive_int, default=3, help="classes to show (3)"
+    )
     parser.add_argument(
         "--class-names",
         metavar="FILE|A,B,...",
@@ -201,7 +203,9 @@ def _summary(commands, common) -> None:
     )
     parser.add_argument("--formulas", action="store_true", help="show the parameter arithmetic")
     parser.add_argument(
-        "--batch-size", type=_types.positive_int, help="add the training memory for this batch"
+        "--batch-size",
+        type=_types.parse_positive_int,
+        help="add the training memory for this batch",
     )
 
 
@@ -229,7 +233,7 @@ def _knn(commands, common) -> None:
         metavar="M,...",
         help="candidate distances: l1, l2, cosine (l1,l2)",
     )
-    parser.add_argument("--cv", type=_types.positive_int, help="folds (default: one split)")
+    parser.add_argument("--cv", type=_types.parse_positive_int, help="folds (default: one split)")
     parser.add_argument(
         "--validation-split",
         type=_types.open_fraction,
@@ -237,7 +241,7 @@ def _knn(commands, common) -> None:
         help="training share held out to choose K (0.2)",
     )
     parser.add_argument(
-        "--max-train", type=_types.positive_int, help="use only the first N training images"
+        "--max-train", type=_types.parse_positive_int, help="use only the first N training images"
     )
 
 

@@ -18,8 +18,8 @@ def dataset(value: str) -> str:
     return value
 
 
-def positive_int(value: str) -> int:
-    """An integer >= 1."""
+def parse_positive_int(value: str) -> int:
+    """Command-line text as an integer >= 1 (epochs, batch sizes, counts)."""
     try:
         number = int(value)
     except ValueError:

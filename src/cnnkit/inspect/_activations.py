@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from cnnkit.inspect._arrays import check_int
+from cnnkit._validation import check_int
 from cnnkit.inspect._model import (
     check_model,
     image_batch,
@@ -88,7 +88,7 @@ def features(model: Any, x: Any, layer: Any = None, batch_size: int = 256) -> np
         float32 array (n, d): each image's features, flattened.
     """
     check_model(model, "features")
-    batch_size = check_int(batch_size, "batch_size", "features")
+    batch_size = check_int(batch_size, "batch_size", "features", minimum=1)
     target, use_input = _feature_layer(model, layer)
     images = image_batch(model, x, "features")
     captured: list[np.ndarray] = []

@@ -66,23 +66,3 @@ def class_labels(y: Any, name: str, owner: str, n: int | None = None) -> np.ndar
             "per sample"
         )
     return labels.astype(np.int64)
-
-
-def check_optional_positive_int(value: Any, name: str, owner: str) -> int | None:
-    """Return ``value`` if it is None or an int > 0 (``max_points`` style), else raise."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(
-            f"{owner}: {name} must be a positive int or None. Received: {name}={value!r}"
-        )
-    return int(value)
-
-
-def check_int(value: Any, name: str, owner: str, lowest: int = 1) -> int:
-    """Return ``value`` if it is an int >= ``lowest``, else raise naming the argument."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{owner}: {name} must be an int. Received: {name}={value!r}")
-    if value < lowest:
-        raise ValueError(f"{owner}: {name} must be an int >= {lowest}. Received: {name}={value!r}")
-    return int(value)

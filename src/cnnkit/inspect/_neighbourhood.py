@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from cnnkit.inspect._arrays import check_int, class_labels, to_numpy
+from cnnkit._validation import check_int
+from cnnkit.inspect._arrays import class_labels, to_numpy
 
 
 def neighbourhood_scores(
@@ -44,7 +45,7 @@ def neighbourhood_scores(
             f"{len(latent)}; give the features of the same images"
         )
     y = class_labels(labels, "labels", "neighbourhood_scores", n=len(pixels))
-    k = check_int(k, "k", "neighbourhood_scores")
+    k = check_int(k, "k", "neighbourhood_scores", minimum=1)
     if k >= len(pixels):
         raise ValueError(
             f"neighbourhood_scores: k must be less than the number of samples ({len(pixels)}). "

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from cnnkit.inspect._arrays import check_int, check_optional_positive_int, to_numpy
+from cnnkit._validation import check_int, check_positive_int
+from cnnkit.inspect._arrays import to_numpy
 
 
 def tsne(
@@ -61,16 +62,16 @@ def tsne(
             f"shape {vectors.shape}"
         )
     vectors = vectors.reshape(len(vectors), -1).astype(np.float32)
-    n_components = check_int(n_components, "n_components", "tsne")
+    n_components = check_int(n_components, "n_components", "tsne", minimum=1)
     if n_components > 3:
         raise ValueError(
             f"tsne: n_components must be 1, 2 or 3 (Barnes-Hut t-SNE). Received: {n_components}"
         )
-    pca_components = check_optional_positive_int(pca_components, "pca_components", "tsne")
-    max_points = check_optional_positive_int(max_points, "max_points", "tsne")
-    seed = check_int(seed, "seed", "tsne", lowest=0)
-    max_iter = check_int(max_iter, "max_iter", "tsne", lowest=250)
-    n_jobs = check_optional_positive_int(n_jobs, "n_jobs", "tsne")
+    pca_components = check_positive_int(pca_components, "pca_components", "tsne", optional=True)
+    max_points = check_positive_int(max_points, "max_points", "tsne", optional=True)
+    seed = check_int(seed, "seed", "tsne", minimum=0)
+    max_iter = check_int(max_iter, "max_iter", "tsne", minimum=250)
+    n_jobs = check_positive_int(n_jobs, "n_jobs", "tsne", optional=True)
     indices = subsample(len(vectors), max_points, seed)
     vectors = vectors[indices]
     _check_perplexity(perplexity, len(vectors))

@@ -7,9 +7,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from cnnkit._validation import check_int, check_number
 from cnnkit.activations import LEAKY_RELU_SLOPE
 from cnnkit.layers._base import Layer
-from cnnkit.utils._checks import check_int, check_number
 
 
 class Activation(Layer):
@@ -44,10 +44,10 @@ class ReLU(Layer):
     ):
         super().__init__(**kwargs)
         self.max_value = (
-            None if max_value is None else check_number(max_value, "max_value", "ReLU", low=0)
+            None if max_value is None else check_number(max_value, "max_value", "ReLU", minimum=0)
         )
-        self.negative_slope = check_number(negative_slope, "negative_slope", "ReLU", low=0)
-        self.threshold = check_number(threshold, "threshold", "ReLU", low=0)
+        self.negative_slope = check_number(negative_slope, "negative_slope", "ReLU", minimum=0)
+        self.threshold = check_number(threshold, "threshold", "ReLU", minimum=0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.negative_slope == 0.0 and self.threshold == 0.0:
@@ -66,7 +66,7 @@ class LeakyReLU(Layer):
 
     def __init__(self, negative_slope: float = LEAKY_RELU_SLOPE, **kwargs: Any):
         super().__init__(**kwargs)
-        self.negative_slope = check_number(negative_slope, "negative_slope", "LeakyReLU", low=0)
+        self.negative_slope = check_number(negative_slope, "negative_slope", "LeakyReLU", minimum=0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.leaky_relu(x, self.negative_slope)

@@ -7,22 +7,11 @@ from typing import Any
 
 import torch
 
-from cnnkit._validation import owner_prefix
+from cnnkit._validation import check_int, owner_prefix
 from cnnkit.layers._base import Layer
 from cnnkit.layers._spatial import check_data_format, spatial_dims
 
 Transformation = dict[str, Any]
-
-
-def check_seed(value: Any, owner: str) -> int | None:
-    """Return ``value`` when it is None or an int >= 0 (a layer's ``seed``), else raise."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{owner}: seed must be None or an int >= 0. Received: seed={value!r}")
-    if value < 0:
-        raise ValueError(f"{owner}: seed must be None or an int >= 0. Received: seed={value!r}")
-    return value
 
 
 def _is_number(value: Any) -> bool:
@@ -86,13 +75,6 @@ def check_value_range(value: Any, owner: str) -> tuple[float, float]:
     return (low, high)
 
 
-def check_number(value: Any, name: str, owner: str) -> float:
-    """Return ``value`` as a float when it is an int or a float, else raise naming the argument."""
-    if not _is_number(value):
-        raise TypeError(f"{owner}: {name} must be a number. Received: {name}={value!r}")
-    return float(value)
-
-
 class Workspace:
     """Memory a layer keeps between calls for its intermediate results, one flat buffer per
     device and dtype, grown as needed. Never hand it out as (part of) an output: the next
@@ -135,7 +117,7 @@ class RandomImageLayer(Layer):
     def __init__(self, seed: int | None = None, data_format: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         owner = type(self).__name__
-        self.seed = check_seed(seed, owner)
+        self.seed = check_int(seed, "seed", owner, minimum=0, optional=True)
         self.data_format = check_data_format(data_format or "channels_last", owner)
         self._generators: dict[torch.device, torch.Generator] = {}
         self._workspace = Workspace()

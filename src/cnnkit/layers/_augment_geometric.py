@@ -11,11 +11,10 @@ from typing import Any
 
 import torch
 
-from cnnkit._validation import check_choice, check_positive_int
+from cnnkit._validation import check_choice, check_number, check_positive_int
 from cnnkit.layers._augment_base import (
     RandomImageLayer,
     Transformation,
-    check_number,
     factor_range,
 )
 from cnnkit.layers._image_warp import (
@@ -54,7 +53,7 @@ class RandomFlip(RandomImageLayer):
         **kwargs: Any,
     ):
         super().__init__(seed, data_format, **kwargs)
-        self.mode = check_choice(mode, FLIP_MODES, "mode", "RandomFlip", lower=False)
+        self.mode = check_choice(mode, "mode", "RandomFlip", choices=FLIP_MODES, lower=False)
 
     def _draw(self, x: torch.Tensor) -> Transformation:
         flips = self._uniform((x.shape[0], 2), x) < 0.5
@@ -107,9 +106,11 @@ class _RandomAffine(RandomImageLayer):
     ):
         super().__init__(seed, data_format, **kwargs)
         owner = type(self).__name__
-        self.fill_mode = check_choice(fill_mode, FILL_MODES, "fill_mode", owner)
-        self.interpolation = check_choice(interpolation, INTERPOLATIONS, "interpolation", owner)
-        self.fill_value = check_number(fill_value, "fill_value", owner)
+        self.fill_mode = check_choice(fill_mode, "fill_mode", owner, choices=FILL_MODES)
+        self.interpolation = check_choice(
+            interpolation, "interpolation", owner, choices=INTERPOLATIONS
+        )
+        self.fill_value = check_number(fill_value, "fill_value", owner, finite=False)
 
     def _transform(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
         height, width = self._height_width(x)

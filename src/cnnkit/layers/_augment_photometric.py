@@ -11,10 +11,10 @@ from typing import Any
 
 import torch
 
+from cnnkit._validation import check_number
 from cnnkit.layers._augment_base import (
     RandomImageLayer,
     Transformation,
-    check_number,
     check_value_range,
     factor_range,
 )
@@ -208,5 +208,5 @@ def _check_fill_value(value: Any) -> float | list[float] | None:
     if value is None:
         return None
     if isinstance(value, Sequence) and not isinstance(value, str):
-        return [check_number(v, "fill_value", "RandomErasing") for v in value]
-    return check_number(value, "fill_value", "RandomErasing")
+        return [check_number(v, "fill_value", "RandomErasing", finite=False) for v in value]
+    return check_number(value, "fill_value", "RandomErasing", finite=False)

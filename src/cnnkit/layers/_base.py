@@ -14,7 +14,7 @@ from torch import nn
 from cnnkit import constraints as constraints_module
 from cnnkit import initializers as initializers_module
 from cnnkit import regularizers as regularizers_module
-from cnnkit._validation import did_you_mean
+from cnnkit._validation import check_positive_int, did_you_mean
 from cnnkit.layers import _symbolic
 from cnnkit.layers._subclassing import SubclassingAPI
 
@@ -86,7 +86,9 @@ class Layer(SubclassingAPI, nn.Module, metaclass=_CheckedArguments):
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
         self.input_shape_hint = _check_input_shape(input_shape, type(self).__name__)
-        self.batch_size = _check_batch_size(batch_size, type(self).__name__)
+        self.batch_size = check_positive_int(
+            batch_size, "batch_size", type(self).__name__, optional=True
+        )
         self.built = False
         self.input_shape: Shape | None = None
         self.output_shape: Shape | None = None
@@ -492,20 +494,6 @@ def as_real_array(value: Any, name: str, owner: str) -> np.ndarray:
             f"Received: an array of dtype {array.dtype}"
         )
     return array
-
-
-def _check_batch_size(batch_size: Any, owner: str) -> int | None:
-    if batch_size is None:
-        return None
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise TypeError(
-            f"{owner}: batch_size must be a positive int or None. Received: batch_size={batch_size!r}"
-        )
-    if batch_size < 1:
-        raise ValueError(
-            f"{owner}: batch_size must be a positive int or None. Received: batch_size={batch_size!r}"
-        )
-    return int(batch_size)
 
 
 def _check_input_shape(

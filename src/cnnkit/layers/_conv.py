@@ -67,11 +67,11 @@ class Conv2D(Layer):
         super().__init__(**kwargs)
         owner = type(self).__name__
         self.filters = check_positive_int(filters, "filters", owner)
-        self.kernel_size = normalize_tuple(kernel_size, 2, "kernel_size", owner)
-        self.strides = normalize_tuple(strides, 2, "strides", owner)
+        self.kernel_size = normalize_tuple(kernel_size, "kernel_size", owner)
+        self.strides = normalize_tuple(strides, "strides", owner)
         self.padding = check_padding(padding, owner)
         self.data_format = check_data_format(data_format or "channels_last", owner)
-        self.dilation_rate = normalize_tuple(dilation_rate, 2, "dilation_rate", owner)
+        self.dilation_rate = normalize_tuple(dilation_rate, "dilation_rate", owner)
         self.groups = check_positive_int(groups, "groups", owner)
         if self.filters % self.groups:
             raise ValueError(

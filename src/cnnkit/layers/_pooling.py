@@ -35,9 +35,9 @@ class _Pooling2D(Layer):
     ):
         super().__init__(**kwargs)
         owner = type(self).__name__
-        self.pool_size = normalize_tuple(pool_size, 2, "pool_size", owner)
+        self.pool_size = normalize_tuple(pool_size, "pool_size", owner)
         self.strides = (
-            self.pool_size if strides is None else normalize_tuple(strides, 2, "strides", owner)
+            self.pool_size if strides is None else normalize_tuple(strides, "strides", owner)
         )
         self.padding = check_padding(padding, owner)
         self.data_format = check_data_format(data_format or "channels_last", owner)

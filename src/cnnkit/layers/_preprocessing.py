@@ -8,8 +8,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cnnkit._validation import check_choice, check_positive_int
-from cnnkit.layers._augment_base import check_number
+from cnnkit._validation import check_choice, check_number, check_positive_int
 from cnnkit.layers._base import Layer
 from cnnkit.layers._spatial import (
     check_data_format,
@@ -126,10 +125,10 @@ class Rescaling(Layer):
 
 def _number_or_numbers(value: Any, name: str) -> float | list[float]:
     if isinstance(value, Sequence) and not isinstance(value, str):
-        return [check_number(v, name, "Rescaling") for v in value]
+        return [check_number(v, name, "Rescaling", finite=False) for v in value]
     if hasattr(value, "tolist"):  # NumPy scalars and arrays
         return _number_or_numbers(value.tolist(), name)
-    return check_number(value, name, "Rescaling")
+    return check_number(value, name, "Rescaling", finite=False)
 
 
 class Resizing(_ImageSizeLayer):
@@ -171,7 +170,7 @@ class Resizing(_ImageSizeLayer):
         super().__init__(height, width, data_format, **kwargs)
         owner = "Resizing"
         self.interpolation = check_choice(
-            interpolation, RESIZE_INTERPOLATIONS, "interpolation", owner
+            interpolation, "interpolation", owner, choices=RESIZE_INTERPOLATIONS
         )
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
         self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)
@@ -180,8 +179,8 @@ class Resizing(_ImageSizeLayer):
                 "Resizing: only one of crop_to_aspect_ratio and pad_to_aspect_ratio can be True. "
                 "Received: crop_to_aspect_ratio=True, pad_to_aspect_ratio=True"
             )
-        self.fill_mode = check_choice(fill_mode, ("constant",), "fill_mode", owner)
-        self.fill_value = check_number(fill_value, "fill_value", owner)
+        self.fill_mode = check_choice(fill_mode, "fill_mode", owner, choices=("constant",))
+        self.fill_value = check_number(fill_value, "fill_value", owner, finite=False)
         self.antialias = bool(antialias)
 
     def _resize(self, x: torch.Tensor) -> torch.Tensor:

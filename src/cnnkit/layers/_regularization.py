@@ -8,9 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from cnnkit import constraints, initializers, regularizers
-from cnnkit._validation import check_fraction
+from cnnkit._validation import check_fraction, check_int, check_number
 from cnnkit.layers._base import Layer
-from cnnkit.utils._checks import check_int, check_number
 
 
 class Dropout(Layer):
@@ -29,7 +28,7 @@ class Dropout(Layer):
                 "Dropout: noise_shape is not supported; use SpatialDropout-style masks in PyTorch"
             )
         self.noise_shape = noise_shape
-        self.seed = check_int(seed, "seed", "Dropout", low=0, allow_none=True)
+        self.seed = check_int(seed, "seed", "Dropout", minimum=0, optional=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.dropout(x, self.rate, self.training) if self.rate else x
@@ -68,7 +67,7 @@ class BatchNormalization(Layer):
             raise TypeError(f"{owner}: axis must be an int. Received: axis={axis!r}")
         self.axis = axis
         self.momentum = check_fraction(momentum, "momentum", owner)
-        self.epsilon = check_number(epsilon, "epsilon", owner, low=0, low_open=True)
+        self.epsilon = check_number(epsilon, "epsilon", owner, minimum=0, exclusive_minimum=True)
         self.center, self.scale = bool(center), bool(scale)
         self.beta_initializer = initializers.get(beta_initializer, owner, "beta_initializer")
         self.gamma_initializer = initializers.get(gamma_initializer, owner, "gamma_initializer")

@@ -14,12 +14,12 @@ PADDINGS = ("valid", "same")
 
 def check_data_format(value: object, owner: str) -> str:
     """Validate ``data_format`` ('channels_last' or 'channels_first')."""
-    return check_choice(value, DATA_FORMATS, "data_format", owner)
+    return check_choice(value, "data_format", owner, choices=DATA_FORMATS)
 
 
 def check_padding(value: object, owner: str) -> str:
     """Validate ``padding`` ('valid' or 'same', any case) and return it lower-cased."""
-    return check_choice(value, PADDINGS, "padding", owner)
+    return check_choice(value, "padding", owner, choices=PADDINGS)
 
 
 def to_channels_first(x: torch.Tensor, data_format: str) -> torch.Tensor:

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from cnnkit._validation import check_int
+
 from . import _voting
 from ._search import BruteForceIndex, default_batch_size
 from ._validation import (
@@ -14,7 +16,6 @@ from ._validation import (
     as_samples,
     check_metric,
     check_n_neighbors,
-    check_positive_int,
     check_weights,
     resolve_device,
 )
@@ -66,11 +67,11 @@ class KNeighborsClassifier:
         batch_size: int | None = None,
         device: str | torch.device = "auto",
     ) -> None:
-        self.n_neighbors = check_positive_int(n_neighbors, "n_neighbors", owner=_OWNER)
+        self.n_neighbors = check_int(n_neighbors, "n_neighbors", _OWNER, minimum=1)
         self.metric = metric
         self.effective_metric_ = check_metric(metric, _OWNER)
         self.weights = check_weights(weights, _OWNER)
-        self.batch_size = check_positive_int(batch_size, "batch_size", True, _OWNER)
+        self.batch_size = check_int(batch_size, "batch_size", _OWNER, minimum=1, optional=True)
         self.device = device
         self.device_ = resolve_device(device, _OWNER)
         self._index: BruteForceIndex | None = None

@@ -9,9 +9,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from cnnkit._validation import check_int
+
 from . import _voting
 from ._classifier import KNeighborsClassifier
-from ._validation import as_labels, as_samples, check_metric, check_positive_int, check_weights
+from ._validation import as_labels, as_samples, check_metric, check_weights
 
 
 @dataclass(frozen=True)
@@ -187,10 +189,7 @@ def _splits(
             "select: pass either cv or validation_split, not both. "
             f"Received: cv={cv}, validation_split={validation_split}"
         )
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"select: seed must be an integer >= 0. Received: seed={seed!r}")
-    if seed < 0:
-        raise ValueError(f"select: seed must be an integer >= 0. Received: seed={seed!r}")
+    seed = check_int(seed, "seed", "select", minimum=0)
     order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
     if validation_split is not None:
         if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)):
@@ -210,7 +209,7 @@ def _splits(
                 "or validation set."
             )
         return [(np.sort(order[:-n_val]), order[-n_val:])], f"{n_val} held-out samples"
-    cv = 5 if cv is None else check_positive_int(cv, "cv", owner="select")
+    cv = 5 if cv is None else check_int(cv, "cv", "select", minimum=1)
     if not 2 <= cv <= n:
         raise ValueError(
             f"select: cv must be between 2 and the number of samples ({n}). Received: cv={cv}"

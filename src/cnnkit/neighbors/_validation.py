@@ -41,19 +41,6 @@ def check_weights(weights: Any, owner: str = "") -> str:
     return weights
 
 
-def check_positive_int(
-    value: Any, name: str, allow_none: bool = False, owner: str = ""
-) -> int | None:
-    """Return ``value`` as an int >= 1 (or None when allowed), else raise naming ``name``."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{_p(owner)}{name} must be an integer >= 1. Received: {name}={value!r}")
-    if value < 1:
-        raise ValueError(f"{_p(owner)}{name} must be an integer >= 1. Received: {name}={value!r}")
-    return int(value)
-
-
 def check_n_neighbors(n_neighbors: Any, n_train: int, owner: str = "") -> int:
     """Return ``n_neighbors`` if 1 <= n_neighbors <= n_train, else raise with both numbers."""
     if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, (int, np.integer)):

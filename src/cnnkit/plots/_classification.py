@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from cnnkit.inspect._arrays import check_int, class_labels, to_numpy
+from cnnkit._validation import check_int
+from cnnkit.inspect._arrays import class_labels, to_numpy
 from cnnkit.plots._figure import finish, new_figure
 from cnnkit.plots._images import class_name, display_images, grid_shape, show, tile_axes
 
@@ -134,8 +135,8 @@ def misclassified(
     truth = class_labels(y_true, "y_true", "misclassified", n=len(images))
     scores = to_numpy(y_pred, "y_pred", "misclassified")
     predicted = class_labels(scores, "y_pred", "misclassified", n=len(images))
-    max_images = check_int(max_images, "max_images", "misclassified")
-    columns = check_int(columns, "columns", "misclassified")
+    max_images = check_int(max_images, "max_images", "misclassified", minimum=1)
+    columns = check_int(columns, "columns", "misclassified", minimum=1)
     wrong = np.flatnonzero(truth != predicted)
     shown = wrong[:max_images]
     if not len(shown):

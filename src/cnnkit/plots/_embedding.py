@@ -11,7 +11,8 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
-from cnnkit.inspect._arrays import check_int, class_labels, to_numpy
+from cnnkit._validation import check_int
+from cnnkit.inspect._arrays import class_labels, to_numpy
 from cnnkit.plots._figure import finish, new_figure
 from cnnkit.plots._images import class_name, display_image, display_images, show, tile_axes
 
@@ -77,7 +78,11 @@ def embedding(
                 f"embedding: images has {len(thumbnails)} images but points_2d has {len(points)} points"
             )
         _thumbnails(
-            ax, points, thumbnails, colours[y], check_int(max_images, "max_images", "embedding")
+            ax,
+            points,
+            thumbnails,
+            colours[y],
+            check_int(max_images, "max_images", "embedding", minimum=1),
         )
     if n_classes <= LEGEND_UP_TO:
         ax.legend(

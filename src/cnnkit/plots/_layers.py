@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from cnnkit import inspect
-from cnnkit.inspect._arrays import check_int
+from cnnkit._validation import check_int
 from cnnkit.inspect._filters import conv_layer
 from cnnkit.inspect._model import check_model, image_batch, resolve_layers
 from cnnkit.models._summary import format_shape
@@ -49,8 +49,8 @@ def activation_maps(
         (Dense) are drawn as one strip.
     """
     check_model(model, "activation_maps")
-    max_channels = check_int(max_channels, "max_channels", "activation_maps")
-    columns = check_int(columns, "columns", "activation_maps")
+    max_channels = check_int(max_channels, "max_channels", "activation_maps", minimum=1)
+    columns = check_int(columns, "columns", "activation_maps", minimum=1)
     batch = image_batch(model, image, "activation_maps")
     if len(batch) != 1:
         raise ValueError(
@@ -169,9 +169,9 @@ def filters(
     """
     layer = conv_layer(model_or_layer, name)
     kernels = inspect.filters(layer)
-    max_filters = check_int(max_filters, "max_filters", "filters")
-    max_inputs = check_int(max_inputs, "max_inputs", "filters")
-    columns = check_int(columns, "columns", "filters")
+    max_filters = check_int(max_filters, "max_filters", "filters", minimum=1)
+    max_inputs = check_int(max_inputs, "max_inputs", "filters", minimum=1)
+    columns = check_int(columns, "columns", "filters", minimum=1)
     kh, kw, inputs, outputs = kernels.shape
     shown = min(outputs, max_filters)
     scale = float(np.abs(kernels).max()) or 1.0

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from cnnkit.inspect._arrays import check_int, class_labels
+from cnnkit._validation import check_int
+from cnnkit.inspect._arrays import class_labels
 from cnnkit.plots._figure import finish, new_figure
 from cnnkit.plots._images import class_name, display_images, grid_shape, show, tile_axes
 
@@ -45,10 +46,10 @@ def samples(
     """
     images = display_images(x, "x", "samples")
     labels = class_labels(y, "y", "samples", n=len(images))
-    per_class = check_int(per_class, "per_class", "samples")
-    max_rows = check_int(max_rows, "max_rows", "samples")
-    columns = check_int(columns, "columns", "samples")
-    rng = np.random.default_rng(check_int(seed, "seed", "samples", lowest=0))
+    per_class = check_int(per_class, "per_class", "samples", minimum=1)
+    max_rows = check_int(max_rows, "max_rows", "samples", minimum=1)
+    columns = check_int(columns, "columns", "samples", minimum=1)
+    rng = np.random.default_rng(check_int(seed, "seed", "samples", minimum=0))
     classes = np.unique(labels)
     if len(classes) <= max_rows:
         return finish(_rows(images, labels, classes, class_names, per_class, rng), save)

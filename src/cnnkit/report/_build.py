@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cnnkit._files import atomic_write_bytes
-from cnnkit.inspect._arrays import check_int
+from cnnkit._validation import check_int
 from cnnkit.inspect._model import check_model
 from cnnkit.layers import Dense
 from cnnkit.report import _sections_data, _sections_inside, _sections_results
@@ -90,7 +90,7 @@ def build(
     context = _context(
         model, data, class_names, preprocess, max_points, batch_size, seed, k, progress
     )
-    n_queries = check_int(n_queries, "n_queries", OWNER)
+    n_queries = check_int(n_queries, "n_queries", OWNER, minimum=1)
     check_knn(knn)
     check_models(models)
     _check_history(history)
@@ -177,11 +177,11 @@ def _context(
         y_test=y_test,
         class_names=resolve_class_names(class_names, y_train, y_test, model),
         preprocess=preprocess,
-        max_points=check_int(max_points, "max_points", OWNER, lowest=5),
-        batch_size=check_int(batch_size, "batch_size", OWNER),
-        seed=check_int(seed, "seed", OWNER, lowest=0),
+        max_points=check_int(max_points, "max_points", OWNER, minimum=5),
+        batch_size=check_int(batch_size, "batch_size", OWNER, minimum=1),
+        seed=check_int(seed, "seed", OWNER, minimum=0),
         progress=Progress(progress),
-        knn_k=check_int(k, "k", OWNER),
+        knn_k=check_int(k, "k", OWNER, minimum=1),
     )
     context.inputs(x_train[:1])  # the images fit the model (raises naming the expected shape)
     context.inputs(x_test[:1])

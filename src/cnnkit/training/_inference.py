@@ -10,10 +10,11 @@ import torch
 
 from cnnkit import distributed
 from cnnkit import metrics as metrics_module
+from cnnkit._validation import check_int
 from cnnkit.callbacks import CallbackList
 from cnnkit.callbacks._progbar import resolve_verbose
 from cnnkit.training._data import ArrayData, adapt
-from cnnkit.training._logs import callbacks_for_rank, chunk_sizes, positive_int, read_logs
+from cnnkit.training._logs import callbacks_for_rank, chunk_sizes, read_logs
 from cnnkit.training._step import autocast_context
 
 
@@ -33,8 +34,8 @@ class Inference:
         """Loss and metrics on ``x, y`` in inference mode: a float (loss only), a list
         ``[loss, *metrics]``, or a dict with ``return_dict=True``."""
         self._require_compiled("evaluate")
-        batch_size = positive_int(
-            32 if batch_size is None else batch_size, "batch_size", "evaluate"
+        batch_size = check_int(
+            32 if batch_size is None else batch_size, "batch_size", "evaluate", minimum=1
         )
         device, world = self._prepare_run(batch_size, "evaluate")
         verbose = resolve_verbose(verbose) if world.is_main else 0
@@ -99,7 +100,9 @@ class Inference:
     ) -> np.ndarray:
         """Run the model in inference mode; returns one NumPy array (class probabilities for a
         softmax classifier), in the order of ``x`` - on every process under torchrun."""
-        batch_size = positive_int(32 if batch_size is None else batch_size, "batch_size", "predict")
+        batch_size = check_int(
+            32 if batch_size is None else batch_size, "batch_size", "predict", minimum=1
+        )
         device, world = self._prepare_run(batch_size, "predict")
         verbose = resolve_verbose(verbose) if world.is_main else 0
         data = adapt(x, None, None, batch_size, False, device, "predict")

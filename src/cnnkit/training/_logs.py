@@ -48,19 +48,6 @@ def chunk_sizes(n: int, size: int) -> list[int]:
     return [base + (1 if rank < extra else 0) for rank in range(size)]
 
 
-def optional_positive_int(value: Any, name: str, what: str) -> int | None:
-    """None, or ``value`` as an int >= 1."""
-    return None if value is None else positive_int(value, name, what)
-
-
-def positive_int(value: Any, name: str, what: str, allow_zero: bool = False) -> int:
-    """``value`` as an int >= 1 (or >= 0), else a ValueError naming the argument."""
-    lowest = 0 if allow_zero else 1
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lowest:
-        raise ValueError(f"{what}: {name} must be an int >= {lowest}. Received: {name}={value!r}")
-    return int(value)
-
-
 def class_weights_to_samples(data: ArrayData, class_weight: dict[int, float]) -> torch.Tensor:
     """Per-sample weights from Keras' ``class_weight`` dict (times any ``sample_weight``)."""
     if not isinstance(class_weight, dict):

@@ -13,6 +13,7 @@ from cnnkit import config, distributed
 from cnnkit import losses as losses_module
 from cnnkit import metrics as metrics_module
 from cnnkit import optimizers as optimizers_module
+from cnnkit._validation import check_int
 from cnnkit.callbacks import CallbackList, History
 from cnnkit.callbacks._progbar import resolve_verbose
 from cnnkit.training import _ahead, _checks, _resume, _resume_checks
@@ -22,8 +23,6 @@ from cnnkit.training._logs import (
     callbacks_for_rank,
     class_weights_to_samples,
     global_batch_sizes,
-    optional_positive_int,
-    positive_int,
     read_logs,
 )
 from cnnkit.training._step import make_train_step
@@ -121,14 +120,18 @@ class Trainer(Inference):
         so results do not depend on the number of processes.
         """
         self._require_compiled("fit")
-        batch_size = positive_int(32 if batch_size is None else batch_size, "batch_size", "fit")
-        epochs = positive_int(epochs, "epochs", "fit", allow_zero=True)
-        initial_epoch = positive_int(initial_epoch, "initial_epoch", "fit", allow_zero=True)
-        steps_per_epoch = optional_positive_int(steps_per_epoch, "steps_per_epoch", "fit")
-        validation_batch_size = optional_positive_int(
-            validation_batch_size, "validation_batch_size", "fit"
+        batch_size = check_int(
+            32 if batch_size is None else batch_size, "batch_size", "fit", minimum=1
         )
-        validation_freq = positive_int(validation_freq, "validation_freq", "fit")
+        epochs = check_int(epochs, "epochs", "fit", minimum=0)
+        initial_epoch = check_int(initial_epoch, "initial_epoch", "fit", minimum=0)
+        steps_per_epoch = check_int(
+            steps_per_epoch, "steps_per_epoch", "fit", minimum=1, optional=True
+        )
+        validation_batch_size = check_int(
+            validation_batch_size, "validation_batch_size", "fit", minimum=1, optional=True
+        )
+        validation_freq = check_int(validation_freq, "validation_freq", "fit", minimum=1)
         device, world = self._prepare_run(batch_size, "fit")
         verbose = resolve_verbose(verbose) if world.is_main else 0
         train = adapt(x, y, sample_weight, batch_size, shuffle, device, "fit", needs_y=True)

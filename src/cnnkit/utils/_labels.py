@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from cnnkit._validation import check_positive_int
+
 
 def to_categorical(y: Any, num_classes: int | None = None) -> np.ndarray:
     """Turn integer labels of shape (n,) or (n, 1) into a float32 one-hot matrix (n, num_classes).
@@ -36,15 +38,9 @@ def to_categorical(y: Any, num_classes: int | None = None) -> np.ndarray:
     largest = int(labels.max()) if labels.size else -1
     if num_classes is None:
         num_classes = largest + 1
-    elif isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
-        raise TypeError(
-            f"to_categorical: num_classes must be a positive int. Received: num_classes={num_classes!r}"
-        )
-    elif num_classes < 1:
-        raise ValueError(
-            f"to_categorical: num_classes must be a positive int. Received: num_classes={num_classes!r}"
-        )
-    elif largest >= num_classes:
+    else:
+        num_classes = check_positive_int(num_classes, "num_classes", "to_categorical")
+    if largest >= num_classes:
         raise ValueError(
             f"to_categorical: label {largest} is out of range for num_classes={num_classes} "
             f"(labels must be in 0..{num_classes - 1})"

@@ -74,3 +74,64 @@ def test_summary_with_batch_size_reports_memory():
     assert header.split() == ["Layer", "(type)", "Output", "Shape", "Param", "#", "Activations"]
     with pytest.raises(ValueError, match="batch_size must be an int >= 1"):
         model.summary_text(batch_size=0)
+
+
+@pytest.mark.parametrize("batch_size", [32, 128])
+def test_functional_residual_estimate_within_15_percent_of_measured_peak(batch_size):
+    # BatchNormalization, skip connections kept alive across blocks, several paths of gradients
+    model = cnnkit.zoo.get("resnet")
+    estimate = training_memory(model, batch_size).peak
+    measured = measured_peak(model, batch_size)
+    assert abs(estimate - measured) / measured <= 0.15, (estimate, measured)
+
+
+def test_a_functional_chain_is_estimated_as_its_sequential_twin():
+    sequential = cnnkit.zoo.get("lenet5")
+    inputs = cnnkit.Input(shape=(32, 32, 1))
+    x = inputs
+    for layer in sequential.layers:
+        x = type(layer).from_config(layer.get_config())(x)
+    functional = cnnkit.Model(inputs, x)
+    ours, theirs = training_memory(functional, 64), training_memory(sequential, 64)
+    assert (ours.peak, ours.activations, ours.inputs) == (
+        theirs.peak,
+        theirs.activations,
+        theirs.inputs,
+    )
+    assert [m.saved for m in ours.layers[1:]] == [m.saved for m in theirs.layers]
+
+
+def test_a_skip_connection_keeps_its_tensor_alive_in_the_estimate():
+    def block(skip: bool):
+        inputs = cnnkit.Input(shape=(16, 16, 8))
+        x = cnnkit.layers.Conv2D(8, 3, padding="same")(inputs)
+        y = cnnkit.layers.Conv2D(8, 3, padding="same")(x)
+        y = cnnkit.layers.Conv2D(8, 3, padding="same")(y)
+        return cnnkit.Model(inputs, cnnkit.layers.add([x, y]) if skip else y)
+
+    with_skip, without = training_memory(block(True), 32), training_memory(block(False), 32)
+    # the first conv's output stays alive for the addition: one more 32x16x16x8 float tensor
+    assert with_skip.peak - without.peak >= 32 * 16 * 16 * 8 * 4
+
+
+def test_summary_with_batch_size_on_a_functional_model():
+    text = cnnkit.zoo.get("resnet").summary_text(batch_size=16)
+    assert "Training memory for a batch of 16 (float32, adam), estimated:" in text
+    assert "Connected to" in text.splitlines()[2] and "Activations" in text.splitlines()[2]
+
+
+def test_a_subclassed_model_is_refused_by_name():
+    class Net(cnnkit.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = cnnkit.layers.Dense(2)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    net = Net()
+    net(torch.zeros(1, 3))
+    with pytest.raises(
+        TypeError, match=r"training_memory: .*subclassed model \(Net\) has no graph"
+    ):
+        training_memory(net, 4)

@@ -8,6 +8,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
+
 from cnnkit import activations as activations_module
 from cnnkit._validation import check_choice, check_int
 
@@ -61,7 +63,7 @@ def training_memory(model: Any, batch_size: int, optimizer: str = "adam") -> Mem
     """Estimate the memory of one training step of ``model`` on a batch of ``batch_size``.
 
     Args:
-        model: a built Sequential model.
+        model: a built Sequential or functional model.
         batch_size: images per batch.
         optimizer: 'adam', 'adamw', 'rmsprop', 'sgd', 'sgd_momentum' or 'adagrad'.
     """
@@ -72,13 +74,14 @@ def training_memory(model: Any, batch_size: int, optimizer: str = "adam") -> Mem
     element = 4  # float32
     trainable = sum(int(w.numel()) * w.element_size() for w in model.trainable_weights)
     parameters = sum(int(w.numel()) * w.element_size() for w in model.weights)
-    inputs = batch_size * math.prod(model.input_shape[1:]) * element
-    layers, saved_by_layer, outputs = _forward_plan(model, batch_size, element)
-    peak_backward = _backward_peak(model, batch_size, element, saved_by_layer, outputs, trainable)
+    graph = model._graph
+    inputs = sum(_bytes(t, batch_size, element) for t in graph.inputs)
+    steps = _forward_plan(graph, batch_size, element)
+    saved = [step.saved for step in steps]
     optimizer_state = trainable * OPTIMIZER_SLOTS[optimizer]
-    peak_step = trainable + optimizer_state
     peak_forward = max(
-        (sum(saved_by_layer[: i + 1]) + outputs[i] for i in range(len(outputs))), default=0
+        (sum(saved[: i + 1]) + step.output + step.waiting for i, step in enumerate(steps)),
+        default=0,
     )
     return MemoryEstimate(
         batch_size=batch_size,
@@ -86,80 +89,144 @@ def training_memory(model: Any, batch_size: int, optimizer: str = "adam") -> Mem
         parameters=parameters,
         gradients=trainable,
         optimizer_state=optimizer_state,
-        activations=sum(saved_by_layer),
-        peak=max(peak_forward, peak_backward, peak_step),
-        layers=layers,
+        activations=sum(saved),
+        peak=max(peak_forward, _backward_peak(steps, trainable), trainable + optimizer_state),
+        layers=_per_layer(model, graph, steps),
     )
 
 
 def _check_model(model: Any, owner: str) -> None:
-    """Raise a TypeError unless ``model`` is a cnnkit Sequential model."""
-    from cnnkit.models import Sequential
-
-    if not isinstance(model, Sequential):
+    """Raise a TypeError unless ``model`` is a cnnkit Sequential or functional model."""
+    if not isinstance(model, torch.nn.Module) or getattr(model, "_graph", False) is False:
         raise TypeError(
-            f"{owner}: model must be a cnnkit Sequential model. Received: model of type "
-            f"{type(model).__name__}"
+            f"{owner}: model must be a cnnkit Sequential or functional model. Received: model "
+            f"of type {type(model).__name__}"
+        )
+    if model._graph is None and getattr(model, "built", False):
+        raise TypeError(
+            f"{owner}: model must be a cnnkit Sequential or functional model; a subclassed "
+            f"model ({type(model).__name__}) has no graph to estimate from"
         )
 
 
-def _forward_plan(
-    model, batch_size: int, element: int
-) -> tuple[list[LayerMemory], list[int], list[int]]:
-    """Per layer: bytes of its output and of the tensors it newly keeps for backward."""
-    seen: set[tuple[str, int]] = set()
-    layers, saved_by_layer, outputs = [], [], []
-    current = ("input", -1)  # identity of the tensor flowing between layers
-    for index, layer in enumerate(model.layers):
-        kind = type(layer).__name__
-        in_size = batch_size * math.prod(layer.input_shape[1:])
-        out_size = batch_size * math.prod(layer.output_shape[1:])
-        output_id = current if kind in ("Flatten", "InputLayer") else ("output", index)
-        saves: list[tuple[tuple[str, int], int]] = []
-        if kind in ("Conv2D", "Dense", "BatchNormalization", "AveragePooling2D"):
-            saves.append((current, in_size * element))
-        if kind == "MaxPooling2D" or kind == "GlobalMaxPooling2D":
-            saves += [(current, in_size * element), (("indices", index), out_size * 8)]
-        if kind == "Dropout" and layer.rate:
-            saves.append((("mask", index), out_size))  # one byte per element
-        activation = getattr(layer, "activation", None)
-        if activation is not None and activation is not activations_module.linear:
-            if activation in _SAVES_OUTPUT:
-                saves.append((output_id, out_size * element))
-            else:
-                saves.append((("pre-activation", index), out_size * element))
-        if kind in ("ReLU", "Softmax"):
-            saves.append((output_id, out_size * element))
-        if kind == "LeakyReLU":
-            saves.append((current, in_size * element))
+@dataclass
+class _Step:
+    """One layer call of the forward pass, in bytes for the whole batch."""
+
+    layer: Any
+    output: int  # its new output tensor (0 for a view of its input, e.g. Flatten)
+    gradient: int  # the gradient of its output, in backward
+    saved: int  # tensors it newly keeps for backward
+    inputs: int  # gradients of its inputs (none for the model's inputs)
+    waiting: int  # other tensors alive meanwhile: made earlier, used later, not saved
+    pending: int  # gradients of other tensors, begun by later calls, not yet passed back
+
+
+def _bytes(tensor: Any, batch_size: int, element: int) -> int:
+    return batch_size * math.prod(tensor.shape[1:]) * element
+
+
+def _saves(node: Any, index: int, ids: dict, sizes: dict) -> list[tuple[Any, int]]:
+    """What one call keeps for backward: (identity of a tensor, its bytes)."""
+    layer, kind = node.layer, type(node.layer).__name__
+    source = [ids[id(t)] for t in node.inputs]
+    out_id, out_size = ids[id(node.outputs[0])], sizes["out"]
+    saves: list[tuple[Any, int]] = []
+    if kind in ("Conv2D", "Dense", "BatchNormalization", "AveragePooling2D", "LeakyReLU"):
+        saves.append((source[0], sizes["in"][0]))
+    if kind in ("MaxPooling2D", "GlobalMaxPooling2D"):
+        saves += [(source[0], sizes["in"][0]), (("indices", index), out_size * 2)]
+    if kind in ("Multiply", "Dot"):
+        saves += list(zip(source, sizes["in"]))
+    if kind == "Dropout" and layer.rate:
+        saves.append((("mask", index), out_size // 4))  # one byte per element
+    activation = getattr(layer, "activation", None)
+    if activation is not None and activation is not activations_module.linear:
+        saves.append(
+            (out_id, out_size) if activation in _SAVES_OUTPUT else (("pre", index), out_size)
+        )
+    if kind in ("ReLU", "Softmax"):
+        saves.append((out_id, out_size))
+    if getattr(layer, "_graph", None) is not None:  # a model used as a layer
+        inner = _forward_plan(layer._graph, sizes["batch"], sizes["element"])
+        saves.append((("nested", index), sum(step.saved for step in inner)))
+    return saves
+
+
+def _uses(graph: Any) -> tuple[dict[int, int], dict[int, int], dict[int, Any]]:
+    """Per tensor: the call that makes it (-1 for inputs), the last call that uses it, itself."""
+    made = {id(t): -1 for t in graph.inputs}
+    last: dict[int, int] = {}
+    tensors = {id(t): t for t in graph.inputs}
+    for index, node in enumerate(graph.nodes):
+        for tensor in node.inputs:
+            last[id(tensor)] = index
+        for tensor in node.outputs:
+            made[id(tensor)], tensors[id(tensor)] = index, tensor
+    for tensor in graph.outputs:
+        last[id(tensor)] = len(graph.nodes)  # returned: alive to the end
+    return made, last, tensors
+
+
+def _forward_plan(graph: Any, batch_size: int, element: int) -> list[_Step]:
+    """Per call, in the order the graph runs: its output and what it newly keeps for backward."""
+    made, last, tensors = _uses(graph)
+    size = {key: _bytes(t, batch_size, element) for key, t in tensors.items()}
+    ids: dict[int, Any] = {key: ("input", key) for key in made if made[key] == -1}
+    seen: set[Any] = set()
+    steps = []
+    for index, node in enumerate(graph.nodes):
+        out = id(node.outputs[0])
+        view = type(node.layer).__name__ in ("Flatten", "Reshape") and len(node.inputs) == 1
+        ids[out] = ids[id(node.inputs[0])] if view else ("output", out)
+        sizes = {
+            "in": [size[id(t)] for t in node.inputs],
+            "out": size[out],
+            "batch": batch_size,
+            "element": element,
+        }
         new = 0
-        for identity, size in saves:
-            if identity[0] != "input" and identity not in seen:
-                seen.add(identity)
-                new += size
-        layers.append(
-            LayerMemory(layer.name, 0 if output_id == current else out_size * element, new)
-        )
-        saved_by_layer.append(new)
-        outputs.append(0 if output_id == current else out_size * element)
-        current = output_id
-    return layers, saved_by_layer, outputs
+        for key, nbytes in _saves(node, index, ids, sizes):
+            if key[0] != "input" and key not in seen:
+                seen.add(key)
+                new += nbytes
+        own = {id(t) for t in node.inputs} | {out}
+        earlier = [k for k in tensors if -1 < made[k] < index and k not in own]
+        waiting = sum(size[k] for k in earlier if last.get(k, -1) > index and ids[k] not in seen)
+        pending = sum(size[k] for k in earlier if last.get(k, -1) > index)
+        grads_in = sum(size[id(t)] for t in node.inputs if made[id(t)] >= 0)
+        output = 0 if view else size[out]
+        steps.append(_Step(node.layer, output, size[out], new, grads_in, waiting, pending))
+    return steps
 
 
-def _backward_peak(model, batch_size, element, saved_by_layer, outputs, trainable) -> int:
-    """Walk backward: saved tensors of earlier layers, the incoming and outgoing gradients.
+def _backward_peak(steps: list[_Step], trainable: int) -> int:
+    """Walk backward: saved tensors of earlier calls, the incoming and outgoing gradients, and
+    the gradients of skipped-over tensors already begun.
 
     An activation's own gradient buffer is not counted: PyTorch frees the incoming gradient
     as soon as that buffer is made (measured with the profiler: tests/test_memory.py).
     """
-    peak = 0
-    for index in range(len(saved_by_layer) - 1, -1, -1):
-        layer = model.layers[index]
-        grad_out = batch_size * math.prod(layer.output_shape[1:]) * element
-        grad_in = 0 if index == 0 else batch_size * math.prod(layer.input_shape[1:]) * element
-        alive = sum(saved_by_layer[: index + 1]) + grad_out + grad_in
+    peak, kept = 0, 0
+    kept_through = []
+    for step in steps:
+        kept += step.saved
+        kept_through.append(kept)
+    for index in range(len(steps) - 1, -1, -1):
+        step = steps[index]
+        alive = kept_through[index] + step.gradient + step.inputs + step.pending
         peak = max(peak, alive + trainable)
     return peak
+
+
+def _per_layer(model: Any, graph: Any, steps: list[_Step]) -> list[LayerMemory]:
+    """One entry per layer of ``model.layers``: its calls' outputs and saved tensors summed."""
+    totals: dict[int, list[int]] = {}
+    for step in steps:
+        entry = totals.setdefault(id(step.layer), [0, 0])
+        entry[0] = step.output  # the last call's output, as summaries show it
+        entry[1] += step.saved
+    return [LayerMemory(layer.name, *totals.get(id(layer), [0, 0])) for layer in model.layers]
 
 
 def max_batch_size(model: Any, memory_bytes: int, optimizer: str = "adam") -> int:

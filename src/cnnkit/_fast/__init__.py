@@ -17,6 +17,6 @@ RandomFlip followed by a RandomTranslation as one pass; the plain reference is
 above: the layer asks the fast path at one marked point (``try_translate``, ``try_flip``,
 ``fused_flip_translation``) and runs its plain code when the answer is None, that is when
 ``_warp.ENABLED`` is False (the switch: set it to read or time the plain path) or the trick
-does not apply (an input that needs a gradient). ``tests/test_fast_paths_layers.py`` checks the pairs over a table of sizes, dtypes,
-fill modes, interpolations, shifts and flips.
+does not apply (an input that needs a gradient). ``tests/test_fast_paths_layers.py`` checks
+the pairs over a table of sizes, dtypes, fill modes, interpolations, shifts and flips.
 """

@@ -3,8 +3,9 @@ RandomTranslation(0.1, 0.1) as of an older git revision against this checkout, a
 front of the LeNet-5 training step of bench_augment.py.
 
 Run: python3 bench/bench_augment_compare.py [--rev 52d2086] [--threads 2] [--rounds 100]
-The old layers come from ``git show REV:cnnkit/layers/_augment_geometric.py``, loaded on top of
-this checkout's other modules (its affine_warp is unchanged). Each round times one block of
+The old layers come from ``git show REV:src/cnnkit/layers/_augment_geometric.py``, with the
+warp modules it imports (``layers/_image_warp.py``, ``_fast/_warp.py``) as of the same
+revision where they exist there, loaded on top of this checkout's other modules. Each round times one block of
 ``--steps`` calls of every run, in alternating order; an augmented step's cost is the median
 over rounds of its time minus the plain step's in the same round (paired, so slow drifts of a
 shared machine's load cancel). Wall-clock time, or with --cpu this process's CPU time.
@@ -33,28 +34,66 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_augment import training_step  # noqa: E402
 
 # where the module lives at a revision: src/ since the src layout, the top folder before it
-MODULES = ("src/cnnkit/layers/_augment_geometric.py", "cnnkit/layers/_augment_geometric.py")
+# The modules of the old layers, loaded from the old revision in this order, each seen by
+# the ones after it (a module missing at that revision is this checkout's).
+OLD_MODULES = (
+    "cnnkit.layers._image_warp",
+    "cnnkit._fast._warp",
+    "cnnkit.layers._augment_geometric",
+)
 
 
-def old_module(rev: str):
-    """The geometric augmentation module as of git revision ``rev``."""
+def source_at(rev: str, name: str) -> str | None:
+    """The source of module ``name`` as of git revision ``rev`` (with or without src/), or None."""
     root = Path(__file__).resolve().parent.parent
-    for module_path in MODULES:
+    path = name.replace(".", "/") + ".py"
+    for module_path in (f"src/{path}", path):
         shown = subprocess.run(
             ["git", "show", f"{rev}:{module_path}"], cwd=root, capture_output=True, text=True
         )
         if shown.returncode == 0:
-            break
-    else:
-        raise SystemExit(f"no geometric augmentation module at revision {rev}")
-    source = shown.stdout
+            return shown.stdout
+    return None
+
+
+def load_source(name: str, source: str):
+    """A module run from ``source`` under the name old_``name``."""
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as file:
         file.write(source)
-    spec = importlib.util.spec_from_file_location("old_augment_geometric", file.name)
+    spec = importlib.util.spec_from_file_location("old_" + name.replace(".", "_"), file.name)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    os.unlink(file.name)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        os.unlink(file.name)
     return module
+
+
+def old_module(rev: str):
+    """The geometric augmentation module as of git revision ``rev``, importing the warp
+    modules of that revision (swapped into sys.modules while it loads, then restored)."""
+    loaded, saved = {}, {}
+    try:
+        for name in OLD_MODULES:
+            source = source_at(rev, name)
+            if source is None:
+                continue
+            loaded[name] = load_source(name, source)
+            parent, child = name.rsplit(".", 1)
+            importlib.import_module(parent)
+            saved[name] = (sys.modules.get(name), getattr(sys.modules[parent], child, None))
+            sys.modules[name] = loaded[name]
+            setattr(sys.modules[parent], child, loaded[name])  # ``from package import module``
+    finally:
+        for name, (module, attribute) in saved.items():
+            parent, child = name.rsplit(".", 1)
+            sys.modules.pop(name)
+            if module is not None:
+                sys.modules[name] = module
+            setattr(sys.modules[parent], child, attribute)
+    if "cnnkit.layers._augment_geometric" not in loaded:
+        raise SystemExit(f"no geometric augmentation module at revision {rev}")
+    return loaded["cnnkit.layers._augment_geometric"]
 
 
 def main() -> None:

@@ -43,7 +43,7 @@ class Unchanged(layers.RandomImageLayer):
     def _draw(self, x):
         return {}
 
-    def _apply(self, x, transformation):
+    def _transform(self, x, transformation):
         return x
 
 

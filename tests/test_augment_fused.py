@@ -11,8 +11,9 @@ import pytest
 import torch
 
 import cnnkit
+from cnnkit._fast._warp import translate
 from cnnkit.layers._augment_geometric import RandomFlip, RandomTranslation
-from cnnkit.layers._image_warp import FILL_MODES, INTERPOLATIONS, translate
+from cnnkit.layers._image_warp import FILL_MODES, INTERPOLATIONS
 
 MODES = ["horizontal", "vertical", "horizontal_and_vertical"]
 

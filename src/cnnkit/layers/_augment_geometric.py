@@ -11,19 +11,14 @@ from typing import Any
 
 import torch
 
+from cnnkit._fast import _warp
 from cnnkit._validation import check_choice, check_number, check_positive_int
 from cnnkit.layers._augment_base import (
     RandomImageLayer,
     Transformation,
     factor_range,
 )
-from cnnkit.layers._image_warp import (
-    FILL_MODES,
-    INTERPOLATIONS,
-    affine_warp,
-    flip,
-    translate,
-)
+from cnnkit.layers._image_warp import FILL_MODES, INTERPOLATIONS, affine_warp, flip, translate
 from cnnkit.layers._preprocessing import smart_resize
 from cnnkit.layers._spatial import from_channels_first, make_shape, to_channels_first
 
@@ -65,30 +60,26 @@ class RandomFlip(RandomImageLayer):
     def _transform(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
         masks = [transformation.get(axis) for axis in ("horizontal", "vertical")]
         masks = [None if mask is None else mask.to(x.device) for mask in masks]
-        return _on_pixel_rows(x, self.data_format, flip, *masks, workspace=self._scratch(x))
+        fast = _warp.try_flip(x, self.data_format, *masks, self._scratch(x))
+        if fast is not None:  # the fast path took it
+            return fast
+        return _on_images(x, self.data_format, flip, *masks)
 
     def _fused_with(self, following):
         if type(self) is RandomFlip and type(following) is RandomTranslation:
-            return FlipThenTranslation(self, following)
+            return _warp.fused_flip_translation(self, following)  # None: the layers one by one
         return None
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, mode={self.mode!r}, seed={self.seed}"
 
 
-def _on_pixel_rows(x: torch.Tensor, data_format: str, function, *per_image, **kwargs):
-    """``function(images, *per_image, **kwargs)`` on ``x`` seen as contiguous
-    (batch, height, width, channels) images, in either data format: channels-first data is a
-    batch of batch x channels one-channel images (its per-image tensors repeated to match),
-    unless its memory is channels-last."""
+def _on_images(x: torch.Tensor, data_format: str, function, *args, **kwargs) -> torch.Tensor:
+    """``function(images, *args, **kwargs)`` of (batch, height, width, channels) images, on
+    ``x`` in ``data_format`` (channels-first data seen through permuted views)."""
     if data_format == "channels_last":
-        return function(x.contiguous(), *per_image, **kwargs)
-    n, channels, height, width = x.shape
-    if x.permute(0, 2, 3, 1).is_contiguous():
-        return function(x.permute(0, 2, 3, 1), *per_image, **kwargs).permute(0, 3, 1, 2)
-    planes = x.contiguous().view(n * channels, height, width, 1)
-    repeated = [None if t is None else t.repeat_interleave(channels, dim=0) for t in per_image]
-    return function(planes, *repeated, **kwargs).view(x.shape)
+        return function(x, *args, **kwargs)
+    return function(x.permute(0, 2, 3, 1), *args, **kwargs).permute(0, 3, 1, 2)
 
 
 class _RandomAffine(RandomImageLayer):
@@ -184,59 +175,26 @@ class RandomTranslation(_RandomAffine):
         return {"translations": torch.addcmul(u.new_tensor(low), u, u.new_tensor(span))}
 
     def _transform(self, x: torch.Tensor, transformation: Transformation) -> torch.Tensor:
-        # A shift is separable: a few passes over memory instead of a grid and a grid_sample
-        # (the general warp stays for integer images and for inputs that need a gradient).
-        if not self._shifts_in_passes(x):
+        if not x.is_floating_point():  # integer images: the general warp
             return super()._transform(x, transformation)
-        return self._shift(x, transformation, {})
+        shifts = transformation["translations"].to(x.device)
+        options = self.shift_options()
+        workspace = self._scratch(x)
+        fast = _warp.try_translate(x, self.data_format, shifts, **options, workspace=workspace)
+        if fast is not None:  # the fast path took it
+            return fast
+        return _on_images(x, self.data_format, translate, shifts, **options)
 
-    def _shifts_in_passes(self, x: torch.Tensor) -> bool:
-        """Whether ``translate``'s memory passes apply: float images that need no gradient."""
-        return x.is_floating_point() and not (x.requires_grad and torch.is_grad_enabled())
-
-    def _shift(self, x: torch.Tensor, transformation: Transformation, flips: Transformation):
-        """``translate`` on ``x``, after the flips (RandomFlip's transformation) if any."""
-        return _on_pixel_rows(
-            x,
-            self.data_format,
-            translate,
-            transformation["translations"].to(x.device),
-            flips.get("horizontal"),
-            flips.get("vertical"),
-            interpolation=self.interpolation,
-            fill_mode=self.fill_mode,
-            fill_value=self.fill_value,
-            workspace=self._scratch(x),
+    def shift_options(self) -> dict[str, Any]:
+        """The keyword arguments of ``translate`` that this layer sets."""
+        return dict(
+            interpolation=self.interpolation, fill_mode=self.fill_mode, fill_value=self.fill_value
         )
 
     def _matrices(self, transformation, height, width):
         dx, dy = transformation["translations"].unbind(dim=1)
         one, zero = torch.ones_like(dx), torch.zeros_like(dx)
         return _rows(one, zero, -dx, zero, one, -dy)
-
-
-class FlipThenTranslation:
-    """A RandomFlip followed by a RandomTranslation as one call: the same random draws from
-    each layer's own stream and the same result, bit for bit, in the memory passes of one
-    translation (``translate`` folds the flips into the rows and columns it reads).
-    Sequential runs an adjacent pair this way (RandomFlip._fused_with); where the
-    single pass does not apply, this runs the two layers."""
-
-    def __init__(self, flip: RandomFlip, translation: RandomTranslation):
-        self.flip, self.translation = flip, translation
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        flipping, shifting = self.flip, self.translation  # layers (``flip`` is the function)
-        if not (
-            flipping.training
-            and shifting.training
-            and x.ndim == 4
-            and flipping.data_format == shifting.data_format
-            and shifting._shifts_in_passes(x)
-        ):
-            return shifting.forward(flipping.forward(x))
-        flips = flipping.get_random_transformation(x)
-        return shifting._shift(x, shifting.get_random_transformation(x), flips)
 
 
 class RandomRotation(_RandomAffine):

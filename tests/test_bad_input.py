@@ -498,7 +498,7 @@ SIGNAL_ARITHMETIC_UTILS_CASES = [
     case("max_batch_size-optimizer-unknown", ValueError, r"max_batch_size: optimizer must be one of .*optimizer='lion'", lambda env: arithmetic.max_batch_size(model(), 10**9, optimizer="lion")),
     case("training_memory-batch_size-zero", ValueError, r"training_memory: batch_size must be an int >= 1\. Received: batch_size=0", lambda env: memory.training_memory(model(), 0)),
     case("training_memory-optimizer-misspelled", ValueError, r"training_memory: optimizer must be one of .*Did you mean 'adam'\?", lambda env: memory.training_memory(model(), 2, "adamm")),
-    case("training_memory-model-int", TypeError, r"training_memory: model must be a cnnkit Sequential model", lambda env: memory.training_memory(3, 2)),
+    case("training_memory-model-int", TypeError, r"training_memory: model must be a cnnkit Sequential or functional model\. Received: model of type int", lambda env: memory.training_memory(3, 2)),
     case("training_memory-not-built", ValueError, r"training_memory needs a built model", lambda env: memory.training_memory(Sequential([Dense(2)]), 2)),
     case("to_categorical-negative-label", ValueError, r"to_categorical: y must hold class labels >= 0; received a label -1", lambda env: utils.to_categorical([0, -1])),
     case("to_categorical-label-out-of-range", ValueError, r"to_categorical: label 5 is out of range for num_classes=3", lambda env: utils.to_categorical([0, 5], 3)),

@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from cnnkit import constraints, initializers, regularizers
 from cnnkit._validation import check_positive_int
 from cnnkit.layers import _symbolic
-from cnnkit.layers._base import Layer, _check_input_shape
+from cnnkit.layers._arguments import _check_input_shape
+from cnnkit.layers._base import Layer
 from cnnkit.layers._spatial import check_data_format
 
 

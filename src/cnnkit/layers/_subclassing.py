@@ -57,7 +57,7 @@ class SubclassingAPI:
         added = self.__dict__.setdefault("_added_weights", [])
         key = f"added_weight_{len(added)}"  # renamed to the attribute it is assigned to
         if dtype is not None:
-            from cnnkit.layers._base import _resolve_dtype
+            from cnnkit.layers._arguments import _resolve_dtype
 
             saved, self.dtype = self.dtype, _resolve_dtype(dtype, owner)
             try:

@@ -11,8 +11,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnkit.layers._base import Layer, check_weight_list
+from cnnkit.layers._base import Layer
 from cnnkit.layers._symbolic import KerasTensor
+from cnnkit.layers._weights import check_weight_list
 from cnnkit.models import _summary
 from cnnkit.models._graph import Graph
 from cnnkit.training import Trainer

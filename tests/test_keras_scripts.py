@@ -37,7 +37,8 @@ MISSING = {
     "custom_train_step_in_torch": "Model.train_step/test_step overrides (fit ignores them) "
     "with compute_loss, optimizer.apply and compile() without a loss",
     "convmixer": "layers.DepthwiseConv2D; then ModelCheckpoint of a functional Model",
-    "dlwp_ch8_cats_vs_dogs": "keras.utils.image_dataset_from_directory (issue 22)",
+    "dlwp_ch8_cats_vs_dogs": "keras.utils.image_dataset_from_directory (issue 22); then "
+    "ModelCheckpoint and load_model of a functional Model (see functional_api_mnist)",
     "dlwp_ch9_intermediate_activations": "model.save of a functional Model (see "
     "functional_api_mnist); then keras.utils.load_img, img_to_array and predict() of a "
     "multi-output Model",

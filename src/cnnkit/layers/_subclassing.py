@@ -17,6 +17,7 @@ from torch import nn
 from cnnkit import constraints as constraints_module
 from cnnkit import initializers as initializers_module
 from cnnkit import regularizers as regularizers_module
+from cnnkit._variable import Variable
 
 
 @dataclass(eq=False)
@@ -49,7 +50,8 @@ class SubclassingAPI:
         **ignored: Any,
     ) -> torch.Tensor:
         """Create a weight of ``shape`` (Keras' signature): a trainable ``nn.Parameter`` or,
-        with ``trainable=False``, a buffer. Assign it to an attribute (``self.w = ...``)."""
+        with ``trainable=False``, a buffer with ``assign``/``assign_add``/``assign_sub``.
+        Assign it to an attribute (``self.w = ...``)."""
         shape, initializer, dtype = _positional(self, args, shape, initializer, dtype)
         shape = _check_shape(self, shape)
         owner = type(self).__name__
@@ -66,6 +68,8 @@ class SubclassingAPI:
                 self.dtype = saved
         else:
             tensor = self._create_weight(key, shape, initializer, None, trainable)
+        if not trainable:  # state kept with Keras' tensor.assign_add(...) (a running sum)
+            tensor = self._buffers[key] = Variable.create(tensor)
         self.__dict__.setdefault("_added_keys", {})[id(tensor)] = key
         added.append(
             AddedWeight(

@@ -21,27 +21,21 @@ TIMEOUT_S = 300  # per script, generous for a loaded machine; each takes seconds
 
 MISSING = {
     "image_classification_from_scratch": "layers.SeparableConv2D; then keras.utils.plot_model, "
-    "ModelCheckpoint of a functional Model (see functional_api_mnist), keras.utils.load_img, "
-    "img_to_array and keras.ops (expand_dims, sigmoid)",
-    "functional_api_mnist": "model.save of a functional Model: Model.get_config imports "
-    "cnnkit.models._functional_config, which does not exist",
+    "keras.utils.load_img, img_to_array and keras.ops (expand_dims, sigmoid)",
     "functional_api_autoencoder": "layers.Reshape, Conv2DTranspose and UpSampling2D",
     "sequential_model": "cnnkit.ops (keras.ops.ones)",
     "making_new_layers_via_subclassing": "cnnkit.ops (matmul, sum, mean, exp, square, shape); "
     "then fit() of a model without trainable weights, compile() without a loss (add_loss only), "
     "Layer.from_config, keras.random (SeedGenerator, dropout, normal) and a user layer called "
     "on a tuple of tensors (stacked into one tensor)",
-    "training_with_built_in_methods": "cnnkit.ops (mean, square, one_hot); then ModelCheckpoint "
-    "of a functional Model (see functional_api_mnist) and "
+    "training_with_built_in_methods": "cnnkit.ops (mean, square, one_hot); then "
     "keras.optimizers.schedules.ExponentialDecay",
     "custom_train_step_in_torch": "Model.train_step/test_step overrides (fit ignores them) "
     "with compute_loss, optimizer.apply and compile() without a loss",
-    "convmixer": "layers.DepthwiseConv2D; then ModelCheckpoint of a functional Model",
-    "dlwp_ch8_cats_vs_dogs": "keras.utils.image_dataset_from_directory (issue 22); then "
-    "ModelCheckpoint and load_model of a functional Model (see functional_api_mnist)",
-    "dlwp_ch9_intermediate_activations": "model.save of a functional Model (see "
-    "functional_api_mnist); then keras.utils.load_img, img_to_array and predict() of a "
-    "multi-output Model",
+    "convmixer": "layers.DepthwiseConv2D",
+    "dlwp_ch8_cats_vs_dogs": "keras.utils.image_dataset_from_directory (issue 22)",
+    "dlwp_ch9_intermediate_activations": "keras.utils.load_img, img_to_array and predict() of "
+    "a multi-output Model",
 }
 
 

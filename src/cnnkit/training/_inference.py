@@ -12,6 +12,7 @@ from cnnkit import distributed
 from cnnkit import metrics as metrics_module
 from cnnkit.callbacks import CallbackList
 from cnnkit.callbacks._progbar import resolve_verbose
+from cnnkit.training import _structured_loop
 from cnnkit.training._data import ArrayData, adapt
 from cnnkit.training._logs import callbacks_for_rank, chunk_sizes, positive_int, read_logs
 from cnnkit.training._step import autocast_context
@@ -36,6 +37,10 @@ class Inference:
         batch_size = positive_int(
             32 if batch_size is None else batch_size, "batch_size", "evaluate"
         )
+        if _structured_loop.uses_structures(self, x, "test_step"):
+            return _structured_loop.evaluate(
+                self, x, y, batch_size, verbose, sample_weight, callbacks, return_dict
+            )
         device, world = self._prepare_run(batch_size, "evaluate")
         verbose = resolve_verbose(verbose) if world.is_main else 0
         data = adapt(x, y, sample_weight, batch_size, False, device, "evaluate", needs_y=True)
@@ -100,6 +105,8 @@ class Inference:
         """Run the model in inference mode; returns one NumPy array (class probabilities for a
         softmax classifier), in the order of ``x`` - on every process under torchrun."""
         batch_size = positive_int(32 if batch_size is None else batch_size, "batch_size", "predict")
+        if _structured_loop.uses_structures(self, x, "predict_step"):
+            return _structured_loop.predict(self, x, batch_size, verbose, callbacks)
         device, world = self._prepare_run(batch_size, "predict")
         verbose = resolve_verbose(verbose) if world.is_main else 0
         data = adapt(x, None, None, batch_size, False, device, "predict")

@@ -238,3 +238,13 @@ def test_optimizer_apply_checks_the_counts():
     model.compile("sgd", loss="mse")
     with pytest.raises(ValueError, match=r"SGD.apply: 1 gradients for 4 variables"):
         model.optimizer.apply([None], model.trainable_weights)
+
+
+def test_evaluate_lists_metrics_in_keras_order_on_the_one_output_path():
+    compile_args = dict(
+        loss="sparse_categorical_crossentropy", metrics=["sparse_categorical_accuracy", "acc"]
+    )
+    ours, theirs = both(**compile_args)
+    expected = theirs.evaluate(X, Y, verbose=0)
+    np.testing.assert_allclose(ours.evaluate(X, Y, verbose=0), expected, rtol=1e-5)
+    assert ours.metrics_names == ["loss", "acc", "sparse_categorical_accuracy"]

@@ -16,6 +16,7 @@ from cnnkit.training import _structured_loop
 from cnnkit.training._data import ArrayData, adapt
 from cnnkit.training._logs import callbacks_for_rank, chunk_sizes, positive_int, read_logs
 from cnnkit.training._step import autocast_context
+from cnnkit.training._structures import keras_order
 
 
 class Inference:
@@ -57,7 +58,7 @@ class Inference:
         logs = self._evaluate_data(data, batch_size, callback_list)
         if return_dict:
             return logs
-        values = list(logs.values())
+        values = keras_order(logs, [])  # loss, then the metrics by name, as Keras lists them
         return values[0] if len(values) == 1 else values
 
     def _evaluate_data(

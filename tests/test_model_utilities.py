@@ -248,3 +248,36 @@ def test_evaluate_lists_metrics_in_keras_order_on_the_one_output_path():
     expected = theirs.evaluate(X, Y, verbose=0)
     np.testing.assert_allclose(ours.evaluate(X, Y, verbose=0), expected, rtol=1e-5)
     assert ours.metrics_names == ["loss", "acc", "sparse_categorical_accuracy"]
+
+
+def keras2_style_class(lib):
+    """A train_step in Keras 2's words: compiled_loss and compiled_metrics, sample weights."""
+
+    class Keras2Model(lib.Model):
+        def train_step(self, data):
+            x, y, sample_weight = data
+            self.zero_grad()
+            y_pred = self(x, training=True)
+            loss = self.compiled_loss(y, y_pred, sample_weight, regularization_losses=self.losses)
+            loss.backward()
+            self.optimizer.apply([v.grad for v in self.trainable_weights], self.trainable_weights)
+            self.compiled_metrics.update_state(y, y_pred, sample_weight)
+            return {"loss": loss, **self.compiled_metrics.result()}
+
+    return Keras2Model
+
+
+def test_keras2_style_train_step_trains_as_the_default_step():
+    compile_args = dict(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    custom = classifier(cnnkit, keras2_style_class(cnnkit))
+    plain = classifier(cnnkit)
+    plain.set_weights(custom.get_weights())
+    for model in (custom, plain):
+        model.compile(cnnkit.optimizers.SGD(0.1), **compile_args)
+    weights = RNG.uniform(0.5, 1.5, 32).astype("float32")
+    args = dict(sample_weight=weights, epochs=2, batch_size=32, shuffle=False, verbose=0)
+    got, expected = custom.fit(X, Y, **args).history, plain.fit(X, Y, **args).history
+    assert sorted(got) == ["accuracy", "loss"]
+    np.testing.assert_allclose(got["loss"], expected["loss"], rtol=1e-5)
+    for a, b in zip(custom.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

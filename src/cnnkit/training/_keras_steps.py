@@ -192,6 +192,24 @@ class KerasSteps:
             self._compile_metrics.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
 
+    @property
+    def compiled_metrics(self) -> CompileMetrics | None:
+        """Keras 2's name for the compiled metrics: ``update_state(y, y_pred)`` in a train_step."""
+        return self.__dict__.get("_compile_metrics")
+
+    def compiled_loss(
+        self, y: Any, y_pred: Any, sample_weight: Any = None, regularization_losses: Any = None
+    ) -> torch.Tensor:
+        """Keras 2's compiled loss: the weighted outputs' losses plus ``regularization_losses``."""
+        spec = self.__dict__.get("_outputs_spec")
+        if spec is None or not spec.has_loss():
+            raise ValueError("compiled_loss: the model was compiled without a loss")
+        ys = match(y, spec.names, "compiled_loss", "y", optional=True)
+        total = spec.total(ys, flat_outputs(self, y_pred), sample_weight)
+        for extra in regularization_losses or ():
+            total = total + extra
+        return total
+
     def get_metrics_result(self) -> dict[str, float]:
         """Every metric's current result, flattened to one dict of floats."""
         return python_logs({metric.name: metric.result() for metric in self.metrics})

@@ -244,7 +244,7 @@ MODEL_CASES = [
     case("Sequential.call-rank-3", ValueError, r"Conv2D 'conv2d' expects inputs of rank 4", lambda env: model()(np.zeros((2, 8, 8)))),
     case("Sequential.call-other-size", ValueError, r"Dense 'dense' expects inputs of shape \(batch, 72\); received shape \(2, 98\)", lambda env: model()(np.zeros((2, 9, 9, 1)))),
     # compile, optimizers, losses, metrics
-    case("compile-no-loss", ValueError, r"compile: loss is required", lambda env: model().compile("adam")),
+    case("fit-compiled-without-loss", ValueError, r"compute_loss: there is no loss to compute", lambda env: (lambda m: (m.compile("adam"), m.fit(np.zeros((2, 8, 8, 1)), np.zeros(2), verbose=0)))(model())),
     case("compile-optimizer-misspelled", ValueError, r"compile: unknown optimizer 'adamm'.*Did you mean 'adam'\?", lambda env: model().compile("adamm", "mse")),
     case("compile-optimizer-int", TypeError, r"compile: optimizer must be a name or an optimizer object\. Received: optimizer=3", lambda env: model().compile(3, "mse")),
     case("compile-loss-unknown", ValueError, r"compile: unknown loss 'crossentropy'", lambda env: model().compile("adam", "crossentropy")),

@@ -447,12 +447,19 @@ def test_sparse_loss_errors():
             TypeError,
             r"metrics must be a list",
         ),
-        (dict(optimizer="adam"), ValueError, r"loss is required"),
     ],
 )
 def test_compile_errors(kwargs, error, message):
     with pytest.raises(error, match=message):
         tiny_cnn().compile(**kwargs)
+
+
+def test_compile_without_a_loss_fails_in_fit_when_the_model_adds_none():
+    model = tiny_cnn()
+    model.compile(optimizer="adam")  # valid, as in Keras: the model may add_loss its own
+    x, y = square_images(8)
+    with pytest.raises(ValueError, match=r"compute_loss: there is no loss to compute"):
+        model.fit(x, y, verbose=0)
 
 
 @pytest.mark.parametrize(

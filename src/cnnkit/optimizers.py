@@ -99,6 +99,27 @@ class Optimizer:
                 return int(step)
         return 0
 
+    def apply(self, gradients: Iterable[Any], trainable_variables: Iterable[Any]) -> None:
+        """One step with the given gradients, as a custom ``train_step`` calls it in Keras:
+        each variable's ``.grad`` is set to its gradient (None: the variable is skipped)."""
+        variables = list(trainable_variables)
+        gradients = list(gradients)
+        if len(gradients) != len(variables):
+            raise ValueError(
+                f"{type(self).__name__}.apply: {len(gradients)} gradients for "
+                f"{len(variables)} variables; pass one gradient per variable"
+            )
+        optimizer = self.torch_optimizer or self.build(variables)
+        for gradient, variable in zip(gradients, variables):
+            if gradient is not variable.grad:
+                variable.grad = None if gradient is None else torch.as_tensor(gradient)
+        optimizer.step()
+
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Any]]) -> None:
+        """Keras' ``apply_gradients([(gradient, variable), ...])``."""
+        pairs = list(grads_and_vars)
+        self.apply([g for g, _ in pairs], [v for _, v in pairs])
+
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments, for saving the compiled model as JSON."""
         return {

@@ -128,6 +128,10 @@ class Model(Trainer, Layer):
     def forward(self, inputs: Any, training: bool | None = None) -> Any:
         if self._graph is not None:
             graph = self._graph
+            if (
+                training is not None and bool(training) != self.training
+            ):  # Keras' model(x, training=)
+                return run_in_mode(self, bool(training), lambda: self.forward(inputs))
             return graph.pack_outputs(graph.run(graph.flat_inputs(inputs, self._owner())))
         return _call_subclass(self, inputs, training)
 
@@ -340,6 +344,16 @@ class Model(Trainer, Layer):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}"
+
+
+def run_in_mode(model: nn.Module, training: bool, compute: Callable[[], Any]) -> Any:
+    """``compute()`` with ``model`` in training (True) or inference mode, then back."""
+    was_training = model.training
+    model.train(training)
+    try:
+        return compute()
+    finally:
+        model.train(was_training)
 
 
 def _call_signature(cls: type) -> _inspect.Signature:

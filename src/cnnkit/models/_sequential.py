@@ -20,7 +20,7 @@ from cnnkit.layers._base import Layer
 from cnnkit.layers._core import InputLayer
 from cnnkit.layers._symbolic import KerasTensor
 from cnnkit.models._graph import Graph
-from cnnkit.models._model import Model
+from cnnkit.models._model import Model, run_in_mode
 
 
 class Sequential(Model):
@@ -180,8 +180,10 @@ class Sequential(Model):
             self.build_for(_check_build_shape(input_shape))
 
     # ----------------------------------------------------------------- running
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.run_layers(x)
+    def forward(self, x: torch.Tensor, training: bool | None = None) -> torch.Tensor:
+        if training is None or bool(training) == self.training:
+            return self.run_layers(x)
+        return run_in_mode(self, bool(training), lambda: self.run_layers(x))
 
     def run_layers(self, x: torch.Tensor, stop: int | None = None, start: int = 0) -> torch.Tensor:
         """Pass ``x`` through the layers from index ``start`` to before index ``stop`` (to the

@@ -13,9 +13,11 @@ from cnnkit import metrics as metrics_module
 from cnnkit._validation import check_int
 from cnnkit.callbacks import CallbackList
 from cnnkit.callbacks._progbar import resolve_verbose
+from cnnkit.training import _structured_loop
 from cnnkit.training._data import ArrayData, adapt
 from cnnkit.training._logs import callbacks_for_rank, chunk_sizes, read_logs
 from cnnkit.training._step import autocast_context
+from cnnkit.training._structures import keras_order
 
 
 class Inference:
@@ -37,6 +39,10 @@ class Inference:
         batch_size = check_int(
             32 if batch_size is None else batch_size, "batch_size", "evaluate", minimum=1
         )
+        if _structured_loop.uses_structures(self, x, "test_step"):
+            return _structured_loop.evaluate(
+                self, x, y, batch_size, verbose, sample_weight, callbacks, return_dict
+            )
         device, world = self._prepare_run(batch_size, "evaluate")
         verbose = resolve_verbose(verbose) if world.is_main else 0
         data = adapt(x, y, sample_weight, batch_size, False, device, "evaluate", needs_y=True)
@@ -53,7 +59,7 @@ class Inference:
         logs = self._evaluate_data(data, batch_size, callback_list)
         if return_dict:
             return logs
-        values = list(logs.values())
+        values = keras_order(logs, [])  # loss, then the metrics by name, as Keras lists them
         return values[0] if len(values) == 1 else values
 
     def _evaluate_data(
@@ -103,6 +109,8 @@ class Inference:
         batch_size = check_int(
             32 if batch_size is None else batch_size, "batch_size", "predict", minimum=1
         )
+        if _structured_loop.uses_structures(self, x, "predict_step"):
+            return _structured_loop.predict(self, x, batch_size, verbose, callbacks)
         device, world = self._prepare_run(batch_size, "predict")
         verbose = resolve_verbose(verbose) if world.is_main else 0
         data = adapt(x, None, None, batch_size, False, device, "predict")

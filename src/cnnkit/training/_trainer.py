@@ -16,9 +16,10 @@ from cnnkit import optimizers as optimizers_module
 from cnnkit._validation import check_int
 from cnnkit.callbacks import CallbackList, History
 from cnnkit.callbacks._progbar import resolve_verbose
-from cnnkit.training import _ahead, _checks, _resume, _resume_checks
+from cnnkit.training import _ahead, _checks, _resume, _resume_checks, _structured_loop
 from cnnkit.training._data import ArrayData, adapt
 from cnnkit.training._inference import Inference
+from cnnkit.training._keras_steps import KerasSteps
 from cnnkit.training._logs import (
     callbacks_for_rank,
     class_weights_to_samples,
@@ -26,9 +27,10 @@ from cnnkit.training._logs import (
     read_logs,
 )
 from cnnkit.training._step import make_train_step
+from cnnkit.training._structures import wants_structures
 
 
-class Trainer(Inference):
+class Trainer(Inference, KerasSteps):
     """The training half of a model: mixed into Sequential, it needs ``forward``, ``layers``,
     ``losses``, ``apply_constraints`` and ``input_shape``/``output_shape`` from it."""
 
@@ -39,6 +41,7 @@ class Trainer(Inference):
         loss: Any = None,
         metrics: Sequence[Any] | None = None,
         jit_compile: bool = False,
+        loss_weights: Any = None,
     ) -> None:
         """Choose the optimizer, the loss and the metrics to report.
 
@@ -48,11 +51,19 @@ class Trainer(Inference):
             loss: 'categorical_crossentropy' (one-hot labels), 'sparse_categorical_crossentropy'
                 (integer labels), 'binary_crossentropy', 'mse', 'mae', a ``cnnkit.losses``
                 object or a callable ``(y_true, y_pred)``.
-            metrics: e.g. ``['accuracy']``; logged under the names given.
+                With several outputs: a list (one per output) or a dict keyed by output name;
+                None when the model adds its own losses with ``add_loss``.
+            metrics: e.g. ``['accuracy']``; logged under the names given. With several
+                outputs: a list per output or a dict keyed by output name, logged as
+                ``<output>_<metric>``.
             jit_compile: compile the forward pass with ``torch.compile``.
+            loss_weights: a list or dict of numbers, one per output: the total loss is the
+                weighted sum of the outputs' losses.
         """
-        if loss is None:
-            raise ValueError("compile: loss is required, e.g. loss='categorical_crossentropy'")
+        self._structured = wants_structures(loss, loss_weights, metrics, self)
+        if self._structured:  # several outputs, or no loss: fit goes through train_step
+            self._compile_outputs(loss, loss_weights, metrics)
+            loss, metrics = "mse", None  # placeholders, unused by that path
         if metrics is not None and (
             isinstance(metrics, (str, dict)) or not isinstance(metrics, Sequence)
         ):
@@ -62,6 +73,10 @@ class Trainer(Inference):
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss)
         self._metric_specs = [metrics_module.get(m) for m in (metrics or [])]
+        if self._structured:
+            self.loss = None
+        else:
+            self._compile_outputs(self.loss, None, self._metric_specs)
         self.jit_compile = bool(jit_compile)
         self.compiled = True
         self.stop_training = False
@@ -132,6 +147,12 @@ class Trainer(Inference):
             validation_batch_size, "validation_batch_size", "fit", minimum=1, optional=True
         )
         validation_freq = check_int(validation_freq, "validation_freq", "fit", minimum=1)
+        if _structured_loop.uses_structures(self, x, "train_step"):
+            return _structured_loop.fit(
+                self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                validation_data, shuffle, class_weight, sample_weight, initial_epoch,
+                steps_per_epoch, validation_batch_size, validation_freq,
+            )  # fmt: skip
         device, world = self._prepare_run(batch_size, "fit")
         verbose = resolve_verbose(verbose) if world.is_main else 0
         train = adapt(x, y, sample_weight, batch_size, shuffle, device, "fit", needs_y=True)

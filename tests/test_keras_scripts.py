@@ -30,8 +30,6 @@ MISSING = {
     "on a tuple of tensors (stacked into one tensor)",
     "training_with_built_in_methods": "cnnkit.ops (mean, square, one_hot); then "
     "keras.optimizers.schedules.ExponentialDecay",
-    "custom_train_step_in_torch": "Model.train_step/test_step overrides (fit ignores them) "
-    "with compute_loss, optimizer.apply and compile() without a loss",
     "convmixer": "layers.DepthwiseConv2D",
     "dlwp_ch8_cats_vs_dogs": "keras.utils.image_dataset_from_directory (issue 22)",
     "dlwp_ch9_intermediate_activations": "keras.utils.load_img, img_to_array and predict() of "

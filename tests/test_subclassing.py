@@ -204,3 +204,27 @@ def test_a_layer_without_call_or_forward_says_what_to_define():
 
     with pytest.raises(NotImplementedError, match=r"define one of them"):
         Empty().forward(torch.zeros(1, 2))
+
+
+def test_weights_have_keras_variable_surface_and_match_keras_gradients():
+    """``v.value.grad`` as Keras' torch backend writes it in a custom train_step."""
+    import keras
+
+    ours = cnnkit.layers.Dense(3)
+    theirs = keras.layers.Dense(3)
+    x = np.random.default_rng(0).random((4, 5), dtype=np.float32)
+    ours(torch.as_tensor(x)), theirs(x)
+    ours.set_weights(theirs.get_weights())
+    for layer in (ours, theirs):
+        out = layer(torch.as_tensor(x)) if layer is ours else layer(torch.as_tensor(x))
+        (out**2).sum().backward()
+    ours_grads = [w.value.grad.detach().numpy() for w in ours.trainable_weights]
+    theirs_grads = [w.value.grad.detach().cpu().numpy() for w in theirs.trainable_weights]
+    # cnnkit stores the kernel as (out, in); Keras as (in, out)
+    np.testing.assert_allclose(ours_grads[0].T, theirs_grads[0], rtol=1e-5)
+    np.testing.assert_allclose(ours_grads[1], theirs_grads[1], rtol=1e-5)
+    bias = ours.trainable_weights[1]
+    bias.assign([1.0, 2.0, 3.0])
+    bias.assign_add(np.ones(3))
+    np.testing.assert_array_equal(bias.numpy(), [2.0, 3.0, 4.0])
+    assert isinstance(bias, torch.nn.Parameter) and bias.value is bias

@@ -43,3 +43,40 @@ class Variable(torch.Tensor):
     def value(self) -> torch.Tensor:
         """The current value as a plain tensor."""
         return torch.Tensor(self).clone()
+
+
+class Weight(torch.nn.Parameter):
+    """A trainable weight with Keras' Variable surface: ``value`` (the parameter itself, so
+    ``v.value.grad`` works as in Keras' torch backend), ``assign``, ``numpy()``.
+
+    Like ``nn.Parameter`` it skips ``__torch_function__``, so it costs nothing in the kernels.
+    """
+
+    __torch_function__ = torch._C._disabled_torch_function_impl
+
+    @property
+    def value(self) -> torch.nn.Parameter:
+        """The stored parameter (Keras' torch backend: ``variable.value``)."""
+        return self
+
+    def assign(self, value: Any) -> Weight:
+        """Set the value in place (broadcast to this shape)."""
+        with torch.no_grad():
+            self.copy_(torch.as_tensor(value, dtype=self.dtype, device=self.device))
+        return self
+
+    def assign_add(self, value: Any) -> Weight:
+        """Add ``value`` in place."""
+        with torch.no_grad():
+            self.add_(torch.as_tensor(value, dtype=self.dtype, device=self.device))
+        return self
+
+    def assign_sub(self, value: Any) -> Weight:
+        """Subtract ``value`` in place."""
+        with torch.no_grad():
+            self.sub_(torch.as_tensor(value, dtype=self.dtype, device=self.device))
+        return self
+
+    def numpy(self, *, force: bool = False) -> Any:
+        """The value as a NumPy array (a copy, gradients detached)."""
+        return self.detach().cpu().numpy().copy()

@@ -99,7 +99,7 @@ class Metric:
         self, y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None
     ) -> None:
         """Add one batch."""
-        values = self.values(y_true, y_pred).to(torch.float32)
+        values = self.values(y_true, y_pred).detach().to(torch.float32)  # no graph kept alive
         if sample_weight is None:
             self._total = self._total + values.sum()
             self._count = self._count + values.numel()

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from cnnkit._validation import check_positive_int, did_you_mean
+from cnnkit._variable import Weight
 from cnnkit.layers import _symbolic
 from cnnkit.layers._arguments import _check_input_shape, _resolve_dtype, _serializable
 from cnnkit.layers._subclassing import SubclassingAPI
@@ -144,7 +145,7 @@ class Layer(KerasWeights, SubclassingAPI, nn.Module, metaclass=_CheckedArguments
             value = value.to(device)
         self._parameters.pop(name, None)  # a None placeholder must not fix the weight's position
         if trainable:
-            parameter = nn.Parameter(value, requires_grad=self._trainable)
+            parameter = Weight(value, requires_grad=self._trainable)
             self.register_parameter(name, parameter)
             return parameter
         self.register_buffer(name, value)

@@ -228,3 +228,44 @@ def test_weights_have_keras_variable_surface_and_match_keras_gradients():
     bias.assign_add(np.ones(3))
     np.testing.assert_array_equal(bias.numpy(), [2.0, 3.0, 4.0])
     assert isinstance(bias, torch.nn.Parameter) and bias.value is bias
+
+
+def test_a_user_layer_called_on_a_tuple_gets_the_tensors_as_keras_passes_them():
+    """The VAE guide's Sampling layer: ``z_mean, z_log_var = inputs``."""
+
+    class Join(cnnkit.layers.Layer):
+        def call(self, inputs):
+            first, second = inputs
+            return first * 2 + second
+
+    inputs = cnnkit.Input(shape=(4,))
+    a, b = cnnkit.layers.Dense(3)(inputs), cnnkit.layers.Dense(3)(inputs)
+    joined = Join()((a, b))
+    assert joined.shape == (None, 3)
+    model = cnnkit.Model(inputs, [a, b, joined])
+    x = np.random.default_rng(1).random((5, 4), dtype=np.float32)
+    first, second, both = model.predict(x, verbose=0)
+    np.testing.assert_allclose(both, first * 2 + second, rtol=1e-6)
+    eager = Join()([torch.ones(2, 3), torch.zeros(2, 3)])
+    np.testing.assert_array_equal(eager.numpy(), np.full((2, 3), 2.0))
+
+
+def test_a_model_without_trainable_weights_fits_as_in_keras():
+    import keras
+
+    x = np.random.default_rng(2).random((8, 4), dtype=np.float32)
+    y = np.random.default_rng(3).random((8, 2), dtype=np.float32)
+    theirs_dense = keras.layers.Dense(2)
+    theirs = keras.Sequential([keras.Input(shape=(4,)), theirs_dense])
+    theirs_dense.trainable = False
+    ours_dense = cnnkit.layers.Dense(2)
+    ours = cnnkit.Sequential([cnnkit.Input(shape=(4,)), ours_dense])
+    ours.set_weights(theirs.get_weights())
+    ours_dense.trainable = False
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", loss="mse")
+    ours_loss = ours.fit(x, y, epochs=2, batch_size=8, verbose=0).history["loss"]
+    theirs_loss = theirs.fit(x, y, epochs=2, batch_size=8, verbose=0).history["loss"]
+    np.testing.assert_allclose(ours_loss, theirs_loss, rtol=1e-5)
+    for mine, keras_weight in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(mine, keras_weight, rtol=1e-6)

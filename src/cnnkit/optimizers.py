@@ -46,6 +46,8 @@ class Optimizer:
     def build(self, parameters: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
         """Create the PyTorch optimizer over ``parameters`` (the trainable weights)."""
         parameters = [p for p in parameters if p.requires_grad]
+        if not parameters:  # a model without trainable weights still fits (Keras: steps do nothing)
+            parameters = [torch.nn.Parameter(torch.zeros(0))]  # never gets a gradient
         options = dict(self._torch_options())
         accepted = inspect.signature(self.torch_class).parameters
         if "fused" in accepted and "fused" not in options and "foreach" not in options:

@@ -172,7 +172,7 @@ class Layer(KerasWeights, SubclassingAPI, nn.Module, metaclass=_CheckedArguments
 
         Layers that take a list of tensors (``_list_inputs``, e.g. ``Add``) get a list of shapes.
         """
-        if self._list_inputs and isinstance(input_shape, list):
+        if (self._list_inputs or self._user_call) and isinstance(input_shape, list):
             input_shape = [(None, *tuple(shape)[1:]) for shape in input_shape]
         else:
             input_shape = (None, *tuple(input_shape)[1:])
@@ -202,7 +202,7 @@ class Layer(KerasWeights, SubclassingAPI, nn.Module, metaclass=_CheckedArguments
         if args and not isinstance(args[0], torch.Tensor):
             if _symbolic.symbolic_tensors(args[0]) is not None:
                 return _symbolic.call_symbolic(self, args, kwargs)
-            if self._list_inputs and isinstance(args[0], (list, tuple)):
+            if (self._list_inputs or self._user_call) and isinstance(args[0], (list, tuple)):
                 return self._call_on_list(list(args[0]), args[1:], kwargs)
             args = (self._to_tensor(args[0]), *args[1:])
         if "_call_losses" in self.__dict__:

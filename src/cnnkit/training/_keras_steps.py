@@ -227,8 +227,9 @@ class KerasSteps:
         self.zero_grad(set_to_none=True)
         y_pred = self(x, training=True)
         loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
-        loss.backward()
-        self._apply_gradients()
+        if loss.requires_grad:  # a model without trainable weights only measures
+            loss.backward()
+            self._apply_gradients()
         self._loss_tracker.update_state(loss.detach(), _samples(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 

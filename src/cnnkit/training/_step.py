@@ -104,6 +104,7 @@ def make_train_step(
         forward = torch.compile(forward)
     penalties = any(True for _ in model._penalty_sources())
     constraints = any(True for _ in model._constraint_sources())
+    learns = any(p.requires_grad for p in model.parameters())  # else steps only measure
     autocast = autocast_context(device)
     scaler = (
         torch.amp.GradScaler(device.type)
@@ -119,7 +120,9 @@ def make_train_step(
         total = loss * scale if scale != 1.0 else loss
         if penalties:
             total = total + sum(model.losses)
-        if scaler is None:
+        if not learns:
+            pass
+        elif scaler is None:
             total.backward()
             optimizer.step()
         else:

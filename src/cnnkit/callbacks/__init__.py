@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from cnnkit.callbacks._backup import BackupAndRestore as BackupAndRestore
 from cnnkit.callbacks._base import Callback as Callback
-from cnnkit.callbacks._base import CallbackList as CallbackList
 from cnnkit.callbacks._base import History as History
 from cnnkit.callbacks._checkpoint import ModelCheckpoint as ModelCheckpoint
 from cnnkit.callbacks._csv_logger import CSVLogger as CSVLogger
 from cnnkit.callbacks._early_stopping import EarlyStopping as EarlyStopping
+from cnnkit.callbacks._list import CallbackList as CallbackList
 from cnnkit.callbacks._lr import LearningRateScheduler as LearningRateScheduler
 from cnnkit.callbacks._lr import ReduceLROnPlateau as ReduceLROnPlateau
 from cnnkit.callbacks._misc import LambdaCallback as LambdaCallback

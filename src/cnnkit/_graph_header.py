@@ -5,13 +5,12 @@ any layer is built."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
-from cnnkit._model_header import (
+from cnnkit._header_fields import (
     MAX_LAYERS,
     MAX_SIZE,
-    check_layer_entry,
     check_object,
     is_int,
     refuse,
@@ -28,9 +27,15 @@ Call = tuple[str, int]  # (layer name, index of the call among that layer's call
 
 
 def check_functional_config(
-    config: Any, path: str, names: Collection[str], field: str, nesting: int
+    config: Any,
+    path: str,
+    names: Collection[str],
+    field: str,
+    nesting: int,
+    check_layer_entry: Callable[..., None],
 ) -> None:
-    """The config of ``Model(inputs, outputs)`` as ``graph_config`` writes it."""
+    """The config of ``Model(inputs, outputs)`` as ``graph_config`` writes it;
+    ``check_layer_entry`` checks each layer entry (a nested model's config among them)."""
     check_object(config, field, path)
     refuse_keys(config, _KEYS, field, path)
     if config.get("name") is not None and not isinstance(config["name"], str):
@@ -42,7 +47,11 @@ def check_functional_config(
         raise refuse(path, f"{field}.layers", f"a list of 1 to {MAX_LAYERS} layers", entries)
     calls: dict[str, int] = {}
     for index, entry in enumerate(entries):
-        calls.update(_check_entry(entry, f"{field}.layers[{index}]", path, names, nesting, calls))
+        calls.update(
+            _check_entry(
+                entry, f"{field}.layers[{index}]", path, names, nesting, calls, check_layer_entry
+            )
+        )
     if sum(calls.values()) > MAX_TOTAL_CALLS:
         raise refuse(
             path, f"{field}.layers", f"at most {MAX_TOTAL_CALLS} calls", sum(calls.values())
@@ -62,7 +71,13 @@ def check_functional_config(
 
 
 def _check_entry(
-    entry: Any, field: str, path: str, names: Collection[str], nesting: int, calls: dict
+    entry: Any,
+    field: str,
+    path: str,
+    names: Collection[str],
+    nesting: int,
+    calls: dict,
+    check_layer_entry: Callable[..., None],
 ) -> dict[str, int]:
     """One layer entry; returns {its name: how many calls of it the model holds}."""
     check_layer_entry(entry, field, path, names, nesting, _ENTRY_EXTRA)

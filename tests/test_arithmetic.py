@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import cnnkit
+from cnnkit import arithmetic
 from cnnkit.arithmetic import (
     conv_output_size,
     conv_params,
@@ -98,3 +99,28 @@ def test_summary_formulas_are_the_lectures():
     ]
     bn = cnnkit.zoo.get("small_cnn").summary_text(formulas=True)
     assert "4 × 32 = 128" in bn and "32 × (3×3×1) = 288" in bn
+
+
+def _functional_twin(sequential):
+    inputs = cnnkit.Input(shape=sequential.input_shape[1:])
+    x = inputs
+    for layer in sequential.layers:
+        x = type(layer).from_config(layer.get_config())(x)
+    return cnnkit.Model(inputs, x)
+
+
+def test_functional_chain_has_the_arithmetic_of_its_sequential_twin():
+    sequential = cnnkit.zoo.get("lenet5")
+    functional = _functional_twin(sequential)
+    assert arithmetic.multiply_adds(functional)[1:] == [
+        dict(row, name=layer.name)
+        for row, layer in zip(arithmetic.multiply_adds(sequential), functional.layers[1:])
+    ]
+    ours = [(r["receptive_field"], r["jump"]) for r in arithmetic.receptive_fields(functional)]
+    theirs = [(r["receptive_field"], r["jump"]) for r in arithmetic.receptive_fields(sequential)]
+    assert ours[1:] == theirs
+
+
+def test_receptive_fields_refuse_a_branching_model_by_name():
+    with pytest.raises(ValueError, match=r"receptive_fields: .* model 'resnet\w*' branches"):
+        arithmetic.receptive_fields(cnnkit.zoo.get("resnet"))

@@ -6,7 +6,10 @@ import math
 from numbers import Integral
 from typing import Any
 
+import torch
+
 from cnnkit._validation import check_choice, check_int
+from cnnkit.memory import max_batch_size
 
 _PADDINGS = ("valid", "same", "full")
 
@@ -97,7 +100,7 @@ def receptive_fields(model) -> list[dict]:
     Returns one dict per layer: ``{"name", "receptive_field": (h, w), "jump": (h, w)}``. After a
     Flatten or Dense layer every output sees the whole image, reported as the input's size.
     """
-    _check_model(model, "receptive_fields")
+    _check_model(model, "receptive_fields", chain=True)
     model._require_built("receptive_fields")
     height, width = _image_size(model)
     field, jump, rows = [1, 1], [1, 1], []
@@ -147,13 +150,6 @@ def multiply_adds(model) -> list[dict]:
     return rows
 
 
-def max_batch_size(model, memory_bytes: int, optimizer: str = "adam") -> int:
-    """The largest batch whose estimated training step fits in ``memory_bytes`` (batch included)."""
-    from cnnkit.memory import max_batch_size as _max_batch_size
-
-    return _max_batch_size(model, memory_bytes, optimizer)
-
-
 def _kernel_pair(kernel: Any) -> tuple[int, int]:
     """``kernel`` as (kh, kw): an int for a square kernel or a pair of ints."""
     pair = (
@@ -171,14 +167,22 @@ def _kernel_pair(kernel: Any) -> tuple[int, int]:
     )
 
 
-def _check_model(model: Any, owner: str) -> None:
-    """Raise a TypeError unless ``model`` is a cnnkit Sequential model."""
-    from cnnkit.models import Sequential
-
-    if not isinstance(model, Sequential):
+def _check_model(model: Any, owner: str, chain: bool = False) -> None:
+    """Raise a TypeError unless ``model`` is a cnnkit Sequential or functional model; with
+    ``chain``, a ValueError when its layers do not follow one another (a branching graph)."""
+    if not isinstance(model, torch.nn.Module) or not hasattr(model, "_graph"):
         raise TypeError(
-            f"{owner}: model must be a cnnkit Sequential model. Received: model of type "
-            f"{type(model).__name__}"
+            f"{owner}: model must be a cnnkit Sequential or functional model. Received: model "
+            f"of type {type(model).__name__}"
+        )
+    model._require_built(owner)
+    graph = model._graph
+    if graph is None:
+        raise TypeError(f"{owner}: a subclassed model ({type(model).__name__}) has no graph")
+    if chain and any(len(node.inputs) != 1 for node in graph.nodes):
+        raise ValueError(
+            f"{owner}: the receptive field follows one chain of layers; model "
+            f"{model.name!r} branches or merges (a layer takes several inputs)"
         )
 
 

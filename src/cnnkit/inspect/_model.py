@@ -10,8 +10,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from cnnkit._arrays import to_numpy
 from cnnkit._validation import did_you_mean
-from cnnkit.inspect._arrays import to_numpy
 from cnnkit.layers._base import Layer
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from cnnkit._arrays import class_labels, to_numpy
 from cnnkit._validation import check_int
-from cnnkit.inspect._arrays import class_labels, to_numpy
 
 
 def neighbourhood_scores(

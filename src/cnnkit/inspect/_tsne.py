@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from cnnkit._arrays import to_numpy
 from cnnkit._validation import check_int, check_positive_int
-from cnnkit.inspect._arrays import to_numpy
 
 
 def tsne(

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from cnnkit._arrays import class_labels, to_numpy
 from cnnkit._validation import check_int
-from cnnkit.inspect._arrays import class_labels, to_numpy
 from cnnkit.plots._figure import finish, new_figure
 from cnnkit.plots._images import class_name, display_images, grid_shape, show, tile_axes
 

@@ -11,8 +11,8 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
+from cnnkit._arrays import class_labels, to_numpy
 from cnnkit._validation import check_int
-from cnnkit.inspect._arrays import class_labels, to_numpy
 from cnnkit.plots._figure import finish, new_figure
 from cnnkit.plots._images import class_name, display_image, display_images, show, tile_axes
 

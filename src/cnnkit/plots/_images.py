@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 
-from cnnkit.inspect._arrays import to_numpy
+from cnnkit._arrays import to_numpy
 
 
 def display_images(x: Any, name: str, owner: str) -> np.ndarray:

@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from cnnkit._files import atomic_write_bytes
 from cnnkit._validation import check_int
-from cnnkit.inspect._model import check_model
+from cnnkit.inspect import check_model
 from cnnkit.layers import Dense
 from cnnkit.report import _sections_data, _sections_inside, _sections_results
 from cnnkit.report._context import OWNER, Context, Progress, resolve_class_names, split_data

@@ -12,9 +12,8 @@ from typing import Any, TextIO
 import numpy as np
 
 from cnnkit import inspect
-from cnnkit.inspect._arrays import class_labels, to_numpy
-from cnnkit.inspect._model import image_batch
-from cnnkit.inspect._tsne import subsample
+from cnnkit._arrays import class_labels, to_numpy
+from cnnkit.inspect import image_batch, subsample
 
 OWNER = "report.build"
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnkit import inspect, plots
-from cnnkit.inspect._filters import conv_layers
-from cnnkit.inspect._tsne import default_perplexity
+from cnnkit.inspect import conv_layers, default_perplexity
 from cnnkit.report._context import Context
 from cnnkit.report._html import escape, image, pair, paragraph
 

@@ -1,4 +1,5 @@
-"""Turn what users pass (arrays, tensors, one-hot or integer labels) into plain NumPy arrays."""
+"""Arrays as users hand them in (NumPy, tensors, nested lists; labels as ints or one-hot
+rows) turned into NumPy, with errors naming the argument: shared by inspect, plots, report."""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 def read_image(path: str, model_input: tuple[int, int, int]) -> np.ndarray:
     """An image file as uint8 (h, w, c) in the model's channels and size; a resize is announced
     because a very different size or aspect ratio explains a surprising prediction."""
-    from cnnkit.datasets._image_io import load_image
+    from cnnkit.datasets import load_image
 
     height, width, channels = model_input
     if channels not in _COLOR_MODES:
@@ -66,7 +66,7 @@ def file_colors(path: str) -> str | None:
     """How an image file stores colour: 'grayscale', 'grayscale with alpha', 'RGB' or 'RGBA'
     (palette and CMYK files count as RGB); None when Pillow cannot open it (``load_image``
     then says why)."""
-    from cnnkit.datasets._image_io import open_image
+    from cnnkit.datasets import open_image
 
     try:  # as safely as load_image: regular files of the documented formats only
         with open_image(path) as image:

@@ -158,7 +158,7 @@ def resize(x: np.ndarray, image_size: tuple[int, int] | None) -> np.ndarray:
     """uint8 (n, h, w, c) images resized bilinearly to ``image_size`` (unchanged if None)."""
     if image_size is None or tuple(x.shape[1:3]) == tuple(image_size):
         return x
-    from cnnkit.datasets._resize import resize_images
+    from cnnkit.datasets import resize_images
 
     return resize_images(x, image_size)
 

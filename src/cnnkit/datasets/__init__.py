@@ -5,6 +5,8 @@
   copy or a checksum-verified, cached download.
 - ``digits``: scikit-learn's bundled 8x8 digits, no download needed.
 - ``image_folder`` / ``ImageFolderDataset``: your images, one sub-folder per class.
+- ``open_image``, ``load_image``, ``resize_images``: one image file read safely (size limits
+  checked before decoding), and batches resized as the loaders resize them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 from . import cifar10, cifar100, digits, fashion_mnist, mnist
 from ._folder import ImageFolderData, image_folder
 from ._folder_dataset import ImageFolderDataset
+from ._image_io import load_image, open_image
+from ._resize import resize_images
 
 __all__ = [
     "cifar10",
@@ -22,4 +26,7 @@ __all__ = [
     "image_folder",
     "ImageFolderData",
     "ImageFolderDataset",
+    "load_image",
+    "open_image",
+    "resize_images",
 ]

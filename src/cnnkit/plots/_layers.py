@@ -9,9 +9,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from cnnkit import inspect
+from cnnkit._shapes import format_shape
 from cnnkit._validation import check_int
 from cnnkit.inspect import check_model, conv_layer, image_batch, resolve_layers
-from cnnkit.models._summary import format_shape
 from cnnkit.plots._figure import finish, new_figure
 from cnnkit.plots._images import display_image, grid_shape, show, tile_axes
 

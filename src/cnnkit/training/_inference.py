@@ -11,8 +11,7 @@ import torch
 from cnnkit import distributed
 from cnnkit import metrics as metrics_module
 from cnnkit._validation import check_int
-from cnnkit.callbacks import CallbackList
-from cnnkit.callbacks._progbar import resolve_verbose
+from cnnkit.callbacks import CallbackList, resolve_verbose
 from cnnkit.training import _structured_loop
 from cnnkit.training._data import ArrayData, adapt
 from cnnkit.training._logs import callbacks_for_rank, chunk_sizes, read_logs

@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from cnnkit.callbacks import CallbackList, History
-from cnnkit.callbacks._progbar import resolve_verbose
+from cnnkit.callbacks import CallbackList, History, resolve_verbose
 from cnnkit.training._keras_steps import KerasSteps, python_logs, to_numpy
 from cnnkit.training._structured_data import adapt_structured
 from cnnkit.training._structures import keras_order

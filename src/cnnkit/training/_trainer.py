@@ -14,8 +14,7 @@ from cnnkit import losses as losses_module
 from cnnkit import metrics as metrics_module
 from cnnkit import optimizers as optimizers_module
 from cnnkit._validation import check_int
-from cnnkit.callbacks import CallbackList, History
-from cnnkit.callbacks._progbar import resolve_verbose
+from cnnkit.callbacks import CallbackList, History, resolve_verbose
 from cnnkit.training import _ahead, _checks, _resume, _resume_checks, _structured_loop
 from cnnkit.training._data import ArrayData, adapt
 from cnnkit.training._inference import Inference

@@ -36,10 +36,9 @@ def zeros(shape: Any, dtype: Any = None) -> torch.Tensor:
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None) -> torch.Tensor:
-    """A tensor of ``shape`` filled with ``fill_value`` (its dtype unless ``dtype`` is given)."""
+    """A tensor of ``shape`` filled with ``fill_value`` (float32 unless ``dtype`` is given)."""
     value = to_tensor(fill_value)
-    wanted = value.dtype if dtype is None else standard_dtype(dtype)
-    return torch.full(_shape(shape, "full"), value.item(), dtype=wanted, device=value.device)
+    return torch.full(_shape(shape, "full"), value.item(), dtype=_dtype(dtype), device=value.device)
 
 
 @op()

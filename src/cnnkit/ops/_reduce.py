@@ -183,7 +183,8 @@ def argsort(x: Any, axis: int = -1) -> torch.Tensor:
 
 @op()
 def top_k(x: Any, k: int, sorted: bool = True) -> tuple[torch.Tensor, torch.Tensor]:  # noqa: A002
-    """The ``k`` largest values along the last axis and their indices (int32)."""
+    """The ``k`` largest values along the last axis and their indices (int64, as Keras'
+    torch backend returns them)."""
     x = to_tensor(x)
     if (
         isinstance(k, bool)
@@ -192,5 +193,4 @@ def top_k(x: Any, k: int, sorted: bool = True) -> tuple[torch.Tensor, torch.Tens
     ):
         size = x.shape[-1] if x.ndim else 1
         raise ValueError(f"ops.top_k: k must be an int from 0 to {size}. Received: k={k!r}")
-    values, indices = torch.topk(x, k, dim=-1, sorted=True)
-    return values, indices.to(torch.int32)
+    return tuple(torch.topk(x, k, dim=-1, sorted=True))

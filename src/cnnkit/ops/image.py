@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from cnnkit.ops._dispatch import op, to_tensor
 
-_MODES = {"bilinear": "bilinear", "nearest": "nearest", "bicubic": "bicubic", "area": "area"}
+_MODES = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic", "area": "area"}
 
 
 @op("image.resize")

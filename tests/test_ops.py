@@ -206,7 +206,9 @@ def test_where_numpy_semantics_keras_torch_differs_from():
     torch backend fails or differs from NumPy/TensorFlow: NumPy is the oracle here."""
     np.testing.assert_array_equal(ops.take(A, np.array([[1, -1]])).numpy(), np.take(A, [[1, -1]]))
     widths = ((2, 1), (1, 2))
-    np.testing.assert_array_equal(ops.pad(B, widths, mode="edge").numpy(), np.pad(B, widths, "edge"))
+    np.testing.assert_array_equal(
+        ops.pad(B, widths, mode="edge").numpy(), np.pad(B, widths, "edge")
+    )
     np.testing.assert_array_equal(ops.pad(B, 1).numpy(), np.pad(B, 1))
     x = np.arange(12.0, dtype="float32").reshape(1, 4, 3, 1)
     pooled = ops.average_pool(x, (3, 2), strides=(2, 1), padding="same")[0, ..., 0].numpy()

@@ -39,7 +39,9 @@ def encode(value: Any, where: str, depth: int = 0) -> Any:
         }
     if value is Ellipsis:
         return {"__ellipsis__": True}
-    if isinstance(value, (torch.dtype, np.dtype)) or value in (np.float32, np.int32, np.float64):
+    if isinstance(value, (torch.dtype, np.dtype)) or (
+        isinstance(value, type) and issubclass(value, np.generic)
+    ):
         return {"__dtype__": str(standard_dtype(value)).removeprefix("torch.")}
     if isinstance(value, (np.ndarray, torch.Tensor)):
         array = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else value

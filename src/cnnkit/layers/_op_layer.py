@@ -157,9 +157,9 @@ class OpLayer(Layer):
             "arguments": [
                 encode(a, f"{where} (position {i})") for i, a in enumerate(self.arguments)
             ],
-            "keyword_arguments": {
-                k: encode(v, f"{where} ({k}=)") for k, v in self.keyword_arguments.items()
-            },
+            "keyword_arguments": [  # [name, value] pairs: a model file's layer configs hold no objects
+                [k, encode(v, f"{where} ({k}=)")] for k, v in self.keyword_arguments.items()
+            ],
         }
 
     @classmethod
@@ -169,14 +169,20 @@ class OpLayer(Layer):
         if unknown:
             raise ValueError(f"OpLayer: unknown config keys {sorted(unknown)}")
         arguments = config.get("arguments", [])
-        keywords = config.get("keyword_arguments", {})
-        if not isinstance(arguments, list) or not isinstance(keywords, dict):
-            raise ValueError("OpLayer: arguments must be a list and keyword_arguments an object")
+        pairs = config.get("keyword_arguments", [])
+        if (
+            not isinstance(arguments, list)
+            or not isinstance(pairs, list)
+            or not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in pairs)
+        ):
+            raise ValueError(
+                "OpLayer: arguments must be a list and keyword_arguments a list of [name, value]"
+            )
         where = f"OpLayer {config.get('name')!r}: an argument of ops.{config.get('op')}"
         return cls(
             config.get("op"),
             [decode(a, where) for a in arguments],
-            {str(k): decode(v, where) for k, v in keywords.items()},
+            {key: decode(value, where) for key, value in pairs},
             name=config.get("name"),
             trainable=config.get("trainable", True),
         )

@@ -52,10 +52,9 @@ def test_input_rejects_bad_arguments(arguments, message):
         cnnkit.Input(**arguments)
 
 
-def test_symbolic_tensor_refuses_arithmetic_and_conversion():
+def test_symbolic_tensor_refuses_conversion():
     tensor = cnnkit.Input((3,), name="a")
     for attempt in (
-        lambda: tensor + 1,
         lambda: np.asarray(tensor),
         lambda: torch.relu(tensor),
         lambda: float(tensor),
@@ -243,8 +242,8 @@ def test_symbolic_tensor_given_as_data_is_refused():
         model.predict(symbolic, verbose=0)
     with pytest.raises(TypeError, match=r"fit: x must be .*KerasTensor.*is symbolic"):
         model.fit(symbolic, np.zeros((2, 2)), verbose=0)
-    with pytest.raises(TypeError, match=r"is symbolic: it holds no values"):
-        model(np.zeros((2, 4), "float32")) + symbolic
+    with pytest.raises(ValueError, match=r"ops.add cannot be applied to symbolic inputs"):
+        model(np.zeros((2, 4), "float32")) + symbolic  # a constant of the wrong shape, as in Keras
 
 
 def test_model_called_on_a_wrong_input_names_the_input_and_both_shapes():

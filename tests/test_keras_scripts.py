@@ -23,13 +23,10 @@ MISSING = {
     "image_classification_from_scratch": "layers.SeparableConv2D; then keras.utils.plot_model, "
     "keras.utils.load_img, img_to_array and keras.ops (expand_dims, sigmoid)",
     "functional_api_autoencoder": "layers.Reshape, Conv2DTranspose and UpSampling2D",
-    "sequential_model": "cnnkit.ops (keras.ops.ones)",
-    "making_new_layers_via_subclassing": "cnnkit.ops (matmul, sum, mean, exp, square, shape); "
-    "then fit() of a model without trainable weights, compile() without a loss (add_loss only), "
-    "Layer.from_config, keras.random (SeedGenerator, dropout, normal) and a user layer called "
-    "on a tuple of tensors (stacked into one tensor)",
-    "training_with_built_in_methods": "cnnkit.ops (mean, square, one_hot); then "
-    "keras.optimizers.schedules.ExponentialDecay",
+    "making_new_layers_via_subclassing": "fit() of a model without trainable weights (the "
+    "optimizer gets an empty parameter list); then compile() without a loss (add_loss only), "
+    "Layer.from_config and a user layer called on a tuple of tensors (stacked into one tensor)",
+    "training_with_built_in_methods": "keras.optimizers.schedules.ExponentialDecay",
     "convmixer": "layers.DepthwiseConv2D",
     "dlwp_ch8_cats_vs_dogs": "keras.utils.image_dataset_from_directory (issue 22)",
     "dlwp_ch9_intermediate_activations": "keras.utils.load_img, img_to_array and predict() of "

@@ -21,8 +21,10 @@ from cnnkit import memory as memory
 from cnnkit import metrics as metrics
 from cnnkit import models as models
 from cnnkit import neighbors as neighbors
+from cnnkit import ops as ops
 from cnnkit import optimizers as optimizers
 from cnnkit import plots as plots
+from cnnkit import random as random
 from cnnkit import regularizers as regularizers
 from cnnkit import report as report
 from cnnkit import signal as signal

@@ -15,6 +15,24 @@ from typing import Any
 import torch
 
 
+def _operator(name: str, reflected: bool = False) -> Any:
+    """A KerasTensor operator that calls ``cnnkit.ops.<name>`` (operands swapped when
+    ``reflected``), recording an op layer in the graph."""
+
+    def method(self: KerasTensor, *other: Any) -> Any:
+        call = _public_op(name)
+        return call(*reversed((self, *other))) if reflected else call(self, *other)
+
+    method.__name__ = f"__{name}__"
+    return method
+
+
+def _public_op(name: str) -> Any:
+    import cnnkit.ops
+
+    return getattr(cnnkit.ops, name)
+
+
 class KerasTensor:
     """A placeholder for a batch of data: shape (batch axis ``None``), dtype and name, plus the
     node that made it. It holds no values; a ``cnnkit.Model`` built from it computes them.
@@ -59,8 +77,39 @@ class KerasTensor:
         )
 
     __array__ = __bool__ = __float__ = __int__ = __len__ = __iter__ = _refuse
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _refuse
-    __truediv__ = __rtruediv__ = __matmul__ = __rmatmul__ = __getitem__ = _refuse
+    __array_ufunc__ = None  # NumPy hands ``array + x`` to our reflected operators
+
+    # Arithmetic records an op layer (as in Keras): ``x = x + residual`` in functional code
+    __add__ = _operator("add")
+    __radd__ = _operator("add", reflected=True)
+    __sub__ = _operator("subtract")
+    __rsub__ = _operator("subtract", reflected=True)
+    __mul__ = _operator("multiply")
+    __rmul__ = _operator("multiply", reflected=True)
+    __truediv__ = _operator("divide")
+    __rtruediv__ = _operator("divide", reflected=True)
+    __floordiv__ = _operator("floor_divide")
+    __rfloordiv__ = _operator("floor_divide", reflected=True)
+    __mod__ = _operator("mod")
+    __rmod__ = _operator("mod", reflected=True)
+    __pow__ = _operator("power")
+    __rpow__ = _operator("power", reflected=True)
+    __matmul__ = _operator("matmul")
+    __rmatmul__ = _operator("matmul", reflected=True)
+    __lt__ = _operator("less")
+    __le__ = _operator("less_equal")
+    __gt__ = _operator("greater")
+    __ge__ = _operator("greater_equal")
+    __ne__ = _operator("not_equal")
+    __and__ = _operator("logical_and")
+    __rand__ = _operator("logical_and", reflected=True)
+    __or__ = _operator("logical_or")
+    __ror__ = _operator("logical_or", reflected=True)
+    __getitem__ = _operator("get_item")
+    __neg__ = _operator("negative")
+    __abs__ = _operator("abs")
+    __invert__ = _operator("logical_not")
+    __hash__ = object.__hash__  # defining __ne__ must not make symbolic tensors unhashable
 
     @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):  # noqa: D105

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cnnkit import layers
+from cnnkit.layers._op_layer import OpLayer
 
 _REGISTERED: dict[str, type] = {}  # "Package>Name" -> class
 BUILT_IN_LAYERS: dict[str, type] = {
@@ -17,6 +18,7 @@ BUILT_IN_LAYERS: dict[str, type] = {
     and issubclass(getattr(layers, name), layers.Layer)
     and name not in ("Layer", "RandomImageLayer")  # bases for subclassing; they cannot run
 }
+BUILT_IN_LAYERS["OpLayer"] = OpLayer  # an op on symbolic tensors (not public, as in Keras)
 MODEL_CLASS_NAMES = ("Sequential", "Functional")
 
 

@@ -23,7 +23,6 @@ MISSING = {
     "image_classification_from_scratch": "layers.SeparableConv2D; then keras.utils.plot_model, "
     "keras.utils.load_img, img_to_array and keras.ops (expand_dims, sigmoid)",
     "functional_api_autoencoder": "layers.Reshape, Conv2DTranspose and UpSampling2D",
-    "making_new_layers_via_subclassing": "fit() of a model without trainable weights (the "
     "optimizer gets an empty parameter list); then compile() without a loss (add_loss only), "
     "Layer.from_config and a user layer called on a tuple of tensors (stacked into one tensor)",
     "training_with_built_in_methods": "keras.optimizers.schedules.ExponentialDecay",

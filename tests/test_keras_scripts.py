@@ -20,9 +20,8 @@ SOURCE = Path(__file__).parent.parent / "src"
 TIMEOUT_S = 300  # per script, generous for a loaded machine; each takes seconds when quiet
 
 MISSING = {
-    "image_classification_from_scratch": "layers.SeparableConv2D; then keras.utils.plot_model, "
-    "keras.utils.load_img, img_to_array and keras.ops (expand_dims, sigmoid)",
-    "functional_api_autoencoder": "layers.Reshape, Conv2DTranspose and UpSampling2D",
+    "image_classification_from_scratch": "keras.utils.plot_model; then keras.utils.load_img, "
+    "img_to_array and keras.ops (expand_dims, sigmoid)",
     "sequential_model": "cnnkit.ops (keras.ops.ones)",
     "making_new_layers_via_subclassing": "cnnkit.ops (matmul, sum, mean, exp, square, shape); "
     "then fit() of a model without trainable weights, compile() without a loss (add_loss only), "
@@ -30,7 +29,6 @@ MISSING = {
     "on a tuple of tensors (stacked into one tensor)",
     "training_with_built_in_methods": "cnnkit.ops (mean, square, one_hot); then "
     "keras.optimizers.schedules.ExponentialDecay",
-    "convmixer": "layers.DepthwiseConv2D",
     "dlwp_ch8_cats_vs_dogs": "keras.utils.image_dataset_from_directory (issue 22)",
     "dlwp_ch9_intermediate_activations": "keras.utils.load_img, img_to_array and predict() of "
     "a multi-output Model",

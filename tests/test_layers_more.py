@@ -370,3 +370,27 @@ def test_crafted_configs_of_them_are_refused(index, changes, message, tmp_path):
     edit_section(path, "config", change)
     with pytest.raises(ValueError, match=message):
         cnnkit.models.load_model(path)
+
+
+def test_rescaling_scale_is_a_number_in_a_file_and_batchnorm_scale_a_flag(tmp_path):
+    """ConvMixer's Rescaling(1 / 255) next to a BatchNormalization(scale=False): both load."""
+    model = cnnkit.Sequential(
+        [
+            cnnkit.Input(shape=(6, 6, 3)),
+            layers.Rescaling(1.0 / 255, offset=[0.0, 0.5, 1.0]),
+            layers.DepthwiseConv2D(3),
+            layers.BatchNormalization(scale=False),
+        ]
+    )
+    model.save(tmp_path / "m.keras")
+    loaded = cnnkit.models.load_model(tmp_path / "m.keras")
+    assert loaded.layers[0].scale == pytest.approx(1 / 255)
+    assert loaded.layers[2].scale is False
+
+    def change(config):
+        config["layers"][0]["config"]["scale"] = "big"
+        return config
+
+    edit_section(tmp_path / "m.keras", "config", change)
+    with pytest.raises(ValueError, match=r"scale must be true, false, a number or a list of"):
+        cnnkit.models.load_model(tmp_path / "m.keras")

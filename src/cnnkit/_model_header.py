@@ -258,6 +258,13 @@ def _check_flag(value: Any, field: str, path: str) -> None:
         raise refuse(path, field, "true or false", value)
 
 
+def _check_flag_or_numbers(value: Any, field: str, path: str) -> None:
+    """BatchNormalization's scale (a flag) or Rescaling's (a number or one per channel)."""
+    numbers = value if isinstance(value, list) and len(value) <= MAX_SIZE else [value]
+    if not isinstance(value, bool) and not (numbers and all(is_number(v) for v in numbers)):
+        raise refuse(path, field, "true, false, a number or a list of numbers", value)
+
+
 def _sizes(high: int, optional: bool = False) -> Callable[[Any, str, str], None]:
     return lambda value, field, path: _check_sizes(value, field, path, high, optional)
 
@@ -320,9 +327,10 @@ _LAYER_FIELDS: dict[str, Callable[[Any, str, str], None]] = {
     "input_shape": check_shape,
     "shape": check_shape,
     **dict.fromkeys(
-        ("trainable", "use_bias", "center", "scale", "keepdims", "invert", "antialias"),
+        ("trainable", "use_bias", "center", "keepdims", "invert", "antialias"),
         _check_flag,
     ),
+    "scale": _check_flag_or_numbers,
 }
 
 

@@ -20,16 +20,11 @@ SOURCE = Path(__file__).parent.parent / "src"
 TIMEOUT_S = 300  # per script, generous for a loaded machine; each takes seconds when quiet
 
 MISSING = {
-    "image_classification_from_scratch": "layers.SeparableConv2D; then keras.utils.plot_model, "
-    "keras.utils.load_img, img_to_array and keras.ops (expand_dims, sigmoid)",
-    "functional_api_autoencoder": "layers.Reshape, Conv2DTranspose and UpSampling2D",
-    "optimizer gets an empty parameter list); then compile() without a loss (add_loss only), "
-    "Layer.from_config and a user layer called on a tuple of tensors (stacked into one tensor)",
+    "image_classification_from_scratch": "keras.utils.plot_model; then keras.utils.load_img "
+    "and img_to_array",
     "training_with_built_in_methods": "keras.optimizers.schedules.ExponentialDecay",
-    "convmixer": "layers.DepthwiseConv2D",
     "dlwp_ch8_cats_vs_dogs": "keras.utils.image_dataset_from_directory (issue 22)",
-    "dlwp_ch9_intermediate_activations": "keras.utils.load_img, img_to_array and predict() of "
-    "a multi-output Model",
+    "dlwp_ch9_intermediate_activations": "keras.utils.load_img and img_to_array",
 }
 
 

@@ -207,8 +207,51 @@ def _check_flag(value: Any, field: str, path: str) -> None:
         raise refuse(path, field, "true or false", value)
 
 
+def _check_flag_or_numbers(value: Any, field: str, path: str) -> None:
+    """BatchNormalization's scale (a flag) or Rescaling's (a number or one per channel)."""
+    numbers = value if isinstance(value, list) and len(value) <= MAX_SIZE else [value]
+    if not isinstance(value, bool) and not (numbers and all(is_number(v) for v in numbers)):
+        raise refuse(path, field, "true, false, a number or a list of numbers", value)
+
+
 def _sizes(high: int, optional: bool = False) -> Callable[[Any, str, str], None]:
     return lambda value, field, path: _check_sizes(value, field, path, high, optional)
+
+
+def _check_borders(value: Any, field: str, path: str) -> None:
+    """A padding mode ('same'), or ZeroPadding2D/Cropping2D's int, [rows, columns] or
+    [[top, bottom], [left, right]], each in [0, MAX_WINDOW]; Conv2DTranspose's output_padding."""
+    if value is None or isinstance(value, str):
+        return
+    flat = (
+        [v for item in value for v in (item if isinstance(item, list) else [item])]
+        if (isinstance(value, list) and len(value) <= 2)
+        else [value]
+    )
+    if not flat or not all(is_int(v) and 0 <= v <= MAX_WINDOW for v in flat):
+        raise refuse(
+            path, field, f"a string, an int in [0, {MAX_WINDOW}] or (nested) lists of them", value
+        )
+
+
+def _check_target_shape(value: Any, field: str, path: str) -> None:
+    """Reshape's target_shape: 1 to 4 sizes in [1, MAX_SIZE] or -1."""
+    if not isinstance(value, list) or not 1 <= len(value) <= 4:
+        raise refuse(path, field, "a list of 1 to 4 sizes", value)
+    for size in value:
+        if size != -1:
+            _check_size(size, field, path, MAX_SIZE)
+    known = [size for size in value if size != -1]
+    if math.prod(known) > MAX_INPUT_ELEMENTS:
+        raise refuse(path, field, f"a shape of at most {MAX_INPUT_ELEMENTS} elements", value)
+
+
+def _check_dims(value: Any, field: str, path: str) -> None:
+    """Permute's dims: a permutation of 1..n, n at most 4."""
+    if not isinstance(value, list) or not 1 <= len(value) <= 4:
+        raise refuse(path, field, "a list of 1 to 4 axes", value)
+    for axis in value:
+        _check_size(axis, field, path, 4)
 
 
 _LAYER_FIELDS: dict[str, Callable[[Any, str, str], None]] = {
@@ -223,12 +266,20 @@ _LAYER_FIELDS: dict[str, Callable[[Any, str, str], None]] = {
     "pool_size": _sizes(MAX_WINDOW),
     "strides": _sizes(MAX_WINDOW, optional=True),
     "dilation_rate": _sizes(MAX_WINDOW),
+    "depth_multiplier": _size(MAX_SIZE),
+    "size": _sizes(MAX_WINDOW),
+    "padding": _check_borders,
+    "cropping": _check_borders,
+    "output_padding": _check_borders,
+    "target_shape": _check_target_shape,
+    "dims": _check_dims,
     "input_shape": check_shape,
     "shape": check_shape,
     **dict.fromkeys(
-        ("trainable", "use_bias", "center", "scale", "keepdims", "invert", "antialias"),
+        ("trainable", "use_bias", "center", "keepdims", "invert", "antialias"),
         _check_flag,
     ),
+    "scale": _check_flag_or_numbers,
 }
 
 

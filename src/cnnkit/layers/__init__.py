@@ -14,11 +14,17 @@ from cnnkit.layers._augment_photometric import RandomBrightness as RandomBrightn
 from cnnkit.layers._augment_photometric import RandomContrast as RandomContrast
 from cnnkit.layers._augment_photometric import RandomErasing as RandomErasing
 from cnnkit.layers._base import Layer as Layer
+from cnnkit.layers._borders import Cropping2D as Cropping2D
+from cnnkit.layers._borders import UpSampling2D as UpSampling2D
+from cnnkit.layers._borders import ZeroPadding2D as ZeroPadding2D
 from cnnkit.layers._conv import Conv2D as Conv2D
+from cnnkit.layers._conv_transpose import Conv2DTranspose as Conv2DTranspose
 from cnnkit.layers._core import Dense as Dense
 from cnnkit.layers._core import Flatten as Flatten
 from cnnkit.layers._core import Input as Input
 from cnnkit.layers._core import InputLayer as InputLayer
+from cnnkit.layers._depthwise import DepthwiseConv2D as DepthwiseConv2D
+from cnnkit.layers._depthwise import SeparableConv2D as SeparableConv2D
 from cnnkit.layers._merge import Add as Add
 from cnnkit.layers._merge import Average as Average
 from cnnkit.layers._merge import Concatenate as Concatenate
@@ -45,9 +51,13 @@ from cnnkit.layers._preprocessing import Rescaling as Rescaling
 from cnnkit.layers._preprocessing import Resizing as Resizing
 from cnnkit.layers._regularization import BatchNormalization as BatchNormalization
 from cnnkit.layers._regularization import Dropout as Dropout
+from cnnkit.layers._reshaping import Permute as Permute
+from cnnkit.layers._reshaping import Reshape as Reshape
 
 # Keras' aliases
 Convolution2D = Conv2D
+Convolution2DTranspose = Conv2DTranspose
+SeparableConvolution2D = SeparableConv2D
 MaxPool2D = MaxPooling2D
 AvgPool2D = AveragePooling2D
 GlobalAvgPool2D = GlobalAveragePooling2D

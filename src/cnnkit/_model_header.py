@@ -13,6 +13,7 @@ from typing import Any
 from cnnkit._graph_header import check_functional_config
 from cnnkit._header_fields import (
     MAX_DEPTH,
+    MAX_INPUT_ELEMENTS,
     MAX_LAYERS,
     MAX_MODEL_NESTING,
     MAX_PARAM_GROUPS,

@@ -124,3 +124,24 @@ def test_functional_chain_has_the_arithmetic_of_its_sequential_twin():
 def test_receptive_fields_refuse_a_branching_model_by_name():
     with pytest.raises(ValueError, match=r"receptive_fields: .* model 'resnet\w*' branches"):
         arithmetic.receptive_fields(cnnkit.zoo.get("resnet"))
+
+
+def test_multiply_adds_of_the_newer_convolutions():
+    model = cnnkit.Sequential(
+        [
+            cnnkit.Input(shape=(10, 10, 3)),
+            cnnkit.layers.DepthwiseConv2D(3, depth_multiplier=2),  # 8x8x6 out
+            cnnkit.layers.SeparableConv2D(4, 3),  # 6x6x4 out
+            cnnkit.layers.Conv2DTranspose(5, 3, strides=2),  # 6x6 in, 13x13x5 out
+        ]
+    )
+    counts = [row["multiply_adds"] for row in arithmetic.multiply_adds(model)]
+    assert counts == [
+        8 * 8 * (3 * 3 * 3 * 2),  # each output pixel: one 3x3 window per input channel x 2
+        6 * 6 * (3 * 3 * 6) + 6 * 6 * (6 * 4),  # depthwise, then 1x1 pointwise
+        6 * 6 * (3 * 3 * 4 * 5),  # each input pixel scatters a 3x3x5 patch per channel
+    ]
+    with pytest.raises(
+        ValueError, match=r"layer 'conv2d_transpose\w*' \(Conv2DTranspose\) enlarges"
+    ):
+        arithmetic.receptive_fields(model)

@@ -135,3 +135,20 @@ def test_a_subclassed_model_is_refused_by_name():
         TypeError, match=r"training_memory: .*subclassed model \(Net\) has no graph"
     ):
         training_memory(net, 4)
+
+
+@pytest.mark.parametrize("batch_size", [32, 128])
+def test_estimate_of_the_newer_convolutions_within_15_percent(batch_size):
+    model = cnnkit.Sequential(
+        [
+            cnnkit.Input(shape=(16, 16, 3)),
+            cnnkit.layers.SeparableConv2D(16, 3, activation="relu"),
+            cnnkit.layers.DepthwiseConv2D(3, depth_multiplier=2, activation="relu"),
+            cnnkit.layers.Conv2DTranspose(8, 3, strides=2, activation="relu"),
+            cnnkit.layers.GlobalAveragePooling2D(),
+            cnnkit.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    estimate = training_memory(model, batch_size).peak
+    measured = measured_peak(model, batch_size)
+    assert abs(estimate - measured) / measured <= 0.15, (estimate, measured)

@@ -102,6 +102,13 @@ def receptive_fields(model) -> list[dict]:
     """
     _check_model(model, "receptive_fields", chain=True)
     model._require_built("receptive_fields")
+    for layer in model.layers:
+        if type(layer).__name__ in ("Conv2DTranspose", "UpSampling2D"):
+            raise ValueError(
+                f"receptive_fields: layer {layer.name!r} ({type(layer).__name__}) enlarges the "
+                "feature maps; receptive fields are defined here for shrinking and same-size "
+                "layers only"
+            )
     height, width = _image_size(model)
     field, jump, rows = [1, 1], [1, 1], []
     whole = False
@@ -131,23 +138,29 @@ def multiply_adds(model) -> list[dict]:
     """Multiply-accumulate operations per image for each layer (convolutions and Dense layers)."""
     _check_model(model, "multiply_adds")
     model._require_built("multiply_adds")
-    rows = []
-    for layer in model.layers:
-        kind = type(layer).__name__
-        count = 0
-        if kind == "Conv2D":
-            out_positions = math.prod(s for s in layer.output_shape[1:]) // layer.filters
-            count = (
-                out_positions
-                * layer.filters
-                * layer.kernel_size[0]
-                * layer.kernel_size[1]
-                * (layer.weight.shape[1])
-            )
-        elif kind == "Dense":
-            count = math.prod(layer.input_shape[1:]) * layer.units
-        rows.append({"name": layer.name, "multiply_adds": int(count)})
-    return rows
+    return [{"name": layer.name, "multiply_adds": _multiply_adds(layer)} for layer in model.layers]
+
+
+def _positions(layer: Any, shape: tuple) -> int:
+    """Spatial positions (height x width) of a feature-map shape with its batch axis."""
+    channels_first = getattr(layer, "data_format", "channels_last") == "channels_first"
+    return math.prod(shape[2:4] if channels_first else shape[1:3])
+
+
+def _multiply_adds(layer: Any) -> int:
+    """Each kernel weight meets every output position once (every input position, for a
+    transposed convolution); a Dense weight meets each input once."""
+    kind = type(layer).__name__
+    if kind in ("Conv2D", "DepthwiseConv2D"):
+        return _positions(layer, layer.output_shape) * layer.weight.numel()
+    if kind == "SeparableConv2D":
+        weights = layer.depthwise_weight.numel() + layer.pointwise_weight.numel()
+        return _positions(layer, layer.output_shape) * weights
+    if kind == "Conv2DTranspose":
+        return _positions(layer, layer.input_shape) * layer.weight.numel()
+    if kind == "Dense":
+        return math.prod(layer.input_shape[1:]) * layer.units
+    return 0
 
 
 def _kernel_pair(kernel: Any) -> tuple[int, int]:

@@ -27,6 +27,19 @@ _SAVES_OUTPUT = {
 }
 
 
+# Layers whose backward needs their input.
+_SAVES_INPUT = {
+    "Conv2D",
+    "Conv2DTranspose",
+    "DepthwiseConv2D",
+    "SeparableConv2D",
+    "Dense",
+    "BatchNormalization",
+    "AveragePooling2D",
+    "LeakyReLU",
+}
+
+
 @dataclass
 class LayerMemory:
     """Bytes one layer adds during a training step, for one batch."""
@@ -120,6 +133,7 @@ class _Step:
     inputs: int  # gradients of its inputs (none for the model's inputs)
     waiting: int  # other tensors alive meanwhile: made earlier, used later, not saved
     pending: int  # gradients of other tensors, begun by later calls, not yet passed back
+    own: int = 0  # of ``saved``, its own output: freed by its activation's backward
 
 
 def _bytes(tensor: Any, batch_size: int, element: int) -> int:
@@ -132,8 +146,11 @@ def _saves(node: Any, index: int, ids: dict, sizes: dict) -> list[tuple[Any, int
     source = [ids[id(t)] for t in node.inputs]
     out_id, out_size = ids[id(node.outputs[0])], sizes["out"]
     saves: list[tuple[Any, int]] = []
-    if kind in ("Conv2D", "Dense", "BatchNormalization", "AveragePooling2D", "LeakyReLU"):
+    if kind in _SAVES_INPUT:
         saves.append((source[0], sizes["in"][0]))
+    if kind == "SeparableConv2D":  # the depthwise output, input of the pointwise step
+        between = layer.depthwise_weight.shape[0] * layer.depthwise_weight.shape[1]
+        saves.append((("depthwise", index), out_size // layer.filters * between))
     if kind in ("MaxPooling2D", "GlobalMaxPooling2D"):
         saves += [(source[0], sizes["in"][0]), (("indices", index), out_size * 2)]
     if kind in ("Multiply", "Dot"):
@@ -185,18 +202,21 @@ def _forward_plan(graph: Any, batch_size: int, element: int) -> list[_Step]:
             "batch": batch_size,
             "element": element,
         }
-        new = 0
+        new = own_saved = 0
         for key, nbytes in _saves(node, index, ids, sizes):
             if key[0] != "input" and key not in seen:
                 seen.add(key)
                 new += nbytes
+                own_saved += nbytes if key == ids[out] else 0
         own = {id(t) for t in node.inputs} | {out}
         earlier = [k for k in tensors if -1 < made[k] < index and k not in own]
         waiting = sum(size[k] for k in earlier if last.get(k, -1) > index and ids[k] not in seen)
         pending = sum(size[k] for k in earlier if last.get(k, -1) > index)
         grads_in = sum(size[id(t)] for t in node.inputs if made[id(t)] >= 0)
         output = 0 if view else size[out]
-        steps.append(_Step(node.layer, output, size[out], new, grads_in, waiting, pending))
+        steps.append(
+            _Step(node.layer, output, size[out], new, grads_in, waiting, pending, own_saved)
+        )
     return steps
 
 
@@ -214,7 +234,8 @@ def _backward_peak(steps: list[_Step], trainable: int) -> int:
         kept_through.append(kept)
     for index in range(len(steps) - 1, -1, -1):
         step = steps[index]
-        alive = kept_through[index] + step.gradient + step.inputs + step.pending
+        kept = kept_through[index] - step.own  # its activation's backward already ran
+        alive = kept + step.gradient + step.inputs + step.pending
         peak = max(peak, alive + trainable)
     return peak
 

@@ -24,7 +24,9 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-ENABLED = True  # False: the augmentation layers run their plain reference code
+from cnnkit import _fast
+
+ENABLED = _fast.enabled("warp")  # False: the augmentation layers run their plain reference code
 
 Scratch = Callable[[int], torch.Tensor]
 

@@ -116,12 +116,8 @@ class GroupStarts:
         size: int,
         limit: int,
     ):
-        self._prepare, self._generators, self._size, self._limit = (
-            prepare,
-            generators,
-            size,
-            limit,
-        )
+        self._prepare, self._generators = prepare, generators
+        self._size, self._limit = size, limit
         self._pending: dict[str, torch.Tensor] | None = None
         self.current: tuple[int, int, dict[str, torch.Tensor]] | None = None
 

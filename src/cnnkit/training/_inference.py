@@ -23,8 +23,8 @@ from cnnkit.training._structures import keras_order
 class Inference:
     """evaluate / predict, and what fit shares with them (checks, device, metrics); the base of
     Trainer. Mixed into a model, it needs ``forward``, ``layers``, ``losses``, ``modules``,
-    ``built``/``build_for`` and ``output_shape`` from it, and ``compile``'s ``loss`` and
-    ``_metric_specs``."""
+    ``built``/``build_for``, ``output_shape`` and ``_device`` from it, and the ``loss`` and
+    ``_metric_specs`` that ``compile`` sets."""
 
     def evaluate(
         self,

@@ -29,7 +29,7 @@ import torch
 
 import cnnkit
 from cnnkit import layers
-from cnnkit.training import _ahead
+from cnnkit._fast import _ahead
 
 
 class LayerByLayerTranslation(layers.RandomTranslation):

@@ -16,7 +16,7 @@ import torch
 
 import cnnkit
 from cnnkit import layers
-from cnnkit.training import _ahead
+from cnnkit._fast import _ahead
 
 EPOCHS, SAMPLES, BATCH = 2, 24, 4  # six batches an epoch; groups of four when grouped
 JOB = Path(__file__).with_name("resume_job.py")

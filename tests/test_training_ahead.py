@@ -9,7 +9,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import cnnkit
 from cnnkit import layers
-from cnnkit.training import _ahead
+from cnnkit._fast import _ahead
 from cnnkit.training._data import ArrayData
 
 

@@ -7,7 +7,7 @@ import os
 
 import torch
 
-from cnnkit import _malloc
+from cnnkit._fast import _malloc
 from cnnkit._validation import check_choice
 
 _PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}

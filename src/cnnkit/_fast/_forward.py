@@ -16,6 +16,8 @@ import torch
 from torch import nn
 from torch.nn.modules import module as _torch_module
 
+from cnnkit import _fast
+
 Forward = Callable[[torch.Tensor], torch.Tensor]
 
 
@@ -75,8 +77,13 @@ class DirectChain:
 
     def forwards(self, start: int = 0, stop: int | None = None) -> tuple[Forward, ...] | None:
         """The functions to run layers ``start`` to ``stop``, or None when the layers must be
-        called (not all plainly callable, a hook registered, or TorchScript tracing)."""
-        if not self.usable or hooks_registered(self.layers) or torch._C._get_tracing_state():
+        called (not all plainly callable, a hook registered, TorchScript tracing, or this
+        fast path switched off)."""
+        if (
+            not (self.usable and _fast.enabled("forward"))
+            or hooks_registered(self.layers)
+            or torch._C._get_tracing_state()
+        ):
             return None
         if not self.seconds:
             return self.plain[start:stop]

@@ -12,8 +12,7 @@ add in another order), checked by ``tests/test_fast_paths_layers.py``.
 The switch: the layers call ``try_flip``, ``try_translate`` and ``fused_flip_translation``
 at one marked point each, and run their plain code when these answer None: when ``ENABLED`` is
 False, or when the trick does not apply (a shift whose input needs a gradient, or holds
-integers). Set ``cnnkit._fast._warp.ENABLED = False`` to run the plain reference everywhere.
-"""
+integers). ``CNNKIT_FAST`` sets ``ENABLED`` at import; set it False for the plain code everywhere."""
 
 from __future__ import annotations
 
@@ -24,8 +23,9 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-ENABLED = True  # False: the augmentation layers run their plain reference code
+from cnnkit import _fast
 
+ENABLED = _fast.enabled("warp")  # False: the augmentation layers run their plain reference code
 Scratch = Callable[[int], torch.Tensor]
 
 

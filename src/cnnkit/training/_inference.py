@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from cnnkit import distributed
+from cnnkit import config, distributed
 from cnnkit import metrics as metrics_module
 from cnnkit._validation import check_int
 from cnnkit.callbacks import CallbackList, resolve_verbose
-from cnnkit.training import _structured_loop
+from cnnkit.training import _checks, _structured_loop
 from cnnkit.training._data import ArrayData, adapt
 from cnnkit.training._logs import callbacks_for_rank, chunk_sizes, read_logs
 from cnnkit.training._step import autocast_context
@@ -20,7 +20,10 @@ from cnnkit.training._structures import keras_order
 
 
 class Inference:
-    """evaluate / predict, mixed into Trainer."""
+    """evaluate / predict, and what fit shares with them (checks, device, metrics); the base of
+    Trainer. Mixed into a model, it needs ``forward``, ``layers``, ``losses``, ``modules``,
+    ``built``/``build_for``, ``output_shape`` and ``_device`` from it, and the ``loss`` and
+    ``_metric_specs`` that ``compile`` sets."""
 
     def evaluate(
         self,
@@ -155,3 +158,70 @@ class Inference:
         if not outputs:
             return torch.zeros((0, *self.output_shape[1:]), device=device)
         return torch.cat(outputs)
+
+    # ------------------------------------------------------------------ shared with fit
+    def _require_compiled(self, what: str) -> None:
+        if not getattr(self, "compiled", False):
+            raise ValueError(
+                f"{what}: the model must be compiled first, e.g. model.compile(optimizer='adam', "
+                "loss='categorical_crossentropy', metrics=['accuracy'])"
+            )
+
+    def _new_trackers(
+        self, y: torch.Tensor | None, y_pred_shape: torch.Size
+    ) -> list[metrics_module.Metric]:
+        """Fresh metric objects; 'accuracy' is resolved from the loss and the label shapes."""
+        trackers: list[metrics_module.Metric] = []
+        probe = torch.zeros(y_pred_shape)
+        for spec in self._metric_specs:
+            if isinstance(spec, str):
+                cls = metrics_module.resolve_accuracy(
+                    self.loss.name, y if y is not None else probe, probe
+                )
+                trackers.append(cls(name=spec))
+            else:
+                spec.reset_state()
+                trackers.append(spec)
+        return trackers
+
+    def _penalty_sources(self):
+        """The layers (this model and every layer inside it) that may add to the loss."""
+        for layer in self.modules():
+            if not hasattr(layer, "_weight_regularizers"):
+                continue
+            if (
+                getattr(layer, "activity_regularizer", None) is not None
+                or layer._user_call  # call() may use add_loss
+                or any(w.regularizer is not None for w in layer.__dict__.get("_added_weights", ()))
+                or any(r is not None for _, r in layer._weight_regularizers())
+            ):
+                yield layer
+
+    def _prepare_run(self, batch_size: int, what: str) -> tuple[torch.device, distributed.World]:
+        """Move the model to the configured device and join the process group under torchrun."""
+        config.apply_malloc_tuning()
+        device = distributed.process_device(config.get_device())
+        world = distributed.setup(device)
+        if world.active and batch_size < world.size:
+            raise ValueError(
+                f"{what}: batch_size ({batch_size}) is the global batch and must be at least the number of "
+                f"processes ({world.size}); each process takes batch_size / {world.size} samples"
+            )
+        current = self._device()
+        if (
+            current is not None
+            and current.type != device.type
+            or (current is not None and device.type == "cuda" and current != device)
+        ):
+            self.to(device)
+        return device, world
+
+    def _training_device(self) -> torch.device:
+        return self._device() or torch.device("cpu")
+
+    def _check_arrays(self, data: ArrayData, what: str) -> None:
+        if not self.built:
+            self.build_for(tuple(data.x.shape))
+        _checks.check_images(self, data.x, what)
+        if data.y is not None and getattr(self, "compiled", False):
+            _checks.check_labels(self, self.loss, data.y, what)

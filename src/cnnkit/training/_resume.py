@@ -10,43 +10,36 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import torch
 
 from cnnkit.layers._augment_base import RandomImageLayer
+from cnnkit.training._run import Position, Run
 
 _TENSOR = "__tensor__"
 BACKUP = "backup/"
 #: Where the random state at the start of the group of batches being trained is kept
-#: (the group is augmented ahead of its steps; see cnnkit.training._ahead).
+#: (the group is augmented ahead of its steps; see cnnkit._fast._ahead).
 GROUP = "backup/group/"
 
 
-class Position(NamedTuple):
-    """Where in an epoch a mid-epoch backup was taken."""
-
-    step: int  # batches of the epoch trained
-    totals: list[dict[str, float]]  # the loss's and metrics' running totals then
-    group_start: int | None  # first batch of the group augmented ahead, when inside one
-    tensors: dict[str, torch.Tensor]  # the backup's tensors (the group's random state)
-
-
 def continuation(
-    pending: tuple[dict[str, Any], dict[str, torch.Tensor]] | None,
-    initial_epoch: int,
-    shuffle_seed: int,
-) -> tuple[int, int, Position | None]:
-    """(first epoch, shuffling seed, position inside the first epoch) of a fit: from the
-    restored backup's (state, tensors) when there is one, else as given."""
-    if pending is None:
-        return initial_epoch, shuffle_seed, None
-    state, tensors = pending
+    restored: tuple[dict[str, Any], dict[str, torch.Tensor]],
+) -> tuple[Position, int]:
+    """(where the fit continues, its shuffling seed) from a restored backup's (state,
+    tensors)."""
+    state, tensors = restored
     if state["step"] is None:
-        return state["epoch"] + 1, state["shuffle_seed"], None
-    position = Position(state["step"], state["trackers"], state["group_start"], tensors)
-    return state["epoch"], state["shuffle_seed"], position
+        return Position(state["epoch"] + 1), state["shuffle_seed"]
+    group_states = {  # the random state at the start of the group, as random_states keys it
+        BACKUP + key[len(GROUP) :]: value for key, value in tensors.items() if key.startswith(GROUP)
+    }
+    position = Position(
+        state["epoch"], state["step"], state["trackers"], state["group_start"], group_states
+    )
+    return position, state["shuffle_seed"]
 
 
 def random_layers(model: Any) -> list[RandomImageLayer]:
@@ -82,28 +75,43 @@ def set_random_states(model: Any, tensors: dict[str, torch.Tensor], prefix: str 
         )
 
 
+class ModelGenerators:
+    """The generators a training step of ``model`` draws from, saved and put back whole (for
+    the batches augmented ahead of their steps: cnnkit._fast._ahead)."""
+
+    def __init__(self, model: Any):
+        self.model = model
+
+    def save(self) -> dict[str, torch.Tensor]:
+        return random_states(self.model)
+
+    def load(self, tensors: dict[str, torch.Tensor]) -> None:
+        set_random_states(self.model, tensors)
+
+
 def capture(
-    model: Any, run: dict[str, Any], epoch: int, mid_epoch: bool
+    model: Any, run: Run, epoch: int, mid_epoch: bool
 ) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
     """(metadata, tensors) describing the run after ``epoch`` (0-based) has ended, or, with
-    ``mid_epoch``, after the batch just trained (``run['position']``)."""
+    ``mid_epoch``, after the batch just trained (``run.trained``)."""
     tensors = random_states(model)
     numpy_state = np.random.get_state()
     step, trackers, group_start = None, None, None
-    if mid_epoch and run.get("position") is not None:
-        epoch, step, metric_trackers = run["position"]
-        trackers = [totals(tracker) for tracker in metric_trackers]
-        group = run.get("group")  # (first batch, end, random state before it was augmented)
+    if mid_epoch and run.trained is not None:
+        epoch, step = run.trained.epoch, run.trained.step
+        trackers = [totals(tracker) for tracker in run.trained.trackers]
+        groups = run.trained.groups
+        group = groups.current if groups is not None else None  # (first, end, random state)
         if group is not None and group[0] < step < group[1]:  # inside the group: keep its start
             group_start = group[0]
             tensors.update({k.replace(BACKUP, GROUP, 1): v for k, v in group[2].items()})
-    callbacks = run["callbacks"]
+    callbacks = run.callbacks.callbacks
     state = {
         "epoch": epoch,
         "step": step,
         "trackers": trackers,
         "group_start": group_start,
-        "shuffle_seed": run["shuffle_seed"],
+        "shuffle_seed": run.shuffle_seed,
         "python_rng": _jsonable(random.getstate()),
         "numpy_rng": [numpy_state[0], numpy_state[1].tolist(), *numpy_state[2:]],
         "callbacks": [

@@ -10,26 +10,19 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnkit import activations, config
+from cnnkit._fast._ahead import LayersFrom
 from cnnkit.layers import Dense
 from cnnkit.losses import CategoricalCrossentropy, Loss, SparseCategoricalCrossentropy
 
 
-class LayersFrom(nn.Module):
-    """The model's forward pass from layer ``start`` on, as a Module (so that
-    DistributedDataParallel can wrap it): fit runs the layers before it ahead of the step."""
+class LogitsForward(nn.Module):
+    """The model's forward pass (from layer ``start`` on) stopped before its final softmax.
+    Cross-entropy on logits is one fused, numerically stable kernel, as TensorFlow-Keras
+    computes it under the hood."""
 
     def __init__(self, model: nn.Module, start: int = 0):
         super().__init__()
         self.model, self.start = model, start
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model.run_layers(x, start=self.start)
-
-
-class LogitsForward(LayersFrom):
-    """The model's forward pass (from layer ``start`` on) stopped before its final softmax.
-    Cross-entropy on logits is one fused, numerically stable kernel, as TensorFlow-Keras
-    computes it under the hood."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.model.run_layers(x, stop=-1, start=self.start)
@@ -95,7 +88,8 @@ def make_train_step(
     ``scale`` multiplies the batch-mean loss before backward: 1 on one process; under
     torchrun it is (local samples x processes / global batch), so that after
     DistributedDataParallel averages the gradients they equal the global batch's.
-    ``start`` > 0: the batches come out of the model's first ``start`` layers already.
+    ``start`` > 0: the batches come out of the model's first ``start`` layers already (run
+    ahead of the step: cnnkit._fast._ahead).
     """
     fast = logits_forward(model, model.loss, start)
     forward = wrap(fast if fast is not None else LayersFrom(model, start) if start else model)
@@ -137,5 +131,4 @@ def make_train_step(
         return outputs.detach().float(), reported
 
     step.outputs_are_logits = fast is not None  # type: ignore[attr-defined]
-    step.start = start  # type: ignore[attr-defined]  # the batches enter at layer ``start``
     return step

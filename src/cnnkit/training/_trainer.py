@@ -13,18 +13,15 @@ from cnnkit import config, distributed
 from cnnkit import losses as losses_module
 from cnnkit import metrics as metrics_module
 from cnnkit import optimizers as optimizers_module
-from cnnkit._validation import check_int
+from cnnkit._fast import _ahead
 from cnnkit.callbacks import CallbackList, History, resolve_verbose
-from cnnkit.training import _ahead, _checks, _resume, _resume_checks, _structured_loop
+from cnnkit.training import _resume, _resume_checks, _structured_loop
 from cnnkit.training._data import ArrayData, adapt
+from cnnkit.training._epoch import train_epoch
 from cnnkit.training._inference import Inference
 from cnnkit.training._keras_steps import KerasSteps
-from cnnkit.training._logs import (
-    callbacks_for_rank,
-    class_weights_to_samples,
-    global_batch_sizes,
-    read_logs,
-)
+from cnnkit.training._logs import callbacks_for_rank, class_weights_to_samples
+from cnnkit.training._run import Data, Position, Run, Settings, TrainStep
 from cnnkit.training._step import make_train_step
 from cnnkit.training._structures import wants_structures
 
@@ -81,31 +78,11 @@ class Trainer(Inference, KerasSteps):
         self.stop_training = False
         self._step_cache: dict[str, Any] = {}
 
-    def _require_compiled(self, what: str) -> None:
-        if not getattr(self, "compiled", False):
-            raise ValueError(
-                f"{what}: the model must be compiled first, e.g. model.compile(optimizer='adam', "
-                "loss='categorical_crossentropy', metrics=['accuracy'])"
-            )
-
-    def _new_trackers(
-        self, y: torch.Tensor | None, y_pred_shape: torch.Size
-    ) -> list[metrics_module.Metric]:
-        """Fresh metric objects; 'accuracy' is resolved from the loss and the label shapes."""
-        trackers: list[metrics_module.Metric] = []
-        probe = torch.zeros(y_pred_shape)
-        for spec in self._metric_specs:
-            if isinstance(spec, str):
-                cls = metrics_module.resolve_accuracy(
-                    self.loss.name, y if y is not None else probe, probe
-                )
-                trackers.append(cls(name=spec))
-            else:
-                spec.reset_state()
-                trackers.append(spec)
-        return trackers
-
     # ------------------------------------------------------------------ fit
+    #: The fit in progress (None outside fit): BackupAndRestore reaches it through
+    #: save_training_state and resume_from.
+    _current_run: Run | None = None
+
     def fit(
         self,
         x: Any = None,
@@ -134,29 +111,63 @@ class Trainer(Inference, KerasSteps):
         so results do not depend on the number of processes.
         """
         self._require_compiled("fit")
-        batch_size = check_int(
-            32 if batch_size is None else batch_size, "batch_size", "fit", minimum=1
+        settings = Settings.checked(
+            batch_size,
+            epochs,
+            initial_epoch,
+            steps_per_epoch,
+            validation_batch_size,
+            validation_freq,
+            shuffle,
         )
-        epochs = check_int(epochs, "epochs", "fit", minimum=0)
-        initial_epoch = check_int(initial_epoch, "initial_epoch", "fit", minimum=0)
-        steps_per_epoch = check_int(
-            steps_per_epoch, "steps_per_epoch", "fit", minimum=1, optional=True
-        )
-        validation_batch_size = check_int(
-            validation_batch_size, "validation_batch_size", "fit", minimum=1, optional=True
-        )
-        validation_freq = check_int(validation_freq, "validation_freq", "fit", minimum=1)
         if _structured_loop.uses_structures(self, x, "train_step"):
             return _structured_loop.fit(
-                self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
-                validation_data, shuffle, class_weight, sample_weight, initial_epoch,
-                steps_per_epoch, validation_batch_size, validation_freq,
+                self, x, y, settings.batch_size, settings.epochs, verbose, callbacks,
+                validation_split, validation_data, shuffle, class_weight, sample_weight,
+                settings.initial_epoch, settings.steps_per_epoch, settings.validation_batch_size,
+                settings.validation_freq,
             )  # fmt: skip
-        device, world = self._prepare_run(batch_size, "fit")
+        device, world = self._prepare_run(settings.batch_size, "fit")
         verbose = resolve_verbose(verbose) if world.is_main else 0
-        train = adapt(x, y, sample_weight, batch_size, shuffle, device, "fit", needs_y=True)
+        train, validation = self._fit_data(
+            settings, device, (x, y, sample_weight), class_weight, validation_split, validation_data
+        )
+        run = self._new_run(settings, device, world, (train, validation), callbacks, verbose)
+        self._current_run, self.stop_training = run, False
+        run.callbacks.on_train_begin()  # BackupAndRestore may restore a backup here
+        if run.restored is not None:
+            run.position, run.shuffle_seed = _resume.continuation(run.restored)
+        logs: dict[str, float] = {}
+        for epoch in range(run.position.epoch, run.epochs):
+            run.callbacks.on_epoch_begin(epoch)
+            logs = train_epoch(self, run, epoch)
+            if validation is not None and (epoch + 1) % settings.validation_freq == 0:
+                val_batch = settings.validation_batch_size or settings.batch_size
+                val_logs = self._evaluate_data(validation, val_batch, run.callbacks)
+                logs.update({f"val_{name}": value for name, value in val_logs.items()})
+            run.callbacks.on_epoch_end(epoch, logs)
+            self.stop_training = distributed.any_across(self.stop_training, device)
+            if self.stop_training:
+                break
+        run.callbacks.on_train_end(logs)
+        self.history, self._current_run = run.callbacks.history, None
+        if world.active:  # the DDP wrapper holds the process group: see distributed._leave
+            self._step_cache.pop("train", None)
+        return self.history
+
+    def _fit_data(
+        self,
+        settings: Settings,
+        device: torch.device,
+        arrays: tuple[Any, Any, Any],
+        class_weight: dict[int, float] | None,
+        validation_split: float,
+        validation_data: Any,
+    ) -> tuple[Data, Data | None]:
+        """fit's training and validation data, checked, on ``device``."""
+        train = adapt(*arrays, settings.batch_size, settings.shuffle, device, "fit", needs_y=True)
         validation = self._validation_set(
-            train, validation_split, validation_data, batch_size, device
+            train, validation_split, validation_data, settings.batch_size, device
         )
         if isinstance(train, ArrayData):
             self._check_arrays(train, "fit")
@@ -164,114 +175,51 @@ class Trainer(Inference, KerasSteps):
                 train.sample_weight = class_weights_to_samples(train, class_weight)
         if isinstance(validation, ArrayData):
             self._check_arrays(validation, "fit (validation data)")
+        return train, validation
+
+    def _new_run(
+        self,
+        settings: Settings,
+        device: torch.device,
+        world: distributed.World,
+        data: tuple[Data, Data | None],
+        callbacks: Sequence[Any] | None,
+        verbose: int,
+    ) -> Run:
+        """The run of one fit: its step, its plan for the batches, its callbacks (History, a
+        progress bar, BackupAndRestore last), its shuffling seed, where it starts."""
         optimizer = self.optimizer.torch_optimizer or self.optimizer.build(self.parameters())
-        steps = (
-            train.steps(batch_size)
-            if steps_per_epoch is None
-            else min(steps_per_epoch, train.steps(batch_size))
-        )
+        steps = data[0].steps(settings.batch_size)
+        if settings.steps_per_epoch is not None:
+            steps = min(settings.steps_per_epoch, steps)
+        plan = _ahead.plan(self, data[0], settings.batch_size)  # the fast path, or Plan()
+        step = self._train_step(optimizer, device, world, plan.start)
         callback_list = CallbackList(
             callbacks_for_rank(callbacks, world),
             add_history=True,
             add_progbar=verbose != 0,
             model=self,
             verbose=verbose,
-            epochs=epochs,
+            epochs=settings.epochs,
             steps=steps,
         )
-        callback_list.callbacks.sort(
-            key=lambda c: getattr(c, "runs_last", False)
-        )  # BackupAndRestore last
-        step = self._train_step(optimizer, device, world)
-        shuffle_seed = distributed.broadcast_int(int(torch.randint(2**62, (1,)).item()), device)
-        self._run = {
-            "shuffle_seed": shuffle_seed,
-            "callbacks": callback_list.callbacks,
-            "context": _resume_checks.ResumeContext(
-                self, epochs, steps, _ahead.group_size(train, batch_size), callback_list.callbacks
-            ),
-        }
-        self.stop_training = False
-        callback_list.on_train_begin()
-        initial_epoch, shuffle_seed, resume_at = _resume.continuation(
-            self.__dict__.pop("_pending_resume", None), initial_epoch, shuffle_seed
-        )  # from where BackupAndRestore's backup was taken, if it found one
-        self._run["shuffle_seed"] = shuffle_seed
-        logs: dict[str, float] = {}
-        for epoch in range(initial_epoch, epochs):
-            callback_list.on_epoch_begin(epoch)
-            logs = self._train_epoch(
-                train,
-                batch_size,
-                shuffle,
-                shuffle_seed + epoch,
-                steps,
-                step,
-                callback_list,
-                world,
-                epoch,
-                resume_at if epoch == initial_epoch else None,
-            )
-            if validation is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_data(
-                    validation, validation_batch_size or batch_size, callback_list
-                )
-                logs.update({f"val_{name}": value for name, value in val_logs.items()})
-            callback_list.on_epoch_end(epoch, logs)
-            self.stop_training = distributed.any_across(self.stop_training, device)
-            if self.stop_training:
-                break
-        callback_list.on_train_end(logs)
-        self.history = callback_list.history
-        if world.active:  # the DDP wrapper holds the process group: see distributed._leave
-            self._step_cache.pop("train", None)
-        return self.history
-
-    def _train_epoch(
-        self, train, batch_size, shuffle, seed, steps, step, callback_list, world, epoch, resume_at
-    ) -> dict[str, float]:
-        """One pass over the training data; returns the epoch's logs (over all processes).
-
-        ``resume_at`` (a mid-epoch backup's position) continues a backed-up epoch.
-        """
-        self.train()
-        generator = torch.Generator().manual_seed(seed)  # the same order on every process
-        sizes = global_batch_sizes(len(train), batch_size) if world.active else None
-        trackers, loss_tracker = None, metrics_module.Mean(name="loss")
-        saved_totals = resume_at.totals if resume_at else None
-        batch_hooks = callback_list.needs_train_batch_hooks()
-        order = (shuffle, generator, (world.rank, world.size))
-        batches, groups = _ahead.epoch_batches(
-            self, train, batch_size, order, steps, step.start, resume_at
+        callback_list.callbacks.sort(key=lambda c: getattr(c, "runs_last", False))
+        seed = distributed.broadcast_int(int(torch.randint(2**62, (1,)).item()), device)
+        return Run(
+            epochs=settings.epochs,
+            steps=steps,
+            callbacks=callback_list,
+            train=data[0],
+            validation=data[1],
+            settings=settings,
+            step=step,
+            outputs_are_logits=step.outputs_are_logits,
+            plan=plan,
+            world=world,
+            device=device,
+            shuffle_seed=seed,
+            position=Position(settings.initial_epoch),
         )
-        for index, (xb, yb, wb) in batches:
-            if batch_hooks:
-                callback_list.on_train_batch_begin(index)
-            outputs, loss = step(xb, yb, wb, len(xb) * world.size / sizes[index] if sizes else 1.0)
-            if trackers is None:
-                trackers = self._new_trackers(yb, outputs.shape)
-                needs_probabilities = step.outputs_are_logits and not all(
-                    t.ranks_only for t in trackers
-                )
-                if saved_totals is not None:
-                    _resume.restore_totals([loss_tracker, *trackers], saved_totals)
-            if needs_probabilities:
-                outputs = torch.softmax(outputs, dim=-1)  # a metric needs probabilities, not logits
-            loss_tracker.update_state(loss, len(xb))
-            for tracker in trackers:
-                tracker.update_state(yb, outputs, wb)
-            self._run["position"] = (epoch, index + 1, [loss_tracker, *trackers])
-            self._run["group"] = groups.current if groups is not None else None
-            if batch_hooks:
-                callback_list.on_train_batch_end(index, read_logs(loss_tracker, trackers))
-            if self.stop_training:
-                break
-        if (
-            trackers is None and saved_totals is not None
-        ):  # the backup was taken after the last batch
-            trackers = self._new_trackers(None, torch.Size([0, *self.output_shape[1:]]))
-            _resume.restore_totals([loss_tracker, *trackers], saved_totals)
-        return read_logs(loss_tracker, trackers or [], across_processes=world.active)
 
     def _validation_set(
         self, train, split: float, data: Any, batch_size: int, device: torch.device
@@ -315,10 +263,14 @@ class Trainer(Inference, KerasSteps):
         return validation
 
     def _train_step(
-        self, optimizer: torch.optim.Optimizer, device: torch.device, world: distributed.World
-    ):
-        """Build (once per compile, optimizer, process group and precision) the step function."""
-        start = _ahead.augmentation_prefix(self)
+        self,
+        optimizer: torch.optim.Optimizer,
+        device: torch.device,
+        world: distributed.World,
+        start: int,
+    ) -> TrainStep:
+        """Build (once per compile, optimizer, process group, precision and first layer) the
+        step function; its batches enter at layer ``start`` (the layers before ran ahead)."""
         key = (id(optimizer), world.size, config.get_precision(), start)
         cached = self._step_cache.get("train")
         if cached is not None and cached[0] == key:
@@ -341,19 +293,6 @@ class Trainer(Inference, KerasSteps):
         self._step_cache["train"] = (key, step)
         return step
 
-    def _penalty_sources(self):
-        """The layers (this model and every layer inside it) that may add to the loss."""
-        for layer in self.modules():
-            if not hasattr(layer, "_weight_regularizers"):
-                continue
-            if (
-                getattr(layer, "activity_regularizer", None) is not None
-                or layer._user_call  # call() may use add_loss
-                or any(w.regularizer is not None for w in layer.__dict__.get("_added_weights", ()))
-                or any(r is not None for _, r in layer._weight_regularizers())
-            ):
-                yield layer
-
     def _constraint_sources(self):
         for layer in self.modules():
             if not hasattr(layer, "_weight_constraints"):
@@ -363,36 +302,6 @@ class Trainer(Inference, KerasSteps):
             ):
                 yield layer
 
-    # ------------------------------------------------------------------ where it runs
-    def _prepare_run(self, batch_size: int, what: str) -> tuple[torch.device, distributed.World]:
-        """Move the model to the configured device and join the process group under torchrun."""
-        config.apply_malloc_tuning()
-        device = distributed.process_device(config.get_device())
-        world = distributed.setup(device)
-        if world.active and batch_size < world.size:
-            raise ValueError(
-                f"{what}: batch_size ({batch_size}) is the global batch and must be at least the number of "
-                f"processes ({world.size}); each process takes batch_size / {world.size} samples"
-            )
-        current = self._device()
-        if (
-            current is not None
-            and current.type != device.type
-            or (current is not None and device.type == "cuda" and current != device)
-        ):
-            self.to(device)
-        return device, world
-
-    def _training_device(self) -> torch.device:
-        return self._device() or torch.device("cpu")
-
-    def _check_arrays(self, data: ArrayData, what: str) -> None:
-        if not self.built:
-            self.build_for(tuple(data.x.shape))
-        _checks.check_images(self, data.x, what)
-        if data.y is not None and getattr(self, "compiled", False):
-            _checks.check_labels(self, self.loss, data.y, what)
-
     # ------------------------------------------------------------------ resuming
     def save_training_state(
         self, filepath: str | os.PathLike, epoch: int, mid_epoch: bool = False
@@ -401,7 +310,7 @@ class Trainer(Inference, KerasSteps):
         ``mid_epoch``, after the batch just finished (used by BackupAndRestore)."""
         from cnnkit.saving import save_model
 
-        run = getattr(self, "_run", None)
+        run = self._current_run
         if run is None:
             raise ValueError("save_training_state is only meaningful during fit")
         save_model(self, filepath, extra=_resume.capture(self, run, epoch, mid_epoch))
@@ -409,10 +318,13 @@ class Trainer(Inference, KerasSteps):
     def resume_from(self, filepath: str | os.PathLike) -> None:
         """Load a backup written by :meth:`save_training_state` (checked whole first); the
         running fit continues where it was taken."""
-        run = getattr(self, "_run", None)
+        run = self._current_run
         if run is None:
             raise ValueError("resume_from is only meaningful during fit (BackupAndRestore)")
-        self._pending_resume = _resume_checks.restore_checked(self, filepath, run["context"])
+        context = _resume_checks.ResumeContext(
+            self, run.epochs, run.steps, run.plan.group, run.callbacks.callbacks
+        )
+        run.restored = _resume_checks.restore_checked(self, filepath, context)
 
     # ------------------------------------------------------------------ saving
     def save(self, filepath: str, include_optimizer: bool = True) -> None:

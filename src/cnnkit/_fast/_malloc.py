@@ -7,6 +7,7 @@ megabytes of activations and gradients every time, so each step can fault megaby
 pages back in: measured on LeNet-5 with 32x32x3 images, 1,800 page faults per step and a fifth
 of the epoch's time. Fixed thresholds (blocks under 32 MiB from the heap, trimming only above
 256 MiB free) remove that, at the price of keeping up to 256 MiB of freed memory in the process.
+The plain path is glibc's own behaviour: nothing set (``CNNKIT_FAST=0`` or without ``malloc``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+
+from cnnkit import _fast
 
 MMAP_THRESHOLD = 32 * 2**20  # glibc's own ceiling for its dynamic threshold on 64-bit
 TRIM_THRESHOLD = 256 * 2**20
@@ -37,6 +40,8 @@ def apply() -> bool:
     """Set the thresholds once per process (glibc on Linux only); True if they are in effect."""
     if _state["applied"]:
         return True
+    if not _fast.enabled("malloc"):
+        return False
     if not sys.platform.startswith("linux") or user_chose_allocator():
         return False
     try:

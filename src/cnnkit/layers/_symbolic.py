@@ -8,11 +8,15 @@ a layer on one builds the layer for that shape, appends a :class:`Node` to the l
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+
+# The ops by name (``"add"`` -> ``cnnkit.ops.add``), given by cnnkit.ops when it is imported
+# (cnnkit's own __init__ imports it): ops build on layers, so layers cannot import them.
+OPERATORS: dict[str, Callable[..., Any]] = {}
 
 
 def _operator(name: str, reflected: bool = False) -> Any:
@@ -20,17 +24,11 @@ def _operator(name: str, reflected: bool = False) -> Any:
     ``reflected``), recording an op layer in the graph."""
 
     def method(self: KerasTensor, *other: Any) -> Any:
-        call = _public_op(name)
+        call = OPERATORS[name]
         return call(*reversed((self, *other))) if reflected else call(self, *other)
 
     method.__name__ = f"__{name}__"
     return method
-
-
-def _public_op(name: str) -> Any:
-    import cnnkit.ops
-
-    return getattr(cnnkit.ops, name)
 
 
 class KerasTensor:

@@ -16,10 +16,11 @@ from cnnkit.layers._symbolic import KerasTensor
 from cnnkit.layers._weights import check_weight_list
 from cnnkit.models import _summary
 from cnnkit.models._graph import Graph
+from cnnkit.models._saving_methods import SavingMethods
 from cnnkit.training import Trainer
 
 
-class Model(Trainer, Layer):
+class Model(SavingMethods, Trainer, Layer):
     """A model: layers with weights, trained with ``compile``/``fit``, a ``torch.nn.Module``.
 
     Made three ways, as in Keras: from symbolic tensors, ``Model(inputs, outputs)`` (the

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cnnkit import layers
-from cnnkit.layers._op_layer import OpLayer
+from cnnkit.ops import OpLayer
 
 _REGISTERED: dict[str, type] = {}  # "Package>Name" -> class
 BUILT_IN_LAYERS: dict[str, type] = {

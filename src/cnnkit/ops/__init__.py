@@ -92,6 +92,7 @@ from cnnkit.ops._nn import silu as silu
 from cnnkit.ops._nn import softmax as softmax
 from cnnkit.ops._nn import softplus as softplus
 from cnnkit.ops._nn import tanh as tanh
+from cnnkit.ops._op_layer import OpLayer as OpLayer  # noqa: E402 - after the ops it runs
 from cnnkit.ops._reduce import all as all
 from cnnkit.ops._reduce import any as any
 from cnnkit.ops._reduce import argmax as argmax
@@ -108,3 +109,17 @@ from cnnkit.ops._reduce import std as std
 from cnnkit.ops._reduce import sum as sum
 from cnnkit.ops._reduce import top_k as top_k
 from cnnkit.ops._reduce import var as var
+
+
+def _give_symbolic_tensors_their_operators() -> None:
+    """``x + y``, ``x[0]``, ... on symbolic tensors call these ops (layers cannot import ops)."""
+    from cnnkit.layers import _symbolic
+
+    names = (
+        "abs add divide floor_divide get_item greater greater_equal less less_equal logical_and "
+        "logical_not logical_or matmul mod multiply negative not_equal power subtract"
+    )
+    _symbolic.OPERATORS.update({name: globals()[name] for name in names.split()})
+
+
+_give_symbolic_tensors_their_operators()

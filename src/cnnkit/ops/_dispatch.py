@@ -60,7 +60,7 @@ def holds_symbolic(value: Any) -> bool:
 
 
 def _record(key: str, args: tuple, kwargs: dict[str, Any]) -> Any:
-    from cnnkit.layers._op_layer import OpLayer
+    from cnnkit.ops._op_layer import OpLayer  # built on _dispatch: imported when first needed
 
     tensors: list[KerasTensor] = []
     layer = OpLayer(key, list(_slots(args, tensors)), _slots(kwargs, tensors))

@@ -8,6 +8,7 @@ import math
 import os
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -231,12 +232,13 @@ def _loads_into_a_generator(state: torch.Tensor) -> bool:
 
 
 def restore_checked(
-    model: Any, path: Any, context: ResumeContext
+    model: Any, path: Any, context: ResumeContext, restore_into: Callable[..., Any]
 ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """Check the backup at ``path`` whole, then load its weights, optimizer, generators and
-    callback states into the running fit; returns (its training state, its tensors)."""
-    from cnnkit.saving import restore_into
+    callback states into the running fit; returns (its training state, its tensors).
 
+    ``restore_into(model, path, check=...)`` reads the model file (the model's own format).
+    """
     checked: dict[str, Any] = {}
 
     def check(metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> None:

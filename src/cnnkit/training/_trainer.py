@@ -3,7 +3,6 @@ several under torchrun."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +14,7 @@ from cnnkit import metrics as metrics_module
 from cnnkit import optimizers as optimizers_module
 from cnnkit._fast import _ahead
 from cnnkit.callbacks import CallbackList, History, resolve_verbose
-from cnnkit.training import _resume, _resume_checks, _structured_loop
+from cnnkit.training import _resume, _structured_loop
 from cnnkit.training._data import ArrayData, adapt
 from cnnkit.training._epoch import train_epoch
 from cnnkit.training._inference import Inference
@@ -301,47 +300,3 @@ class Trainer(Inference, KerasSteps):
                 w.constraint is not None for w in layer.__dict__.get("_added_weights", ())
             ):
                 yield layer
-
-    # ------------------------------------------------------------------ resuming
-    def save_training_state(
-        self, filepath: str | os.PathLike, epoch: int, mid_epoch: bool = False
-    ) -> None:
-        """Write weights, optimizer and the run's state after ``epoch`` ends, or, with
-        ``mid_epoch``, after the batch just finished (used by BackupAndRestore)."""
-        from cnnkit.saving import save_model
-
-        run = self._current_run
-        if run is None:
-            raise ValueError("save_training_state is only meaningful during fit")
-        save_model(self, filepath, extra=_resume.capture(self, run, epoch, mid_epoch))
-
-    def resume_from(self, filepath: str | os.PathLike) -> None:
-        """Load a backup written by :meth:`save_training_state` (checked whole first); the
-        running fit continues where it was taken."""
-        run = self._current_run
-        if run is None:
-            raise ValueError("resume_from is only meaningful during fit (BackupAndRestore)")
-        context = _resume_checks.ResumeContext(
-            self, run.epochs, run.steps, run.plan.group, run.callbacks.callbacks
-        )
-        run.restored = _resume_checks.restore_checked(self, filepath, context)
-
-    # ------------------------------------------------------------------ saving
-    def save(self, filepath: str, include_optimizer: bool = True) -> None:
-        """Save architecture, weights, compile settings and optimizer state in one file
-        (safetensors with JSON metadata; any extension). The write is atomic."""
-        from cnnkit.saving import save_model
-
-        save_model(self, filepath, include_optimizer)
-
-    def save_weights(self, filepath: str) -> None:
-        """Save only the weights (atomically), for ``load_weights``."""
-        from cnnkit.saving import save_weights
-
-        save_weights(self, filepath)
-
-    def load_weights(self, filepath: str) -> None:
-        """Load weights written by ``save_weights`` or ``save`` into this model."""
-        from cnnkit.saving import load_weights
-
-        load_weights(self, filepath)

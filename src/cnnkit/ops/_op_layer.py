@@ -11,9 +11,9 @@ import torch
 from torch import nn
 
 from cnnkit.layers._base import Layer
-from cnnkit.layers._op_constants import decode, encode
 from cnnkit.layers._symbolic import KerasTensor, Node
 from cnnkit.ops._dispatch import OPS, Slot, fill
+from cnnkit.ops._op_constants import decode, encode
 
 _PROBE_SIZES = (2, 3)  # stand-ins for unknown sizes; an output size that follows them is unknown
 

@@ -41,6 +41,7 @@ class Optimizer:
 
     torch_class: type[torch.optim.Optimizer]
     learning_rate_schedule: LearningRateSchedule | None = None
+    _keras_momentum = True  # see _set_rate
 
     def __init__(
         self,
@@ -102,11 +103,25 @@ class Optimizer:
         return optimizer
 
     def _apply_schedule(self) -> None:
-        if self.learning_rate_schedule is None or self.torch_optimizer is None:
+        if self.learning_rate_schedule is not None:
+            self._set_rate(float(self.learning_rate_schedule(self._iterations)))
+
+    def _set_rate(self, rate: float) -> None:
+        """Use ``rate`` from the next step on. Keras' momentum (SGD, RMSprop) sums
+        ``rate * gradient``, PyTorch's the gradients alone, times the current rate: when the
+        rate changes, the momentum buffer is rescaled by old / new so that the steps stay
+        Keras' (not when either rate is 0; a user's own torch optimizer keeps its ways)."""
+        self._learning_rate = rate
+        if self.torch_optimizer is None:
             return
-        self._learning_rate = float(self.learning_rate_schedule(self._iterations))
         for group in self.torch_optimizer.param_groups:
-            group["lr"] = self._learning_rate
+            old = float(group["lr"])
+            if self._keras_momentum and old != rate and old > 0 and rate > 0:
+                for parameter in group["params"]:
+                    buffer = self.torch_optimizer.state.get(parameter, {}).get("momentum_buffer")
+                    if buffer is not None:
+                        buffer.mul_(old / rate)
+            group["lr"] = rate
 
     def _torch_options(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -132,12 +147,8 @@ class Optimizer:
             )
         if isinstance(value, torch.Tensor) and value.numel() == 1:
             value = value.item()  # torch optimizers may hold the rate as a tensor
-        self._learning_rate = check_number(
-            value, "learning_rate", type(self).__name__, minimum=0
-        )  # 0 is allowed here: schedules may stop learning
-        if self.torch_optimizer is not None:
-            for group in self.torch_optimizer.param_groups:
-                group["lr"] = self._learning_rate
+        # 0 is allowed here: schedules may stop learning
+        self._set_rate(check_number(value, "learning_rate", type(self).__name__, minimum=0))
 
     lr = learning_rate  # Keras 2 spelling
 
@@ -340,6 +351,8 @@ class Adagrad(Optimizer):
 
 class _Wrapped(Optimizer):
     """A ``torch.optim.Optimizer`` the user built; cnnkit only reads and sets its learning rate."""
+
+    _keras_momentum = False
 
     def __init__(self, optimizer: torch.optim.Optimizer):
         self.torch_optimizer = optimizer

@@ -223,7 +223,7 @@ def test_a_folder_is_refused(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        (dict(color_mode="RGB"), ValueError, "load_img: color_mode must be one of 'rgb', 'grayscale', 'rgba'. Received: color_mode='RGB'"),
+        (dict(color_mode="RGB"), ValueError, "load_img: color_mode must be one of 'grayscale', 'rgb', 'rgba'. Received: color_mode='RGB'"),
         (dict(color_mode="hsv"), ValueError, "Received: color_mode='hsv'"),
         (dict(target_size=32), TypeError, "load_img: target_size must be None or (height, width). Received: target_size=32"),
         (dict(target_size=(0, 4)), ValueError, "load_img: target_size must be a positive int. Received: target_size=0"),

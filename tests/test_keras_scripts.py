@@ -22,9 +22,7 @@ TIMEOUT_S = 300  # per script, generous for a loaded machine; each takes seconds
 MISSING = {
     "image_classification_from_scratch": "keras.utils.plot_model; then keras.utils.load_img "
     "and img_to_array",
-    "training_with_built_in_methods": "keras.optimizers.schedules.ExponentialDecay",
     "dlwp_ch8_cats_vs_dogs": "keras.utils.image_dataset_from_directory (issue 22)",
-    "dlwp_ch9_intermediate_activations": "keras.utils.load_img and img_to_array",
 }
 
 

@@ -24,6 +24,7 @@ from cnnkit import neighbors as neighbors
 from cnnkit import ops as ops
 from cnnkit import optimizers as optimizers
 from cnnkit import plots as plots
+from cnnkit import preprocessing as preprocessing
 from cnnkit import random as random
 from cnnkit import regularizers as regularizers
 from cnnkit import report as report

@@ -292,7 +292,7 @@ def check_compile_config(settings: Any, path: str) -> None:
     for key in ("optimizer", "loss"):
         if key not in settings:
             raise refuse(path, f"compile.{key}", "present", "nothing")
-        check_named_object(settings[key], f"compile.{key}", path)
+        check_named_object(_without_schedule(settings[key], path), f"compile.{key}", path)
     metrics = settings.get("metrics", [])
     if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
         raise refuse(path, "compile.metrics", "a list of metric names", metrics)
@@ -300,12 +300,26 @@ def check_compile_config(settings: Any, path: str) -> None:
         raise refuse(path, "compile.jit_compile", "true or false", settings["jit_compile"])
 
 
+def _without_schedule(optimizer: Any, path: str) -> Any:
+    """The optimizer's entry with a learning-rate schedule ({"class_name", "config"}, itself
+    checked here) in place of its learning rate: the one nested object a config may hold."""
+    arguments = optimizer.get("config") if isinstance(optimizer, dict) else None
+    if not isinstance(arguments, dict) or not isinstance(arguments.get("learning_rate"), dict):
+        return optimizer
+    field = "compile.optimizer.config.learning_rate"
+    check_named_object(arguments["learning_rate"], field, path)
+    return {**optimizer, "config": {**arguments, "learning_rate": None}}
+
+
 # ---------------------------------------------------------------------- optimizer state
 def check_optimizer_structure(structure: Any, path: str) -> None:
     """The 'optimizer' section's shape: {"param_groups": [{..., "params": [int]}], "scalars":
     {"<int>": {name: number}}}; what the values mean is checked against the optimizer later."""
     check_object(structure, "optimizer", path)
-    refuse_keys(structure, ("param_groups", "scalars"), "optimizer", path)
+    refuse_keys(structure, ("param_groups", "scalars", "iterations"), "optimizer", path)
+    iterations = structure.get("iterations", 0)
+    if not is_int(iterations) or iterations < 0:
+        raise refuse(path, "optimizer.iterations", "a whole number >= 0", iterations)
     groups = structure.get("param_groups")
     if not isinstance(groups, list) or not 1 <= len(groups) <= MAX_PARAM_GROUPS:
         raise refuse(

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import torch
 
+from cnnkit import _lr_schedules as schedules
+from cnnkit._lr_schedules import LearningRateSchedule
 from cnnkit._registry import Registry
-from cnnkit._validation import check_number
+from cnnkit._validation import check_int, check_number
 
 __all__ = [
     "Optimizer",
@@ -21,23 +24,44 @@ __all__ = [
     "get",
     "serialize",
     "deserialize",
+    "schedules",
 ]
+
+# ``cnnkit.optimizers.schedules`` as Keras spells it (``import ...schedules`` works, as os.path).
+sys.modules.setdefault(f"{__name__}.schedules", schedules)
 
 
 class Optimizer:
     """A Keras-style optimizer: hyper-parameters now, the ``torch.optim`` optimizer once the
     model's parameters are known (``build``). ``learning_rate`` can be read and set at any time
-    (callbacks such as ReduceLROnPlateau do), and ``torch_optimizer`` is the real thing."""
+    (callbacks such as ReduceLROnPlateau do), and ``torch_optimizer`` is the real thing.
+
+    ``learning_rate`` may also be a ``schedules.LearningRateSchedule`` (or its saved config):
+    each step then uses ``schedule(iterations)``, as in Keras."""
 
     torch_class: type[torch.optim.Optimizer]
+    learning_rate_schedule: LearningRateSchedule | None = None
+    _keras_momentum = True  # see _set_rate
 
-    def __init__(self, learning_rate: float, weight_decay: float | None = None, **hyper: Any):
+    def __init__(
+        self,
+        learning_rate: float | LearningRateSchedule,
+        weight_decay: float | None = None,
+        **hyper: Any,
+    ):
         owner = type(self).__name__
-        learning_rate = check_number(
-            learning_rate, "learning_rate", owner, minimum=0, exclusive_minimum=True
-        )
+        if isinstance(learning_rate, dict):  # a saved schedule's config
+            learning_rate = schedules.deserialize(learning_rate)
+        if isinstance(learning_rate, LearningRateSchedule):
+            self.learning_rate_schedule = learning_rate
+            learning_rate = float(learning_rate(0))
+        else:
+            learning_rate = check_number(
+                learning_rate, "learning_rate", owner, minimum=0, exclusive_minimum=True
+            )
         if weight_decay is not None:
             weight_decay = check_number(weight_decay, "weight_decay", owner, minimum=0)
+        self._iterations = 0
         self._learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.hyper = hyper
@@ -59,7 +83,7 @@ class Optimizer:
                 self.torch_optimizer = self.torch_class(
                     parameters, lr=self._learning_rate, fused=True, **options
                 )
-                return self.torch_optimizer
+                return self._count_steps(self.torch_optimizer)
             except (RuntimeError, ValueError):
                 pass  # e.g. parameters on a device without fused kernels
         if "fused" not in options and "foreach" in accepted:
@@ -67,39 +91,76 @@ class Optimizer:
             # faster too and give the same numbers.
             options.setdefault("foreach", True)
         self.torch_optimizer = self.torch_class(parameters, lr=self._learning_rate, **options)
-        return self.torch_optimizer
+        return self._count_steps(self.torch_optimizer)
+
+    def _count_steps(self, optimizer: torch.optim.Optimizer) -> torch.optim.Optimizer:
+        """Hook ``optimizer.step()`` wherever it is called: the schedule sets the step's rate
+        before, ``iterations`` counts it after."""
+        optimizer.register_step_pre_hook(lambda *_: self._apply_schedule())
+        optimizer.register_step_post_hook(
+            lambda *_: setattr(self, "_iterations", self._iterations + 1)
+        )
+        return optimizer
+
+    def _apply_schedule(self) -> None:
+        if self.learning_rate_schedule is not None:
+            self._set_rate(float(self.learning_rate_schedule(self._iterations)))
+
+    def _set_rate(self, rate: float) -> None:
+        """Use ``rate`` from the next step on. Keras' momentum (SGD, RMSprop) sums
+        ``rate * gradient``, PyTorch's the gradients alone, times the current rate: when the
+        rate changes, the momentum buffer is rescaled by old / new so that the steps stay
+        Keras' (not when either rate is 0; a user's own torch optimizer keeps its ways)."""
+        self._learning_rate = rate
+        if self.torch_optimizer is None:
+            return
+        for group in self.torch_optimizer.param_groups:
+            old = float(group["lr"])
+            if self._keras_momentum and old != rate and old > 0 and rate > 0:
+                for parameter in group["params"]:
+                    buffer = self.torch_optimizer.state.get(parameter, {}).get("momentum_buffer")
+                    if buffer is not None:
+                        buffer.mul_(old / rate)
+            group["lr"] = rate
 
     def _torch_options(self) -> dict[str, Any]:
         raise NotImplementedError
 
     @property
     def learning_rate(self) -> float:
-        """The current learning rate (per step)."""
+        """The current learning rate (per step); with a schedule, the next step's."""
+        if self.learning_rate_schedule is not None:
+            return float(self.learning_rate_schedule(self._iterations))
         return self._learning_rate
 
     @learning_rate.setter
-    def learning_rate(self, value: float) -> None:
+    def learning_rate(self, value: float | LearningRateSchedule) -> None:
+        if isinstance(value, LearningRateSchedule):
+            self.learning_rate_schedule = value
+            return
+        if self.learning_rate_schedule is not None:
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule` object as its "
+                "`learning_rate` constructor argument, hence its learning rate is not settable. "
+                "If you need the learning rate to be settable, you should instantiate the "
+                f"optimizer with a float `learning_rate` argument. Received: learning_rate={value!r}"
+            )
         if isinstance(value, torch.Tensor) and value.numel() == 1:
             value = value.item()  # torch optimizers may hold the rate as a tensor
-        self._learning_rate = check_number(
-            value, "learning_rate", type(self).__name__, minimum=0
-        )  # 0 is allowed here: schedules may stop learning
-        if self.torch_optimizer is not None:
-            for group in self.torch_optimizer.param_groups:
-                group["lr"] = self._learning_rate
+        # 0 is allowed here: schedules may stop learning
+        self._set_rate(check_number(value, "learning_rate", type(self).__name__, minimum=0))
 
     lr = learning_rate  # Keras 2 spelling
 
     @property
     def iterations(self) -> int:
-        """How many optimizer steps were taken (Keras' ``optimizer.iterations``)."""
-        if self.torch_optimizer is None:
-            return 0
-        for state in self.torch_optimizer.state.values():
-            step = state.get("step")
-            if step is not None:
-                return int(step)
-        return 0
+        """How many optimizer steps were taken (Keras' ``optimizer.iterations``); a schedule
+        gives each step the rate ``schedule(iterations)`` counted before it."""
+        return self._iterations
+
+    @iterations.setter
+    def iterations(self, value: int) -> None:
+        self._iterations = check_int(value, "iterations", type(self).__name__, minimum=0)
 
     def apply(self, gradients: Iterable[Any], trainable_variables: Iterable[Any]) -> None:
         """One step with the given gradients, as a custom ``train_step`` calls it in Keras:
@@ -124,14 +185,18 @@ class Optimizer:
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments, for saving the compiled model as JSON."""
+        schedule = self.learning_rate_schedule
         return {
-            "learning_rate": self._learning_rate,
+            "learning_rate": self._learning_rate
+            if schedule is None
+            else schedules.serialize(schedule),
             "weight_decay": self.weight_decay,
             **self.hyper,
         }
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(learning_rate={self._learning_rate:g})"
+        rate = self.learning_rate_schedule or f"{self._learning_rate:g}"
+        return f"{type(self).__name__}(learning_rate={rate})"
 
 
 class SGD(Optimizer):
@@ -287,10 +352,15 @@ class Adagrad(Optimizer):
 class _Wrapped(Optimizer):
     """A ``torch.optim.Optimizer`` the user built; cnnkit only reads and sets its learning rate."""
 
+    _keras_momentum = False
+
     def __init__(self, optimizer: torch.optim.Optimizer):
         self.torch_optimizer = optimizer
         self._learning_rate = float(optimizer.param_groups[0]["lr"])
         self.weight_decay, self.hyper = None, {}
+        steps = (state.get("step") for state in optimizer.state.values())
+        self._iterations = int(next((s for s in steps if s is not None), 0))
+        self._count_steps(optimizer)
 
     def build(self, parameters):
         return self.torch_optimizer
@@ -317,6 +387,13 @@ def serialize(optimizer: Optimizer) -> dict[str, Any]:
     return REGISTRY.serialize(optimizer)
 
 
-def deserialize(config: dict[str, Any]) -> Optimizer:
-    """Rebuild a built-in optimizer from :func:`serialize`'s output."""
+def deserialize(
+    config: dict[str, Any], custom_objects: Mapping[str, type] | None = None
+) -> Optimizer:
+    """Rebuild a built-in optimizer from :func:`serialize`'s output; a learning-rate schedule
+    of the user's own class is rebuilt only when ``custom_objects`` names it."""
+    arguments = config.get("config") if isinstance(config, dict) else None
+    if isinstance(arguments, dict) and isinstance(arguments.get("learning_rate"), dict):
+        rate = schedules.deserialize(arguments["learning_rate"], custom_objects)
+        config = {**config, "config": {**arguments, "learning_rate": rate}}
     return REGISTRY.deserialize(config)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,6 +27,23 @@ def get_learning_rate(model: Any, owner: str) -> float:
             f"Received: optimizer={optimizer!r}"
         )
     return float(optimizer.learning_rate)
+
+
+def _schedule_of(model: Any) -> Any:
+    """The optimizer's learning-rate schedule, or None when its rate is a plain number."""
+    return getattr(getattr(model, "optimizer", None), "learning_rate_schedule", None)
+
+
+def set_learning_rate(model: Any, value: float, owner: str) -> None:
+    """Set the optimizer's rate; refuse, as Keras does, when a schedule sets it every step."""
+    schedule = _schedule_of(model)
+    if schedule is not None:
+        raise TypeError(
+            f"{owner} cannot change the learning rate: the optimizer was compiled with the "
+            f"schedule {schedule!r}, which sets the rate at every step (Keras refuses too). "
+            f"Compile with a float learning_rate to use {owner}, or drop the callback."
+        )
+    model.optimizer.learning_rate = value
 
 
 class ReduceLROnPlateau(Callback):
@@ -88,6 +106,13 @@ class ReduceLROnPlateau(Callback):
     def on_train_begin(self, logs: Logs | None = None) -> None:
         """Reset the counters and best value."""
         self._reset()
+        if _schedule_of(self.model) is not None:
+            warnings.warn(
+                "ReduceLROnPlateau: the optimizer's learning rate follows a schedule, so a "
+                "reduction will fail with a TypeError (as in Keras); compile with a float "
+                "learning_rate to let ReduceLROnPlateau change it",
+                stacklevel=2,
+            )
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         """Count epochs without improvement and reduce the learning rate when due."""
@@ -113,7 +138,7 @@ class ReduceLROnPlateau(Callback):
         if not np.float32(old_lr) > np.float32(self.min_lr):
             return False
         new_lr = max(old_lr * self.factor, self.min_lr)
-        self.model.optimizer.learning_rate = new_lr
+        set_learning_rate(self.model, new_lr, "ReduceLROnPlateau")
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
         return True
@@ -185,6 +210,8 @@ class LearningRateScheduler(Callback):
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         """Ask the schedule for this epoch's rate and set it on the optimizer."""
         lr = get_learning_rate(self.model, "LearningRateScheduler")
+        if _schedule_of(self.model) is not None:
+            set_learning_rate(self.model, lr, "LearningRateScheduler")  # refuses
         value = self.schedule(epoch, lr) if self._takes_lr else self.schedule(epoch)
         new_lr = _as_rate(value)
         if new_lr is None:
@@ -192,7 +219,7 @@ class LearningRateScheduler(Callback):
                 "LearningRateScheduler: schedule must return a finite float >= 0. "
                 f"Received: {value!r} at epoch {epoch}"
             )
-        self.model.optimizer.learning_rate = new_lr
+        set_learning_rate(self.model, new_lr, "LearningRateScheduler")
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {new_lr}.")
 

@@ -10,6 +10,7 @@ keeps its high byte, as Pillow reduces 16-bit colour PNGs, instead of being clip
 from __future__ import annotations
 
 import contextlib
+import io
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,9 +94,10 @@ def load_image(
 
 
 @contextlib.contextmanager
-def open_image(path: str | Path) -> Iterator[Any]:
+def open_image(path: str | Path | io.IOBase) -> Iterator[Any]:
     """Open ``path`` with Pillow, safely: a regular file holding PNG, JPEG, BMP or GIF data
-    that matches its ending, within ``PIL.Image.MAX_IMAGE_PIXELS``.
+    that matches its ending, within ``PIL.Image.MAX_IMAGE_PIXELS``. An open binary stream
+    (``io.BytesIO``) is read the same way, without the check of the ending.
 
     Yields:
         The ``PIL.Image.Image``, not yet decoded; errors while decoding it in the ``with``
@@ -110,7 +112,12 @@ def open_image(path: str | Path) -> Iterator[Any]:
     except ImportError as exc:
         raise ImportError("reading image files needs Pillow: pip install pillow") from exc
     try:
-        with open_regular(path, "image file") as stream, warnings.catch_warnings():
+        source = (
+            contextlib.nullcontext(path)
+            if isinstance(path, io.IOBase)
+            else open_regular(path, "image file")
+        )
+        with source as stream, warnings.catch_warnings():
             # The pixel limit is checked as an error in _check_image; Pillow's own check warns.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(stream, formats=IMAGE_FORMATS) as image:
@@ -133,7 +140,7 @@ def _check_image(image: Any, path: str | Path) -> None:
     """Refuse content that does not match the file's ending, or too many pixels."""
     from PIL import Image
 
-    ending = Path(path).suffix.lower()
+    ending = "" if isinstance(path, io.IOBase) else Path(path).suffix.lower()
     allowed = _FORMATS_BY_EXTENSION.get(ending)
     if allowed is not None and image.format not in allowed:
         raise RefusedFile(

@@ -78,6 +78,7 @@ def save_model(
         torch_optimizer = getattr(model.optimizer, "torch_optimizer", None)
         if include_optimizer and torch_optimizer is not None and compile_config is not None:
             state, structure = _flatten_optimizer(torch_optimizer)
+            structure["iterations"] = int(getattr(model.optimizer, "iterations", 0))
             tensors.update(state)
             metadata["optimizer"] = json.dumps(structure)
     if extra is not None:
@@ -216,7 +217,7 @@ def load_model(
         settings = _json(metadata, "compile", filepath)
         try:
             model.compile(
-                optimizer=optimizers.deserialize(settings["optimizer"]),
+                optimizer=optimizers.deserialize(settings["optimizer"], objects),
                 loss=losses.deserialize(settings["loss"]),
                 metrics=settings.get("metrics", []),
                 jit_compile=settings.get("jit_compile", False),
@@ -387,7 +388,18 @@ def _load_optimizer(
         raise ValueError(
             f"{os.fspath(filepath)!r}: the saved optimizer state does not fit this model ({error})"
         ) from None
-    model.optimizer.learning_rate = optimizer.param_groups[0]["lr"]
+    model.optimizer.iterations = structure.get("iterations", _steps_taken(state_dict))
+    if getattr(model.optimizer, "learning_rate_schedule", None) is None:
+        model.optimizer.learning_rate = optimizer.param_groups[0]["lr"]
+
+
+def _steps_taken(state_dict: dict[str, Any]) -> int:
+    """The optimizer steps a file without ``iterations`` (older ones) recorded: any
+    parameter's step count, or 0 (SGD without momentum keeps none)."""
+    for values in state_dict["state"].values():
+        if "step" in values:
+            return int(values["step"])
+    return 0
 
 
 def _checked_optimizer_state(

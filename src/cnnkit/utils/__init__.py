@@ -1,4 +1,9 @@
-"""Utilities with Keras' names: ``to_categorical``, ``set_random_seed``."""
+"""Utilities with Keras' names: ``to_categorical``, ``set_random_seed``, and the image file
+helpers ``load_img``, ``img_to_array``, ``array_to_img``, ``save_img``."""
 
+from cnnkit.utils._image import array_to_img as array_to_img
+from cnnkit.utils._image import img_to_array as img_to_array
+from cnnkit.utils._image import load_img as load_img
+from cnnkit.utils._image import save_img as save_img
 from cnnkit.utils._labels import to_categorical as to_categorical
 from cnnkit.utils._seed import set_random_seed as set_random_seed

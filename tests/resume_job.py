@@ -21,7 +21,7 @@ import torch
 
 import cnnkit
 import cnnkit._files
-import cnnkit.models._model_file
+import cnnkit.models._model_file_write
 from cnnkit.layers import (
     Conv2D,
     Dense,
@@ -63,7 +63,7 @@ def kill_during_write(at: int) -> None:
         return original(path, data)
 
     cnnkit._files.atomic_write_bytes = dying
-    cnnkit.models._model_file.atomic_write_bytes = dying
+    cnnkit.models._model_file_write.atomic_write_bytes = dying
 
 
 def main() -> None:

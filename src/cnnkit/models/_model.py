@@ -14,13 +14,13 @@ from torch import nn
 from cnnkit.layers._base import Layer
 from cnnkit.layers._symbolic import KerasTensor
 from cnnkit.layers._weights import check_weight_list
-from cnnkit.models import _summary
 from cnnkit.models._graph import Graph
 from cnnkit.models._saving_methods import SavingMethods
+from cnnkit.models._summary_methods import SummaryMethods
 from cnnkit.training import Trainer
 
 
-class Model(SavingMethods, Trainer, Layer):
+class Model(SummaryMethods, SavingMethods, Trainer, Layer):
     """A model: layers with weights, trained with ``compile``/``fit``, a ``torch.nn.Module``.
 
     Made three ways, as in Keras: from symbolic tensors, ``Model(inputs, outputs)`` (the
@@ -267,53 +267,6 @@ class Model(SavingMethods, Trainer, Layer):
                 "model.build((None, *shape)) or call the model on a batch of data first."
             )
 
-    # ----------------------------------------------------------------- summary
-    def summary(
-        self,
-        line_length: int | None = None,
-        print_fn: Callable[[str], Any] | None = None,
-        show_trainable: bool = False,
-        formulas: bool = False,
-        batch_size: int | None = None,
-    ) -> None:
-        """Print each layer's name (type), output shape and parameter count, then the totals.
-
-        Args:
-            line_length: minimum width of the table in characters.
-            print_fn: called with each line instead of ``print`` (e.g. a logger or list.append).
-            show_trainable: add a column saying whether each layer is trainable.
-            formulas: write each parameter count as the lecture's arithmetic,
-                ``6 × (5×5×1) + 6 = 156``.
-            batch_size: add each layer's activation memory for a batch of this size and the
-                estimated memory of a training step (see ``cnnkit.memory.training_memory``).
-        """
-        if print_fn is not None and not callable(print_fn):
-            raise TypeError(
-                "summary: print_fn must be a function of one string, such as print. "
-                f"Received: print_fn={print_fn!r}"
-            )
-        for line in self._summary_lines(
-            line_length, show_trainable, formulas, batch_size, "summary"
-        ):
-            (print_fn or print)(line)
-
-    def summary_text(
-        self,
-        line_length: int | None = None,
-        show_trainable: bool = False,
-        formulas: bool = False,
-        batch_size: int | None = None,
-    ) -> str:
-        """Return what :meth:`summary` prints, as one string."""
-        return "\n".join(
-            self._summary_lines(line_length, show_trainable, formulas, batch_size, "summary_text")
-        )
-
-    def _summary_lines(self, line_length, show_trainable, formulas, batch_size, what) -> list[str]:
-        self._require_built(what)
-        _check_summary_arguments(what, line_length, batch_size)
-        return _summary.summary_lines(self, line_length, show_trainable, formulas, batch_size)
-
     def get_config(self) -> dict[str, Any]:
         """The JSON-able description ``from_config`` rebuilds the model from (Keras' shape)."""
         from cnnkit.models import _functional_config
@@ -398,18 +351,3 @@ def _build_subclass(model: Model, input_shape: Any) -> Any:
             layer.name = f"{base}_{index}"
         taken.add(layer.name)
     return model.output_shape
-
-
-def _check_summary_arguments(what: str, line_length: Any, batch_size: Any) -> None:
-    """Reject a non-int or non-positive ``line_length``/``batch_size`` of summary()."""
-    for name, value in (("line_length", line_length), ("batch_size", batch_size)):
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(
-                f"{what}: {name} must be an int >= 1 or None. Received: {name}={value!r}"
-            )
-        if value < 1:
-            raise ValueError(
-                f"{what}: {name} must be an int >= 1 or None. Received: {name}={value!r}"
-            )

@@ -31,13 +31,15 @@ def hooks_registered(layers: Sequence[nn.Module]) -> bool:
         or _torch_module._global_backward_pre_hooks
     ):
         return True
-    return any(
-        layer._forward_hooks
-        or layer._forward_pre_hooks
-        or layer._backward_hooks
-        or layer._backward_pre_hooks
-        for layer in layers
-    )
+    for layer in layers:  # a plain loop: this runs on every forward, any(...) costs more
+        if (
+            layer._forward_hooks
+            or layer._forward_pre_hooks
+            or layer._backward_hooks
+            or layer._backward_pre_hooks
+        ):
+            return True
+    return False
 
 
 def _unchanged(x: torch.Tensor) -> torch.Tensor:
@@ -80,7 +82,7 @@ class DirectChain:
         called (not all plainly callable, a hook registered, TorchScript tracing, or this
         fast path switched off)."""
         if (
-            not (self.usable and _fast.enabled("forward"))
+            not (self.usable and _fast._switches["forward"])  # a dict read: runs every call
             or hooks_registered(self.layers)
             or torch._C._get_tracing_state()
         ):

@@ -200,6 +200,10 @@ class Layer(KerasWeights, SubclassingAPI, nn.Module, metaclass=_CheckedArguments
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if args and not isinstance(args[0], torch.Tensor):
+            if isinstance(args[0], dict):
+                args = (self._from_dict(args[0]), *args[1:])
+                if isinstance(args[0], torch.Tensor):
+                    return self.__call__(*args, **kwargs)
             if _symbolic.symbolic_tensors(args[0]) is not None:
                 return _symbolic.call_symbolic(self, args, kwargs)
             if (self._list_inputs or self._user_call) and isinstance(args[0], (list, tuple)):
@@ -219,6 +223,10 @@ class Layer(KerasWeights, SubclassingAPI, nn.Module, metaclass=_CheckedArguments
                 penalty / max(int(output.shape[0]), 1) if output.ndim else penalty
             )
         return output
+
+    def _from_dict(self, inputs: dict) -> Any:
+        """Inputs given as a dict (a model keys them by input name); a layer takes them as is."""
+        return inputs
 
     def _call_on_list(self, inputs: list[Any], rest: tuple, kwargs: dict[str, Any]) -> Any:
         tensors = [x if isinstance(x, torch.Tensor) else self._to_tensor(x) for x in inputs]

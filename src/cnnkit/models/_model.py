@@ -120,11 +120,12 @@ class Model(SummaryMethods, SavingMethods, Trainer, Layer):
         return self._graph
 
     # ----------------------------------------------------------------- running
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if args and isinstance(args[0], dict) and self._graph is not None:
-            values = self._graph.flat_inputs(args[0], self._owner())
-            args = (values if len(values) > 1 else values[0], *args[1:])
-        return super().__call__(*args, **kwargs)
+    def _from_dict(self, inputs: dict) -> Any:
+        """A dict of arrays keyed by input name, as the graph's inputs (one or a list)."""
+        if self._graph is None:
+            return inputs
+        values = self._graph.flat_inputs(inputs, self._owner())
+        return values if len(values) > 1 else values[0]
 
     def forward(self, inputs: Any, training: bool | None = None) -> Any:
         if self._graph is not None:

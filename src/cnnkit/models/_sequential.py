@@ -188,7 +188,10 @@ class Sequential(Model):
     def run_layers(self, x: torch.Tensor, stop: int | None = None, start: int = 0) -> torch.Tensor:
         """Pass ``x`` through the layers from index ``start`` to before index ``stop`` (to the
         end when None): each layer in turn (see cnnkit._fast._forward for the fast path)."""
-        return run_chain(self._direct_chain(), self.layers, x, start, stop)
+        chain = self.__dict__.get("_direct") or self._direct_chain()
+        return run_chain(
+            chain, chain.layers if chain else tuple(self.stack.values()), x, start, stop
+        )
 
     def _direct_chain(self) -> DirectChain | None:
         chain = self.__dict__.get("_direct")

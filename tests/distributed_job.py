@@ -1,6 +1,7 @@
 """A small training job run by tests/test_distributed.py, alone or under torchrun.
 
-Usage: distributed_job.py OUT_DIR [--fail-rank R]
+Usage: distributed_job.py OUT_DIR [--fail-rank R] [--functional]
+--functional: the network written with the functional API, with a residual connection.
 Writes OUT_DIR/weights-<world size>.npz (rank 0), OUT_DIR/rank<r>.json (each rank: its own
 observations, written by this harness), OUT_DIR/threads-at-exit<r>.json (the process's threads
 once cnnkit's exit handler has run; Linux only) and cnnkit callback files under OUT_DIR/run-<rank>/.
@@ -30,7 +31,27 @@ def thread_names() -> list[str] | None:
     return sorted((task / "comm").read_text().strip() for task in TASKS.iterdir())
 
 
-def main() -> cnnkit.Sequential:
+def sequential_model() -> cnnkit.Sequential:
+    return cnnkit.Sequential(
+        [
+            Conv2D(4, 3, activation="relu", input_shape=(12, 12, 1)),
+            MaxPooling2D(),
+            Flatten(),
+            Dense(8, activation="tanh"),
+            Dense(4, activation="softmax"),
+        ]
+    )
+
+
+def functional_model() -> cnnkit.Model:
+    inputs = cnnkit.Input(shape=(12, 12, 1))
+    x = Flatten()(MaxPooling2D()(Conv2D(4, 3, activation="relu")(inputs)))
+    hidden = Dense(8, activation="tanh")(x)
+    hidden = cnnkit.layers.add([hidden, Dense(8, activation="tanh")(hidden)])  # residual
+    return cnnkit.Model(inputs, Dense(4, activation="softmax")(hidden))
+
+
+def main() -> cnnkit.Model:
     out = Path(sys.argv[1])
     fail_rank = (
         int(sys.argv[sys.argv.index("--fail-rank") + 1]) if "--fail-rank" in sys.argv else None
@@ -47,15 +68,7 @@ def main() -> cnnkit.Sequential:
     y = (x[:, :6].mean(axis=(1, 2, 3)) > x[:, 6:].mean(axis=(1, 2, 3))).astype(np.int64) + 2 * (
         x[:, :, :6].mean(axis=(1, 2, 3)) > 0
     )
-    model = cnnkit.Sequential(
-        [
-            Conv2D(4, 3, activation="relu", input_shape=(12, 12, 1)),
-            MaxPooling2D(),
-            Flatten(),
-            Dense(8, activation="tanh"),
-            Dense(4, activation="softmax"),
-        ]
-    )
+    model = functional_model() if "--functional" in sys.argv else sequential_model()
     model.compile(
         optimizer=cnnkit.optimizers.SGD(0.1, momentum=0.9),
         loss="sparse_categorical_crossentropy",

@@ -103,3 +103,20 @@ def test_batch_smaller_than_world_size_is_refused(tmp_path, monkeypatch):
         match=r"batch_size \(2\) is the global batch and must be at least the number of processes \(4\)",
     ):
         model.fit(np.zeros((8, 32, 32, 1)), np.zeros(8, dtype=int), batch_size=2, verbose=0)
+
+
+def test_a_functional_model_trains_the_same_under_torchrun(tmp_path):
+    single, double = tmp_path / "single", tmp_path / "double"
+    for out, processes in ((single, 1), (double, 2)):
+        out.mkdir()
+        result = run_job(out, processes, "--functional")
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    one = np.load(single / "weights-1.npz", allow_pickle=False)
+    two = np.load(double / "weights-2.npz", allow_pickle=False)
+    assert len(one.files) == len(two.files) == 8
+    for name in one.files:
+        np.testing.assert_allclose(two[name], one[name], rtol=1e-5, atol=1e-5)
+    alone = json.loads((single / "rank0.json").read_text())
+    for rank in (0, 1):
+        observed = json.loads((double / f"rank{rank}.json").read_text())
+        np.testing.assert_allclose(observed["predictions"], alone["predictions"], atol=1e-6)

@@ -5,7 +5,8 @@ PyTorch. Where a measured speed-up needs a trick (skipping ``nn.Module.__call__`
 fusing two layers into one call, running augmentation ahead of the training step, tuning
 glibc's malloc, a hand-tuned image shift), the trick lives in this package, and the plain code
 calls it at one marked point. Each fast path returns the same numbers as its plain reference;
-``tests/test_fast_paths.py`` and ``tests/test_fast_paths_training.py`` check the pairs.
+``tests/test_fast_paths_forward.py``, ``tests/test_fast_paths_layers.py`` and
+``tests/test_fast_paths_training.py`` check the pairs.
 
 The tricks, and the switch that turns each off (the plain path then runs):
 

@@ -18,12 +18,12 @@ RANKS = {
         "_lr_schedule_base", "_lr_schedule_decays", "_lr_schedules", "config", "distributed"},
     1: {"activations", "constraints", "initializers", "regularizers", "losses", "metrics",
         "optimizers", "memory", "arithmetic", "signal", "datasets", "neighbors"},
-    2: {"layers", "callbacks", "utils", "preprocessing"},
+    2: {"layers", "callbacks"},
     3: {"training", "ops", "random"},
     4: {"models", "zoo", "saving"},
     5: {"inspect", "similarity"},
     6: {"plots"},
-    7: {"report"},
+    7: {"report", "utils", "preprocessing"},  # utils re-exports plots' plot_model, as in Keras
     8: {"cnnkit", "cli", "__main__"},
 }  # fmt: skip
 RANK = {unit: rank for rank, units in RANKS.items() for unit in units}

@@ -9,6 +9,8 @@ Every function returns a ``matplotlib.figure.Figure``; ``save=path`` also writes
 - ``confusion_matrix``, ``misclassified``: where the classifier goes wrong.
 - ``embedding``: a t-SNE map coloured by class, optionally with thumbnails.
 - ``neighbors``: an image and its nearest images, with distances.
+- ``plot_model``, ``model_to_dot``: a model's layers and connections, as a picture file or
+  DOT text (also in ``cnnkit.utils``, as in Keras).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from cnnkit.plots._figure import png_bytes as png_bytes
 from cnnkit.plots._history import history as history
 from cnnkit.plots._layers import activation_maps as activation_maps
 from cnnkit.plots._layers import filters as filters
+from cnnkit.plots._model_plot import model_to_dot as model_to_dot
+from cnnkit.plots._model_plot import plot_model as plot_model
 from cnnkit.plots._samples import samples as samples
 
 __all__ = [
@@ -30,7 +34,9 @@ __all__ = [
     "filters",
     "history",
     "misclassified",
+    "model_to_dot",
     "neighbors",
+    "plot_model",
     "png_bytes",
     "samples",
 ]

@@ -122,15 +122,15 @@ def _target(to_file: Any) -> tuple[Path, str]:
     return path, FORMATS[extension]
 
 
-def _notebook_image(path: Path, file_format: str) -> Any:
-    """An IPython Image of the file, for in-line display, when IPython is installed."""
+def _notebook_image(data: bytes, file_format: str) -> Any:
+    """An IPython Image of the file's bytes, for in-line display, when IPython is installed."""
     if file_format not in ("png", "jpeg"):
         return None
     try:
         from IPython import display
     except ImportError:
         return None
-    return display.Image(filename=str(path))
+    return display.Image(data=data, format=file_format)
 
 
 def plot_model(
@@ -188,4 +188,4 @@ def plot_model(
     buffer = io.BytesIO()
     figure.savefig(buffer, format=file_format, dpi=resolution, facecolor="white")
     atomic_write_bytes(path, buffer.getvalue())
-    return _notebook_image(path, file_format)
+    return _notebook_image(buffer.getvalue(), file_format)

@@ -20,8 +20,6 @@ SOURCE = Path(__file__).parent.parent / "src"
 TIMEOUT_S = 300  # per script, generous for a loaded machine; each takes seconds when quiet
 
 MISSING = {
-    "image_classification_from_scratch": "keras.utils.plot_model; then keras.utils.load_img "
-    "and img_to_array",
     "dlwp_ch8_cats_vs_dogs": "keras.utils.image_dataset_from_directory (issue 22)",
 }
 

@@ -5,7 +5,8 @@
 #          image_dataset_from_directory replaced by small synthetic arrays (the data parts);
 #          tf.data map/prefetch statements replaced by a comment (the augmentation is applied
 #          to the arrays once instead); image_size 180x180 -> 48x48, epochs 25 -> 1;
-#          plotting of the sample grids removed; the test image is a local JPEG.
+#          plotting of the sample grids removed; the test image is a local JPEG; runs in a
+#          temporary folder (plot_model writes model.png there).
 """Image classification from scratch (model parts)."""
 
 import os
@@ -19,6 +20,8 @@ import numpy as np  # noqa: E402
 
 import cnnkit as keras  # noqa: E402
 from cnnkit import layers  # noqa: E402
+
+os.chdir(tempfile.mkdtemp())  # plot_model writes model.png in the working folder
 
 image_size = (48, 48)  # was (180, 180)
 batch_size = 16  # was 128

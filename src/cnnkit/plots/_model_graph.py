@@ -127,6 +127,8 @@ def _activation_name(layer: Any) -> str | None:
 def make_box(layer: Any, options: Options) -> Box:
     """The box of ``layer`` with what ``options`` asks to show."""
     kind = type(layer).__name__
+    if kind == "Model" and _is_graph_model(layer):
+        kind = "Functional"  # Keras' class name for a model made from inputs and outputs
     title = (layer.name, f" ({kind})") if options.show_layer_names else (kind, "")
     activation = _activation_name(layer) if options.show_layer_activations else None
     cells = _shape_cells(layer) if options.show_shapes else []

@@ -88,9 +88,7 @@ def _orient(centres: dict, width: float, height: float, rankdir: str) -> dict:
     """Flip the layout so that depth grows down (TB), up (BT), right (LR) or left (RL)."""
     flipped = {}
     for key, (x, y) in centres.items():
-        if rankdir == "TB":
-            y = height - y
-        elif rankdir == "LR":
+        if rankdir in ("TB", "LR"):  # depth 0 on top, first boxes of a depth on top
             y = height - y
         elif rankdir == "RL":
             x, y = width - x, height - y

@@ -104,13 +104,16 @@ class ArrayData:
 
 
 class LoaderData:
-    """Batches from a ``torch.utils.data.DataLoader`` (or a Dataset wrapped in one)."""
+    """Batches from a ``torch.utils.data.DataLoader`` (or a Dataset wrapped in one), or from a
+    batched ``cnnkit.utils.Dataset`` (``image_dataset_from_directory``'s)."""
 
-    def __init__(self, loader: DataLoader, device: torch.device, needs_y: str | None = None):
+    def __init__(self, loader: Any, device: torch.device, needs_y: str | None = None):
         """``needs_y`` names the call (``'fit'``) when its batches must carry labels."""
         self.loader, self.device, self.needs_y = loader, device, needs_y
 
     def __len__(self) -> int:
+        if not isinstance(self.loader, DataLoader):
+            return self.loader.samples
         return len(self.loader.dataset)  # type: ignore[arg-type]
 
     def steps(self, batch_size: int) -> int:
@@ -231,6 +234,8 @@ def adapt(
     ``needs_y``: the call computes a loss, so arrays need ``y`` and a Dataset must yield labels.
     """
     labels_for = what if needs_y else None
+    if batched_dataset(x, y, what):
+        return LoaderData(x, device, labels_for)
     if isinstance(x, DataLoader):
         _no_separate_targets(y, what)
         return LoaderData(x, device, labels_for)
@@ -278,6 +283,22 @@ def adapt(
             f"{what}: sample_weight must have shape ({xt.shape[0]},), one weight per sample; received {tuple(wt.shape)}"
         )
     return ArrayData(xt, yt, wt)
+
+
+def batched_dataset(x: Any, y: Any, what: str) -> bool:
+    """Whether ``x`` is a ``cnnkit.utils.Dataset`` of batches (an unbatched one is an error)."""
+    # Imported here: cnnkit.utils imports the models, which import this module.
+    from cnnkit.utils._dataset import Dataset as BatchDataset
+
+    if not isinstance(x, BatchDataset):
+        return False
+    _no_separate_targets(y, what)
+    if not x.is_batched:
+        raise ValueError(
+            f"{what}: the dataset yields single images, not batches; call .batch(batch_size) on "
+            "it (or load it with a batch_size)"
+        )
+    return True
 
 
 def _no_separate_targets(y: Any, what: str) -> None:

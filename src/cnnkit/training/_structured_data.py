@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from cnnkit.training._data import all_finite, as_tensor
+from cnnkit.training._data import all_finite, as_tensor, batched_dataset
 from cnnkit.training._structures import input_names, is_structure, match, output_names
 
 
@@ -82,10 +82,12 @@ class StructuredLoader:
     """Batches of a DataLoader whose items are ``(x, y[, sample_weight])`` with x and y in
     any structure, moved to the device."""
 
-    def __init__(self, loader: DataLoader, device: torch.device):
+    def __init__(self, loader: Any, device: torch.device):
         self.loader, self.device = loader, device
 
     def __len__(self) -> int:
+        if not isinstance(self.loader, DataLoader):
+            return self.loader.samples  # a batched cnnkit.utils.Dataset
         return len(self.loader.dataset)  # type: ignore[arg-type]
 
     def steps(self, batch_size: int) -> int:
@@ -119,6 +121,8 @@ def adapt_structured(
     what: str,
 ) -> StructuredData | StructuredLoader:
     """Check and wrap x (and y) given per input and per output as lists or dicts."""
+    if batched_dataset(x, y, what):
+        return StructuredLoader(x, device)
     if isinstance(x, (DataLoader, Dataset)):
         if y is not None:
             raise ValueError(

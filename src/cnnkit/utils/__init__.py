@@ -1,12 +1,17 @@
 """Utilities with Keras' names: ``to_categorical``, ``set_random_seed``, and the image file
-helpers ``load_img``, ``img_to_array``, ``array_to_img``, ``save_img``, and the model
-diagrams ``plot_model`` and ``model_to_dot`` (drawn by cnnkit.plots)."""
+helpers ``load_img``, ``img_to_array``, ``array_to_img``, ``save_img``, a folder of images as
+a lazy dataset (``image_dataset_from_directory``, a ``Dataset``), and the model diagrams
+``plot_model`` and ``model_to_dot`` (drawn by cnnkit.plots)."""
 
 from cnnkit.plots import model_to_dot as model_to_dot
 from cnnkit.plots import plot_model as plot_model
+from cnnkit.utils._dataset import Dataset as Dataset
 from cnnkit.utils._image import array_to_img as array_to_img
 from cnnkit.utils._image import img_to_array as img_to_array
 from cnnkit.utils._image import load_img as load_img
 from cnnkit.utils._image import save_img as save_img
+from cnnkit.utils._image_dataset import (
+    image_dataset_from_directory as image_dataset_from_directory,
+)
 from cnnkit.utils._labels import to_categorical as to_categorical
 from cnnkit.utils._seed import set_random_seed as set_random_seed

@@ -1,0 +1,269 @@
+"""Keras' ``image_dataset_from_directory``: a folder of images as a lazy dataset of batches."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from cnnkit.datasets import load_image
+from cnnkit.datasets._image_io import check_color_mode
+from cnnkit.datasets._resize import check_image_size
+from cnnkit.layers import Resizing
+from cnnkit.utils._dataset import Dataset
+from cnnkit.utils._directory_index import (
+    IMAGE_FORMATS,
+    check_split,
+    index_directory,
+    shuffle_files,
+    split,
+)
+
+_OWNER = "image_dataset_from_directory"
+_LABEL_MODES = ("int", "categorical", "binary", None)
+_INTERPOLATIONS = ("bilinear", "nearest", "bicubic")
+
+
+def image_dataset_from_directory(
+    directory: str | os.PathLike,
+    labels: str | Sequence[int] | None = "inferred",
+    label_mode: str | None = "int",
+    class_names: Sequence[str] | None = None,
+    color_mode: str = "rgb",
+    batch_size: int | None = 32,
+    image_size: int | tuple[int, int] = (256, 256),
+    shuffle: bool = True,
+    seed: int | None = None,
+    validation_split: float | None = None,
+    subset: str | None = None,
+    interpolation: str = "bilinear",
+    follow_links: bool = False,
+    crop_to_aspect_ratio: bool = False,
+    pad_to_aspect_ratio: bool = False,
+    data_format: str | None = None,
+    verbose: bool = True,
+) -> Dataset | list[Dataset]:
+    """Read ``directory/<class name>/<images>`` as batches for ``fit``, lazily, as Keras does.
+
+    Files, labels, class order, the shuffle and the validation split equal Keras' for the
+    same ``seed``. Each image is decoded when its batch is asked for (PNG, JPEG, BMP, GIF,
+    read safely by ``cnnkit.datasets.load_image``), converted to ``color_mode`` and resized to
+    ``image_size`` in float32, as ``keras.ops.image.resize`` does, so values are 0..255 and
+    not rounded. A shuffled dataset is shuffled again at every pass (a buffer of
+    ``8 * batch_size`` files), as Keras' is.
+
+    Args:
+        directory: With ``labels='inferred'``, one sub-folder per class (searched
+            recursively); otherwise any folder of images.
+        labels: ``'inferred'`` (from the sub-folders), a list of integer labels, one per
+            image file in the sorted order of the paths, or None (images only).
+        label_mode: ``'int'`` (int32 ``(batch,)``), ``'categorical'`` (float32 one-hot
+            ``(batch, classes)``), ``'binary'`` (float32 ``(batch, 1)``; two classes) or
+            None (images only).
+        class_names: With ``labels='inferred'``: the sub-folders to use, in label order.
+        color_mode: ``'grayscale'``, ``'rgb'`` or ``'rgba'`` (1, 3 or 4 channels).
+        batch_size: Images per batch, or None for single images.
+        image_size: ``(height, width)`` (or one int for both) every image is resized to.
+        shuffle: Shuffle the files (else: sorted order).
+        seed: Seed of the shuffle; needed with ``validation_split`` when shuffling.
+        validation_split: Fraction in (0, 1) of the files kept for validation.
+        subset: ``'training'``, ``'validation'`` or ``'both'`` (a ``[training, validation]``
+            list), only with ``validation_split``.
+        interpolation: ``'bilinear'``, ``'nearest'`` or ``'bicubic'``.
+        follow_links: Also walk sub-folders that are symbolic links.
+        crop_to_aspect_ratio: Crop the centre to the target's aspect ratio before resizing.
+        pad_to_aspect_ratio: Pad with zeros to the target's aspect ratio before resizing.
+        data_format: ``'channels_last'`` (default) or ``'channels_first'``.
+        verbose: Print how many files and classes were found.
+
+    Returns:
+        A ``cnnkit.utils.Dataset`` yielding ``(images, labels)`` (images alone without labels)
+        with ``class_names`` and ``file_paths``; two of them when ``subset='both'``.
+
+    Example:
+        >>> train = image_dataset_from_directory("pets", image_size=(180, 180))  # doctest: +SKIP
+        >>> model.fit(train, epochs=3)  # doctest: +SKIP
+    """
+    labels, label_mode = _check_labels(labels, label_mode, class_names)
+    check_color_mode(color_mode, _OWNER)
+    size = _check_size(image_size)
+    _check_options(
+        batch_size, interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio, data_format
+    )
+    check_split(validation_split, subset, shuffle, seed)
+    if seed is None:
+        seed = int(np.random.randint(1e6))  # Keras draws it from NumPy's global generator
+    files, file_labels, names = index_directory(directory, labels, class_names, follow_links)
+    if verbose:
+        classes = f" belonging to {len(names)} classes" if names is not None else ""
+        print(f"Found {len(files)} files{classes}.")
+    if label_mode == "binary" and len(names or ()) != 2:
+        raise ValueError(
+            f"{_OWNER}: label_mode='binary' needs exactly 2 classes. Received: class_names={names}"
+        )
+    if shuffle:
+        files, file_labels = shuffle_files(files, file_labels, seed)
+    if validation_split and int(validation_split * len(files)) == 0 and files:
+        raise ValueError(
+            f"{_OWNER}: validation_split={validation_split} of {len(files)} files leaves none for "
+            "validation; use a larger split or more files"
+        )
+    loader = _ImageLoader(
+        color_mode, size, interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio
+    )
+    decode = _Decode(loader, label_mode, len(names or ()), data_format == "channels_first")
+    subsets = ["training", "validation"] if subset == "both" else [subset]
+    datasets = []
+    for part in subsets:
+        part_files, part_labels = split(files, file_labels, validation_split, part)
+        if not part_files:
+            which = f"{part} " if part else ""
+            raise ValueError(
+                f"{_OWNER}: no {which}images found in directory {str(directory)!r}. "
+                f"Allowed formats: {IMAGE_FORMATS}"
+            )
+        if verbose and part:
+            print(f"Using {len(part_files)} files for {part}.")
+        reshuffle = shuffle and part != "validation" if subset == "both" else shuffle
+        datasets.append(
+            _dataset(part_files, part_labels, decode, batch_size, reshuffle, seed, names)
+        )
+    return datasets if subset == "both" else datasets[0]
+
+
+def _dataset(
+    files: list[str],
+    labels: np.ndarray | None,
+    decode: _Decode,
+    batch_size: int | None,
+    shuffle: bool,
+    seed: int,
+    class_names: list[str] | None,
+) -> Dataset:
+    """The lazy dataset of ``files``: shuffled as indices, decoded one file at a time."""
+    indices = Dataset(lambda: iter(range(len(files))), len(files))
+    if shuffle:
+        indices = indices.shuffle(8 * batch_size if batch_size else 1024, seed=seed)
+    dataset = indices.map(lambda i: decode(files[i], None if labels is None else labels[i]))
+    if batch_size is not None:
+        dataset = dataset.batch(batch_size)
+    dataset.class_names, dataset.file_paths = class_names, list(files)
+    return dataset
+
+
+class _Decode:
+    """One file to its element: ``image`` or ``(image, label)`` in the label mode's form."""
+
+    def __init__(self, loader: _ImageLoader, label_mode: str | None, classes: int, first: bool):
+        self.loader, self.label_mode, self.classes, self.first = loader, label_mode, classes, first
+
+    def __call__(self, path: str, label: Any) -> Any:
+        image = self.loader(path)
+        if self.first:
+            image = image.permute(2, 0, 1).contiguous()
+        if self.label_mode is None:
+            return image
+        if self.label_mode == "int":
+            return image, torch.tensor(int(label), dtype=torch.int32)
+        if self.label_mode == "binary":
+            return image, torch.tensor([float(label)], dtype=torch.float32)
+        one_hot = torch.zeros(self.classes, dtype=torch.float32)
+        if 0 <= int(label) < self.classes:  # as tf.one_hot, a label out of range is all zeros
+            one_hot[int(label)] = 1.0
+        return image, one_hot
+
+
+class _ImageLoader:
+    """Read one file safely and resize it in float32, as Keras' image loader does."""
+
+    def __init__(
+        self, color_mode: str, size: tuple[int, int], interpolation: str, crop: bool, pad: bool
+    ):
+        self.color_mode = color_mode
+        self.resize = Resizing(
+            size[0],
+            size[1],
+            interpolation=interpolation,
+            crop_to_aspect_ratio=crop,
+            pad_to_aspect_ratio=pad,
+        )
+
+    def __call__(self, path: str) -> torch.Tensor:
+        """The image at ``path``: float32 ``(height, width, channels)``, values 0..255."""
+        try:
+            pixels = load_image(path, self.color_mode)
+        except ValueError as error:
+            raise ValueError(f"{_OWNER}: {error}") from error
+        with torch.no_grad():
+            image = torch.from_numpy(pixels).to(torch.float32)[None]
+            return self.resize(image)[0]
+
+
+def _check_labels(labels: Any, label_mode: Any, class_names: Any) -> tuple[Any, str | None]:
+    """Keras' rules for labels, label_mode and class_names; None in either means no labels."""
+    if not (labels is None or (isinstance(labels, str) and labels == "inferred")):
+        if isinstance(labels, str) or not isinstance(labels, (list, tuple, np.ndarray)):
+            raise ValueError(
+                f"{_OWNER}: labels must be 'inferred' (from the sub-folder names), None (no "
+                "labels), or a list/tuple of integer labels, one per image file in the directory. "
+                f"Received: labels={labels!r}"
+            )
+        if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in labels):
+            raise TypeError(f"{_OWNER}: labels must be integers. Received: labels={list(labels)!r}")
+        if class_names is not None:
+            raise ValueError(
+                f"{_OWNER}: class_names can only be passed with labels='inferred'. "
+                f"Received: labels={labels!r}, class_names={class_names!r}"
+            )
+    elif labels is None and class_names is not None:
+        raise ValueError(f"{_OWNER}: class_names cannot be passed with labels=None (no labels)")
+    if label_mode not in _LABEL_MODES:
+        raise ValueError(
+            f"{_OWNER}: label_mode must be 'int', 'categorical', 'binary' or None. "
+            f"Received: label_mode={label_mode!r}"
+        )
+    if labels is None or label_mode is None:
+        return None, None
+    return labels if isinstance(labels, str) else [int(v) for v in labels], label_mode
+
+
+def _check_size(image_size: object) -> tuple[int, int]:
+    """``image_size`` as (height, width); one int means a square."""
+    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
+        image_size = (int(image_size), int(image_size))
+    if image_size is None:
+        raise TypeError(
+            f"{_OWNER}: image_size must be a pair of integers (height, width). Received: image_size=None"
+        )
+    return check_image_size(image_size, _OWNER)  # type: ignore[return-value]
+
+
+def _check_options(
+    batch_size: object, interpolation: object, crop: object, pad: object, data_format: object
+) -> None:
+    """Check the arguments that shape the images and batches."""
+    if batch_size is not None and (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
+    ):
+        raise ValueError(
+            f"{_OWNER}: batch_size must be a positive integer or None (single images). "
+            f"Received: batch_size={batch_size!r}"
+        )
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(
+            f"{_OWNER}: interpolation must be one of {_INTERPOLATIONS}. Received: interpolation={interpolation!r}"
+        )
+    if crop and pad:
+        raise ValueError(
+            f"{_OWNER}: only one of crop_to_aspect_ratio and pad_to_aspect_ratio can be True"
+        )
+    if data_format not in (None, "channels_last", "channels_first"):
+        raise ValueError(
+            f"{_OWNER}: data_format must be 'channels_last', 'channels_first' or None. "
+            f"Received: data_format={data_format!r}"
+        )

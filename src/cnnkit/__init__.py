@@ -11,8 +11,8 @@ from cnnkit import activations as activations
 from cnnkit import arithmetic as arithmetic
 from cnnkit import callbacks as callbacks
 from cnnkit import config as config
-from cnnkit import data as data
 from cnnkit import constraints as constraints
+from cnnkit import data as data
 from cnnkit import datasets as datasets
 from cnnkit import initializers as initializers
 from cnnkit import inspect as inspect

@@ -12,11 +12,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "cnnkit"
 
 # Each top-level module or package of cnnkit, by rank: a module may import its own rank or lower.
 RANKS = {
-    0: {"_arrays", "_fast", "_file_tensors", "_files", "_graph_header", "_header_fields",
+    0: {"_arrays", "_dataset", "_fast", "_file_tensors", "_files", "_graph_header", "_header_fields",
         "_malloc", "_model_header", "_optimizer_file", "_registry", "_shapes", "_validation",
         "_variable",
         "_lr_schedule_base", "_lr_schedule_decays", "_lr_schedules", "config", "distributed"},
-    1: {"activations", "constraints", "initializers", "regularizers", "losses", "metrics",
+    1: {"data", "activations", "constraints", "initializers", "regularizers", "losses", "metrics",
         "optimizers", "memory", "arithmetic", "signal", "datasets", "neighbors"},
     2: {"layers", "callbacks"},
     3: {"training", "ops", "random"},
@@ -30,7 +30,8 @@ RANK = {unit: rank for rank, units in RANKS.items() for unit in units}
 # Packages whose private modules only they may import (others use their public names), and
 # the pairs allowed in: saving is the public face of models' file format; a model is a trainer.
 SEALED = {"inspect", "plots", "report", "datasets", "models", "callbacks", "training"}
-FRIENDS = {("saving", "models"), ("models", "training")}
+# (utils' image_dataset_from_directory reads images with datasets' own checks.)
+FRIENDS = {("saving", "models"), ("models", "training"), ("utils", "datasets")}
 
 
 def module_name(path: Path) -> str:

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from cnnkit._dataset import Dataset as BatchDataset
+
 Batch = tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]
 
 
@@ -287,9 +289,6 @@ def adapt(
 
 def batched_dataset(x: Any, y: Any, what: str) -> bool:
     """Whether ``x`` is a ``cnnkit.utils.Dataset`` of batches (an unbatched one is an error)."""
-    # Imported here: cnnkit.utils imports the models, which import this module.
-    from cnnkit.utils._dataset import Dataset as BatchDataset
-
     if not isinstance(x, BatchDataset):
         return False
     _no_separate_targets(y, what)

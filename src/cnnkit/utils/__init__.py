@@ -3,9 +3,9 @@ helpers ``load_img``, ``img_to_array``, ``array_to_img``, ``save_img``, a folder
 a lazy dataset (``image_dataset_from_directory``, a ``Dataset``), and the model diagrams
 ``plot_model`` and ``model_to_dot`` (drawn by cnnkit.plots)."""
 
+from cnnkit._dataset import Dataset as Dataset
 from cnnkit.plots import model_to_dot as model_to_dot
 from cnnkit.plots import plot_model as plot_model
-from cnnkit.utils._dataset import Dataset as Dataset
 from cnnkit.utils._image import array_to_img as array_to_img
 from cnnkit.utils._image import img_to_array as img_to_array
 from cnnkit.utils._image import load_img as load_img

@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from cnnkit._dataset import Dataset
 from cnnkit.datasets import load_image
 from cnnkit.datasets._image_io import check_color_mode
 from cnnkit.datasets._resize import check_image_size
 from cnnkit.layers import Resizing
-from cnnkit.utils._dataset import Dataset
 from cnnkit.utils._directory_index import (
     IMAGE_FORMATS,
     check_split,

@@ -168,3 +168,14 @@ if __name__ == "__main__":
     for source, targets in sorted(graph().items()):
         for target in sorted(targets):
             print(f"{source} -> {target}")
+
+
+def test_every_public_namespace_is_reachable_from_a_bare_import():
+    """``import cnnkit`` alone gives ``cnnkit.saving.load_model`` etc., as ``import keras`` does."""
+    import subprocess
+    import sys
+
+    names = ["saving", "models", "layers", "ops", "random", "utils", "data", "preprocessing"]
+    code = "import cnnkit; " + "; ".join(f"cnnkit.{name}.__name__" for name in names)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]

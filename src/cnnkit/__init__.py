@@ -29,6 +29,7 @@ from cnnkit import preprocessing as preprocessing
 from cnnkit import random as random
 from cnnkit import regularizers as regularizers
 from cnnkit import report as report
+from cnnkit import saving as saving
 from cnnkit import signal as signal
 from cnnkit import similarity as similarity
 from cnnkit import utils as utils

@@ -29,15 +29,9 @@ __all__ = [
 ]
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (the exponent floored
-    when ``staircase``).
-
-    Example:
-        >>> schedule = ExponentialDecay(0.1, decay_steps=1000, decay_rate=0.5)
-        >>> schedule(2000)
-        0.025
-    """
+class _StepDecay(LearningRateSchedule):
+    """What ExponentialDecay and InverseTimeDecay share: their arguments and the progress
+    ``step / decay_steps`` (floored when ``staircase``); each gives its own ``_decay``."""
 
     def __init__(
         self,
@@ -45,7 +39,7 @@ class ExponentialDecay(LearningRateSchedule):
         decay_steps: float,
         decay_rate: float,
         staircase: bool = False,
-        name: str = "ExponentialDecay",
+        name: str | None = None,
     ):
         owner = type(self).__name__
         self.initial_learning_rate = check_rate(
@@ -54,13 +48,14 @@ class ExponentialDecay(LearningRateSchedule):
         self.decay_steps = check_decay_steps(decay_steps, "decay_steps", owner)
         self.decay_rate = check_number(decay_rate, "decay_rate", owner, minimum=0)
         self.staircase = check_bool(staircase, "staircase", owner)
-        self.name = check_name(name, owner)
+        self.name = check_name(owner if name is None else name, owner)
 
     def __call__(self, step: Any) -> Any:
-        p = as_steps(step) / self.decay_steps
-        if self.staircase:
-            p = np.floor(p)
-        return as_result(self.initial_learning_rate * np.power(self.decay_rate, p))
+        progress = as_steps(step) / self.decay_steps
+        return as_result(self._decay(np.floor(progress) if self.staircase else progress))
+
+    def _decay(self, progress: Any) -> Any:
+        raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:
         """The constructor's arguments."""
@@ -71,6 +66,20 @@ class ExponentialDecay(LearningRateSchedule):
             "staircase": self.staircase,
             "name": self.name,
         }
+
+
+class ExponentialDecay(_StepDecay):
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (the exponent floored
+    when ``staircase``).
+
+    Example:
+        >>> schedule = ExponentialDecay(0.1, decay_steps=1000, decay_rate=0.5)
+        >>> schedule(2000)
+        0.025
+    """
+
+    def _decay(self, progress: Any) -> Any:
+        return self.initial_learning_rate * np.power(self.decay_rate, progress)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -174,7 +183,7 @@ class PolynomialDecay(LearningRateSchedule):
         }
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (the ratio floored
     when ``staircase``).
 
@@ -183,38 +192,8 @@ class InverseTimeDecay(LearningRateSchedule):
         0.05
     """
 
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: float,
-        decay_rate: float,
-        staircase: bool = False,
-        name: str = "InverseTimeDecay",
-    ):
-        owner = type(self).__name__
-        self.initial_learning_rate = check_rate(
-            initial_learning_rate, "initial_learning_rate", owner
-        )
-        self.decay_steps = check_decay_steps(decay_steps, "decay_steps", owner)
-        self.decay_rate = check_number(decay_rate, "decay_rate", owner, minimum=0)
-        self.staircase = check_bool(staircase, "staircase", owner)
-        self.name = check_name(name, owner)
-
-    def __call__(self, step: Any) -> Any:
-        p = as_steps(step) / self.decay_steps
-        if self.staircase:
-            p = np.floor(p)
-        return as_result(self.initial_learning_rate / (1 + self.decay_rate * p))
-
-    def get_config(self) -> dict[str, Any]:
-        """The constructor's arguments."""
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+    def _decay(self, progress: Any) -> Any:
+        return self.initial_learning_rate / (1 + self.decay_rate * progress)
 
 
 def _cosine(fraction: Any, alpha: float) -> Any:

@@ -107,8 +107,9 @@ def scores(outputs: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
 
 
 @contextlib.contextmanager
-def explaining(model: nn.Module) -> Iterator[None]:
-    """Eval mode with autograd on, restoring the model's training flag afterwards.
+def explaining(model: nn.Module, gradients: bool = True) -> Iterator[None]:
+    """Eval mode, autograd on (or off without ``gradients``), restoring the model's training
+    flag afterwards.
 
     Gradients are taken with ``torch.autograd.grad``, so the weights' ``.grad`` and
     ``requires_grad`` flags are never touched.
@@ -116,7 +117,7 @@ def explaining(model: nn.Module) -> Iterator[None]:
     was_training = model.training
     model.eval()
     try:
-        with torch.enable_grad():
+        with torch.set_grad_enabled(gradients):
             yield
     finally:
         model.train(was_training)

@@ -1,4 +1,4 @@
-"""Dependencies point one way: cli -> report -> plots -> inspect -> models -> training ->
+"""Dependencies point one way: cli -> report -> plots -> inspect/explain -> models -> training ->
 layers -> basics. Every import counts, including those inside functions, so a circle cannot
 hide behind a late import. Draw the current graph with ``python tests/test_import_direction.py``."""
 
@@ -21,7 +21,7 @@ RANKS = {
     2: {"layers", "callbacks"},
     3: {"training", "ops", "random"},
     4: {"models", "zoo", "saving"},
-    5: {"inspect", "similarity"},
+    5: {"inspect", "explain", "similarity"},
     6: {"plots"},
     7: {"report", "utils", "preprocessing"},  # utils re-exports plots' plot_model, as in Keras
     8: {"cnnkit", "cli", "__main__"},
@@ -29,7 +29,7 @@ RANKS = {
 RANK = {unit: rank for rank, units in RANKS.items() for unit in units}
 # Packages whose private modules only they may import (others use their public names), and
 # the pairs allowed in: saving is the public face of models' file format; a model is a trainer.
-SEALED = {"inspect", "plots", "report", "datasets", "models", "callbacks", "training"}
+SEALED = {"explain", "inspect", "plots", "report", "datasets", "models", "callbacks", "training"}
 # (utils' image_dataset_from_directory reads images with datasets' own checks.)
 FRIENDS = {("saving", "models"), ("models", "training"), ("utils", "datasets")}
 

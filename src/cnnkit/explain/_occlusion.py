@@ -1,0 +1,117 @@
+"""Occlusion: how much the score drops when a patch of the image is covered, patch by patch
+(Zeiler and Fergus, 2014), every covered copy of a batch run in a few large passes."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from cnnkit._validation import check_int, check_number, normalize_tuple
+from cnnkit.explain._gradients import predicted_classes
+from cnnkit.explain._model import (
+    batches,
+    explaining,
+    images_tensor,
+    resolve_target,
+    scores,
+    to_host,
+)
+
+
+def occlusion(
+    model: Any,
+    images: Any,
+    target: Any = None,
+    window: int | tuple[int, int] = (4, 4),
+    stride: int | tuple[int, int] = (2, 2),
+    baseline: float = 0.0,
+    batch_size: int = 512,
+) -> np.ndarray:
+    """Occlusion sensitivity: the score lost when each region is covered by ``baseline``.
+
+    A ``window`` patch (all channels) slides with ``stride`` from the top-left corner; as in
+    Captum's ``Occlusion`` the last position in each direction may run past the border (it is
+    cut there). Each pixel's value is the mean, over the patches covering it, of
+    ``score(image) - score(image with the patch covered)`` (the model's output as is).
+
+    Args:
+        model: a built cnnkit model with one image input and one output of class scores.
+        images: (n, height, width, channels) images as for ``predict``.
+        target: ``None`` (predicted class), a class index, one per image, or class names.
+        window: patch (height, width) in pixels, or one int for both.
+        stride: step (rows, columns) between patches; at most ``window`` so that every pixel
+            is covered.
+        baseline: the value a covered pixel takes.
+        batch_size: covered copies per forward pass.
+
+    Returns:
+        (n, height, width) maps in the model's dtype.
+    """
+    owner = "occlusion"
+    batch = images_tensor(model, images, owner)
+    window = normalize_tuple(window, "window", owner)
+    stride = normalize_tuple(stride, "stride", owner)
+    baseline = check_number(baseline, "baseline", owner)
+    batch_size = check_int(batch_size, "batch_size", owner, minimum=1)
+    target = resolve_target(model, target, len(batch), owner)
+    masks = patch_masks(tuple(batch.shape[1:3]), window, stride, owner).to(batch.device)
+    covered = masks.to(batch.dtype)  # (patches, h, w)
+    with explaining(model, gradients=False):
+        classes = predicted_classes(model, batch, target, batch_size)
+        clean = _scores(model, batch, classes, batch_size)
+        drops = clean[:, None] - _covered_scores(
+            model, batch, covered, baseline, classes, batch_size
+        )
+    maps = torch.einsum("np,phw->nhw", drops, covered) / covered.sum(dim=0)
+    return to_host(maps)
+
+
+def _scores(model, batch, classes, batch_size) -> torch.Tensor:
+    """Each image's score for its class (n,)."""
+    parts = [scores(model(batch[r]), classes[r]) for r in batches(len(batch), batch_size)]
+    return torch.cat(parts) if parts else torch.zeros(0, dtype=batch.dtype, device=batch.device)
+
+
+def _covered_scores(model, batch, covered, baseline, classes, batch_size) -> torch.Tensor:
+    """Scores (n, patches) of every image with each patch covered, ``batch_size`` copies per
+    pass whichever images and patches they come from."""
+    patches = len(covered)
+    pairs = torch.arange(len(batch) * patches, device=batch.device)
+    parts = []
+    for rows in batches(len(pairs), batch_size):
+        image, patch = pairs[rows] // patches, pairs[rows] % patches
+        mask = covered[patch][..., None]
+        copies = batch[image] * (1 - mask) + baseline * mask
+        parts.append(scores(model(copies), classes[image]))
+    flat = torch.cat(parts) if parts else torch.zeros(0, dtype=batch.dtype, device=batch.device)
+    return flat.view(len(batch), patches)
+
+
+def patch_masks(
+    size: tuple[int, int], window: tuple[int, int], stride: tuple[int, int], owner: str
+) -> torch.Tensor:
+    """Boolean masks (patches, h, w) of every patch position, in Captum's order."""
+    for axis, (length, span, step) in enumerate(zip(size, window, stride)):
+        name = ("height", "width")[axis]
+        if span > length:
+            raise ValueError(
+                f"{owner}: window {window} is larger than the images ({size[0]}, {size[1]}) in "
+                f"{name}; give a window of at most the image size"
+            )
+        if step > span and span < length:
+            raise ValueError(
+                f"{owner}: stride {stride} is larger than window {window} in {name}, which "
+                "would leave pixels never covered; give a stride of at most the window"
+            )
+    counts = [
+        math.ceil((length - span) / step) + 1 for length, span, step in zip(size, window, stride)
+    ]
+    masks = torch.zeros((counts[0] * counts[1], *size), dtype=torch.bool)
+    for row in range(counts[0]):
+        for column in range(counts[1]):
+            top, left = row * stride[0], column * stride[1]
+            masks[row * counts[1] + column, top : top + window[0], left : left + window[1]] = True
+    return masks

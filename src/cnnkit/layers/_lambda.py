@@ -30,7 +30,7 @@ class Lambda(Layer):
     """
 
     unsaveable = (
-        "its Python function cannot be stored in a file (a cnnkit file holds no code, so "
+        "holds a Python function, which a file cannot store (a cnnkit file holds no code, so "
         "loading never runs any). Replace the Lambda with a Layer subclass that has a "
         "get_config() and register it with @cnnkit.saving.register_serializable(), or save "
         "only the weights with model.save_weights(path)"

@@ -107,7 +107,7 @@ def refuse_unsaveable(model, what: str) -> None:
     if layer is not None:
         raise ValueError(
             f"{what}: {type(model).__name__} {model.name!r} cannot be saved to a file: its "
-            f"{type(layer).__name__} layer {layer.name!r} cannot be stored: {layer.unsaveable}"
+            f"{type(layer).__name__} layer {layer.name!r} {layer.unsaveable}"
         )
 
 

@@ -194,8 +194,11 @@ def test_noise_layers_act_only_in_training():
     again.train()
     assert torch.equal(again(torch.zeros(200, 50)), drawn)
     for layer in (dropout, noise):
+        assert not torch.equal(layer(x, training=True), x)
+        assert torch.equal(layer(x, training=False), x)
         layer.eval()
         assert torch.equal(layer(x), x)
+        assert not torch.equal(layer(x, training=True), x)
 
 
 @pytest.mark.parametrize(

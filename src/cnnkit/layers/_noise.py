@@ -1,5 +1,6 @@
 """SpatialDropout2D and GaussianNoise: regularizers that perturb their inputs during training
-only (``fit``), and pass them through unchanged in inference (``predict``, ``evaluate``)."""
+only (``fit``, or a call with ``training=True``), and pass them through unchanged in inference
+(``predict``, ``evaluate``, ``training=False``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ class _SeededNoise(Layer):
         self.seed = check_int(seed, "seed", type(self).__name__, minimum=0, optional=True)
         self._generators: dict[torch.device, torch.Generator] = {}
 
+    def _training(self, training: bool | None) -> bool:
+        """The call's ``training`` argument, else the module's mode (``model.fit`` sets it)."""
+        return self.training if training is None else bool(training)
+
     def _generator(self, device: torch.device) -> torch.Generator | None:
         if self.seed is None:
             return None
@@ -39,7 +44,7 @@ class SpatialDropout2D(_SeededNoise):
 
     Example:
         >>> layer = SpatialDropout2D(0.5)
-        >>> layer(torch.ones(1, 4, 4, 8)).sum().item()  # inference: unchanged
+        >>> layer(torch.ones(1, 4, 4, 8), training=False).sum().item()  # unchanged
         128.0
     """
 
@@ -64,10 +69,10 @@ class SpatialDropout2D(_SeededNoise):
                 f"{input_shape} (rank {len(input_shape)})"
             )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, training: bool | None = None) -> torch.Tensor:
         if x.ndim != 4:
             self.check_input_shape((None, *x.shape[1:]))
-        if not self.training or not self.rate:
+        if not self._training(training) or not self.rate:
             return x
         if self.data_format == "channels_last":
             shape = (x.shape[0], 1, 1, x.shape[3])
@@ -89,7 +94,7 @@ class GaussianNoise(_SeededNoise):
 
     Example:
         >>> layer = GaussianNoise(0.1, seed=0)
-        >>> layer(torch.zeros(2, 3)).abs().sum().item()  # inference: unchanged
+        >>> layer(torch.zeros(2, 3), training=False).abs().sum().item()  # unchanged
         0.0
     """
 
@@ -98,8 +103,8 @@ class GaussianNoise(_SeededNoise):
         self.stddev = check_number(stddev, "stddev", type(self).__name__, minimum=0, maximum=1)
         self._set_seed(seed)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or not self.stddev:
+    def forward(self, x: torch.Tensor, training: bool | None = None) -> torch.Tensor:
+        if not self._training(training) or not self.stddev:
             return x
         noise = torch.randn(
             x.shape, generator=self._generator(x.device), device=x.device, dtype=x.dtype

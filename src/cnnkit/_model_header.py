@@ -255,10 +255,16 @@ def _check_dims(value: Any, field: str, path: str) -> None:
         _check_size(axis, field, path, 4)
 
 
+def _check_groups(value: Any, field: str, path: str) -> None:
+    """Conv2D's groups, or GroupNormalization's (where -1 means one group per channel)."""
+    if value != -1 or not is_int(value):
+        _check_size(value, field, path, MAX_SIZE)
+
+
 _LAYER_FIELDS: dict[str, Callable[[Any, str, str], None]] = {
     "filters": _size(MAX_SIZE),
     "units": _size(MAX_SIZE),
-    "groups": _size(MAX_SIZE),
+    "groups": _check_groups,
     "height": _size(MAX_SIZE),
     "width": _size(MAX_SIZE),
     "input_dim": _size(MAX_SIZE, optional=True),

@@ -1,5 +1,5 @@
-"""Reshape and Permute: rearrange each sample's values without changing them (a decoder's
-vector back to a small image, axes swapped)."""
+"""Reshape, Permute and RepeatVector: rearrange each sample's values without changing them (a
+decoder's vector back to a small image, axes swapped, a vector repeated as a sequence)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from cnnkit._validation import check_positive_int
 from cnnkit.layers._base import Layer
 
 
@@ -113,3 +114,32 @@ class Permute(Layer):
         if x.ndim != len(self.dims) + 1:
             self.check_input_shape(tuple(x.shape))
         return x.permute(0, *self.dims)
+
+
+class RepeatVector(Layer):
+    """Repeat each sample's feature vector ``n`` times: (batch, features) -> (batch, n,
+    features), e.g. to feed one encoding to every step of a sequence decoder.
+
+    Example:
+        >>> RepeatVector(3).build_for((None, 32))
+        (None, 3, 32)
+    """
+
+    def __init__(self, n: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.n = check_positive_int(n, "n", type(self).__name__)
+
+    def check_input_shape(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(
+                f"{self._owner()} expects inputs of rank 2 (batch, features); received shape "
+                f"{input_shape} (rank {len(input_shape)}) - add Flatten() before it"
+            )
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n, input_shape[1])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 2:
+            self.check_input_shape((None, *x.shape[1:]))
+        return x.unsqueeze(1).expand(-1, self.n, -1)

@@ -294,7 +294,9 @@ class Model(SummaryMethods, SavingMethods, Trainer, Layer):
         import json
 
         from cnnkit.models._functional_config import layer_entry
+        from cnnkit.models._model_file_write import refuse_unsaveable
 
+        refuse_unsaveable(self, "to_json")
         return json.dumps(layer_entry(self), **kwargs)
 
     def extra_repr(self) -> str:

@@ -59,7 +59,8 @@ def save_weights(model, filepath: str | os.PathLike) -> None:
     model._require_built("save_weights")
     _check_target(filepath, "save_weights")
     metadata = {"format": WEIGHTS_FORMAT, "format_version": FORMAT_VERSION}
-    if not _subclassed(model):  # a subclassed model's weights load into the model alone
+    if not _subclassed(model) and unsaveable_layer(model) is None:
+        # a subclassed model's (or a Lambda's) weights load into the model alone
         metadata["config"] = json.dumps(_model_config(model))
     atomic_write_bytes(filepath, safetensors_bytes(_weights(model), metadata))
 
@@ -91,7 +92,27 @@ def _subclassed(model) -> bool:
     return True
 
 
+def unsaveable_layer(model) -> Any:
+    """The first layer of ``model`` (at any depth) whose class says why it cannot be written
+    to a file (``unsaveable``, e.g. Lambda's Python function), else None."""
+    for module in model.modules():
+        if isinstance(getattr(type(module), "unsaveable", None), str):
+            return module
+    return None
+
+
+def refuse_unsaveable(model, what: str) -> None:
+    """Raise a ValueError naming the layer that cannot be stored and why, if there is one."""
+    layer = unsaveable_layer(model)
+    if layer is not None:
+        raise ValueError(
+            f"{what}: {type(model).__name__} {model.name!r} cannot be saved to a file: its "
+            f"{type(layer).__name__} layer {layer.name!r} {layer.unsaveable}"
+        )
+
+
 def _model_config(model) -> dict[str, Any]:
+    refuse_unsaveable(model, "save")
     if _subclassed(model):
         raise NotImplementedError(
             f"save: {type(model).__name__} {model.name!r} is a subclassed model (its own "

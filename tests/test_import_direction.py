@@ -16,7 +16,7 @@ RANKS = {
         "_malloc", "_model_header", "_optimizer_file", "_registry", "_shapes", "_validation",
         "_variable",
         "_lr_schedule_base", "_lr_schedule_decays", "_lr_schedules", "config", "distributed",
-        "backend"},
+        "backend", "_pydataset"},
     1: {"data", "activations", "constraints", "initializers", "regularizers", "losses", "metrics",
         "optimizers", "memory", "arithmetic", "signal", "datasets", "neighbors"},
     2: {"layers", "callbacks"},

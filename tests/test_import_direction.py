@@ -176,8 +176,17 @@ def test_every_public_namespace_is_reachable_from_a_bare_import():
     import subprocess
     import sys
 
-    names = ["saving", "models", "layers", "ops", "random", "utils", "data", "preprocessing",
-             "backend"]
+    names = [
+        "saving",
+        "models",
+        "layers",
+        "ops",
+        "random",
+        "utils",
+        "data",
+        "preprocessing",
+        "backend",
+    ]
     code = "import cnnkit; " + "; ".join(f"cnnkit.{name}.__name__" for name in names)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -19,6 +19,7 @@ from cnnkit.training import _resume, _structured_loop
 from cnnkit.training._data import ArrayData, adapt
 from cnnkit.training._epoch import train_epoch
 from cnnkit.training._inference import Inference
+from cnnkit.training._keras2 import Keras2Methods
 from cnnkit.training._keras_steps import KerasSteps
 from cnnkit.training._logs import callbacks_for_rank, class_weights_to_samples
 from cnnkit.training._run import Data, Position, Run, Settings, TrainStep
@@ -27,7 +28,7 @@ from cnnkit.training._stream_data import adapt_data
 from cnnkit.training._structures import wants_structures
 
 
-class Trainer(Inference, KerasSteps):
+class Trainer(Keras2Methods, Inference, KerasSteps):
     """The training half of a model: mixed into Sequential, it needs ``forward``, ``layers``,
     ``losses``, ``apply_constraints`` and ``input_shape``/``output_shape`` from it."""
 

@@ -150,3 +150,73 @@ def test_write_graph_writes_the_architecture_as_text(tmp_path):
 def test_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         TensorBoard(**kwargs)
+
+
+def _conv_model():
+    import cnnkit
+
+    cnnkit.utils.set_random_seed(0)
+    model = cnnkit.Sequential(
+        [
+            cnnkit.Input((6, 6, 3)),
+            cnnkit.layers.Conv2D(4, 3, name="conv"),
+            cnnkit.layers.Conv2D(2, 3, name="conv_b"),
+            cnnkit.layers.Flatten(),
+            cnnkit.layers.Dense(2, activation="softmax", name="head"),
+        ]
+    )
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    return model
+
+
+def test_fit_writes_histograms_images_and_steps_per_second(tmp_path):
+    model = _conv_model()
+    x, y = np.random.default_rng(0).random((8, 6, 6, 3), dtype=np.float32), np.arange(8) % 2
+    board = TensorBoard(tmp_path, histogram_freq=1, write_images=True, write_steps_per_second=True)
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0, callbacks=[board])
+    train = EventAccumulator(str(tmp_path / "train"), size_guidance={"images": 0, "histograms": 0})
+    train.Reload()
+    kernels = {tag.split("/")[0] for tag in train.Tags()["histograms"]}
+    assert kernels == {"conv", "conv_b", "head"}
+    images = train.Tags()["images"]
+    assert len(images) == 3  # conv, conv_b and head kernels; biases are 1-D
+    first = next(tag for tag in images if tag.startswith("conv/"))
+    assert [event.step for event in train.Images(first)] == [0, 1]
+    assert len(_read(tmp_path / "train").Scalars("epoch_steps_per_second")) == 2
+
+
+def test_weight_images_are_one_per_filter_scaled_to_unit_range():
+    from cnnkit.callbacks._tensorboard import weight_images
+
+    kernel = np.arange(3 * 3 * 3 * 4, dtype=np.float32).reshape(3, 3, 3, 4)
+    images = weight_images(kernel)
+    assert images.shape == (4, 3, 3, 3)  # four RGB filters
+    assert images.min() == 0.0 and images.max() == 1.0
+    np.testing.assert_allclose(images[1], (kernel[..., 1] - kernel[..., 1].min()) / 104)
+    assert weight_images(np.ones((3, 3, 8, 2))).shape == (2, 3, 3, 1)  # first input channel
+    assert weight_images(np.ones((5, 2))).shape == (1, 5, 2, 1)
+    assert weight_images(np.ones(5)) is None
+
+
+def test_keras_only_arguments_are_accepted(tmp_path):
+    board = TensorBoard(
+        tmp_path, embeddings_freq=1, embeddings_metadata="labels.tsv", profile_batch=(2, 4)
+    )
+    assert (board.embeddings_freq, board.profile_batch) == (1, (2, 4))
+    _fit(board, FakeModel(), EPOCH_LOGS[:1])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"profile_batch": "2,4"}, ValueError, "Received: profile_batch='2,4'"),
+        ({"profile_batch": -1}, ValueError, "profile_batch"),
+        ({"embeddings_freq": -1}, ValueError, "embeddings_freq"),
+        ({"embeddings_metadata": 3}, TypeError, "embeddings_metadata"),
+        ({"write_images": "yes"}, TypeError, "write_images must be True or False"),
+        ({"write_steps_per_second": 1}, TypeError, "write_steps_per_second"),
+    ],
+)
+def test_bad_keras_arguments_name_the_argument(tmp_path, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        TensorBoard(tmp_path, **kwargs)

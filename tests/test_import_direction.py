@@ -15,7 +15,8 @@ RANKS = {
     0: {"_arrays", "_dataset", "_fast", "_file_tensors", "_files", "_graph_header", "_header_fields",
         "_malloc", "_model_header", "_optimizer_file", "_registry", "_shapes", "_validation",
         "_variable",
-        "_lr_schedule_base", "_lr_schedule_decays", "_lr_schedules", "config", "distributed"},
+        "_lr_schedule_base", "_lr_schedule_decays", "_lr_schedules", "config", "distributed",
+        "backend", "_pydataset"},
     1: {"data", "activations", "constraints", "initializers", "regularizers", "losses", "metrics",
         "optimizers", "memory", "arithmetic", "signal", "datasets", "neighbors"},
     2: {"layers", "callbacks"},
@@ -175,7 +176,17 @@ def test_every_public_namespace_is_reachable_from_a_bare_import():
     import subprocess
     import sys
 
-    names = ["saving", "models", "layers", "ops", "random", "utils", "data", "preprocessing"]
+    names = [
+        "saving",
+        "models",
+        "layers",
+        "ops",
+        "random",
+        "utils",
+        "data",
+        "preprocessing",
+        "backend",
+    ]
     code = "import cnnkit; " + "; ".join(f"cnnkit.{name}.__name__" for name in names)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -9,6 +9,7 @@
 
 from cnnkit import activations as activations
 from cnnkit import arithmetic as arithmetic
+from cnnkit import backend as backend
 from cnnkit import callbacks as callbacks
 from cnnkit import config as config
 from cnnkit import constraints as constraints

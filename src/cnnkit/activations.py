@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -30,16 +32,37 @@ __all__ = [
     "deserialize",
 ]
 
+ArrayLike = Any  # a tensor, a NumPy array, or (nested) Python lists of numbers
+
+
+def _as_tensor(x: ArrayLike) -> torch.Tensor:
+    """``x`` as a tensor, as Keras converts it: NumPy float arrays keep their dtype, Python
+    lists and integer or boolean arrays become float32."""
+    if isinstance(x, torch.Tensor):
+        return x
+    if isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating):
+        return torch.from_numpy(np.ascontiguousarray(x))
+    try:
+        return torch.as_tensor(np.asarray(x, dtype=np.float32))
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            "activations: x must be a tensor, a NumPy array or a list of numbers. Received: "
+            f"{type(x).__name__} ({error})"
+        ) from None
+
+
 LEAKY_RELU_SLOPE = 0.01  # the lecture's T(x) = 0.01 x for x < 0 (Keras' default is 0.2)
 
 
-def relu(x: torch.Tensor) -> torch.Tensor:
+def relu(x: ArrayLike) -> torch.Tensor:
     """max(0, x): the lecture's thresholding of feature maps."""
+    x = _as_tensor(x)
     return F.relu(x)
 
 
-def leaky_relu(x: torch.Tensor, negative_slope: float = LEAKY_RELU_SLOPE) -> torch.Tensor:
+def leaky_relu(x: ArrayLike, negative_slope: float = LEAKY_RELU_SLOPE) -> torch.Tensor:
     """x for x >= 0, ``negative_slope * x`` otherwise (slope 0.01, as the lecture defines it)."""
+    x = _as_tensor(x)
     return F.leaky_relu(x, negative_slope)
 
 
@@ -68,7 +91,7 @@ def _sigmoid_tanh(x: torch.Tensor) -> torch.Tensor:
     return torch.mul(x, 2).sigmoid_().mul_(2).sub_(1)
 
 
-def tanh(x: torch.Tensor) -> torch.Tensor:
+def tanh(x: ArrayLike) -> torch.Tensor:
     """Hyperbolic tangent, range (-1, 1).
 
     For float32 tensors of 8192 values or more on CPU it is computed as 2 sigmoid(2x) - 1,
@@ -77,6 +100,7 @@ def tanh(x: torch.Tensor) -> torch.Tensor:
     tanh's own, 1 - tanh(x)**2. Elsewhere it is ``torch.tanh``. Pass ``activation=torch.tanh``
     for the exact kernel.
     """
+    x = _as_tensor(x)
     if x.numel() < _SIGMOID_TANH_FROM or x.dtype is not torch.float32 or not x.is_cpu:
         return torch.tanh(x)
     if x.requires_grad and torch.is_grad_enabled():
@@ -84,13 +108,15 @@ def tanh(x: torch.Tensor) -> torch.Tensor:
     return _sigmoid_tanh(x)
 
 
-def sigmoid(x: torch.Tensor) -> torch.Tensor:
+def sigmoid(x: ArrayLike) -> torch.Tensor:
     """1 / (1 + exp(-x)), range (0, 1)."""
+    x = _as_tensor(x)
     return torch.sigmoid(x)
 
 
-def softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
+def softmax(x: ArrayLike, axis: int = -1) -> torch.Tensor:
     """Class probabilities along ``axis`` (the last one, as in Keras)."""
+    x = _as_tensor(x)
     return torch.softmax(x, dim=axis)
 
 
@@ -99,46 +125,54 @@ def linear(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
-def elu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+def elu(x: ArrayLike, alpha: float = 1.0) -> torch.Tensor:
     """Exponential linear unit."""
+    x = _as_tensor(x)
     return F.elu(x, alpha)
 
 
-def selu(x: torch.Tensor) -> torch.Tensor:
+def selu(x: ArrayLike) -> torch.Tensor:
     """Scaled exponential linear unit."""
+    x = _as_tensor(x)
     return F.selu(x)
 
 
-def gelu(x: torch.Tensor, approximate: bool = False) -> torch.Tensor:
+def gelu(x: ArrayLike, approximate: bool = False) -> torch.Tensor:
     """Gaussian error linear unit (exact erf form by default, as Keras)."""
+    x = _as_tensor(x)
     return F.gelu(x, approximate="tanh" if approximate else "none")
 
 
-def silu(x: torch.Tensor) -> torch.Tensor:
+def silu(x: ArrayLike) -> torch.Tensor:
     """x * sigmoid(x)."""
+    x = _as_tensor(x)
     return F.silu(x)
 
 
 swish = silu
 
 
-def softplus(x: torch.Tensor) -> torch.Tensor:
+def softplus(x: ArrayLike) -> torch.Tensor:
     """log(1 + exp(x))."""
+    x = _as_tensor(x)
     return F.softplus(x)
 
 
-def softsign(x: torch.Tensor) -> torch.Tensor:
+def softsign(x: ArrayLike) -> torch.Tensor:
     """x / (1 + |x|)."""
+    x = _as_tensor(x)
     return F.softsign(x)
 
 
-def exponential(x: torch.Tensor) -> torch.Tensor:
+def exponential(x: ArrayLike) -> torch.Tensor:
     """exp(x)."""
+    x = _as_tensor(x)
     return torch.exp(x)
 
 
-def hard_sigmoid(x: torch.Tensor) -> torch.Tensor:
+def hard_sigmoid(x: ArrayLike) -> torch.Tensor:
     """Piecewise-linear sigmoid, relu6(x + 3) / 6 as Keras 3."""
+    x = _as_tensor(x)
     return F.relu6(x + 3.0) / 6.0
 
 

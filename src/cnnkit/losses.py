@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from cnnkit._registry import Registry
 from cnnkit._validation import check_int, check_number
+from cnnkit.backend import epsilon as _epsilon
 
 __all__ = [
     "Loss",
@@ -28,7 +29,15 @@ __all__ = [
     "deserialize",
 ]
 
-EPSILON = 1e-7  # Keras clips probabilities to [EPSILON, 1 - EPSILON] before the log
+EPSILON = (
+    1e-7  # the default of cnnkit.backend.epsilon(): probabilities are clipped to [eps, 1 - eps]
+)
+
+
+def _clip(probabilities: torch.Tensor) -> torch.Tensor:
+    """Probabilities clipped to [eps, 1 - eps] before the log, as Keras (eps: backend.epsilon())."""
+    eps = _epsilon()
+    return probabilities.clamp(eps, 1 - eps)
 
 
 def categorical_crossentropy(
@@ -47,7 +56,7 @@ def categorical_crossentropy(
     if from_logits:
         return -(y_true * F.log_softmax(y_pred, dim=-1)).sum(dim=-1)
     probabilities = y_pred / y_pred.sum(dim=-1, keepdim=True)
-    return -(y_true * probabilities.clamp(EPSILON, 1 - EPSILON).log()).sum(dim=-1)
+    return -(y_true * _clip(probabilities).log()).sum(dim=-1)
 
 
 def sparse_categorical_crossentropy(
@@ -62,7 +71,7 @@ def sparse_categorical_crossentropy(
         log_probabilities = F.log_softmax(y_pred, dim=-1)
     else:
         probabilities = y_pred / y_pred.sum(dim=-1, keepdim=True)
-        log_probabilities = probabilities.clamp(EPSILON, 1 - EPSILON).log()
+        log_probabilities = _clip(probabilities).log()
     if ignore_class is None:
         return -log_probabilities.gather(-1, labels.unsqueeze(-1)).squeeze(-1)
     keep = labels != ignore_class
@@ -83,7 +92,7 @@ def binary_crossentropy(
     if from_logits:
         elementwise = F.binary_cross_entropy_with_logits(y_pred, y_true, reduction="none")
     else:
-        p = y_pred.clamp(EPSILON, 1 - EPSILON)
+        p = _clip(y_pred)
         elementwise = -(y_true * p.log() + (1 - y_true) * (1 - p).log())
     return elementwise.mean(dim=-1) if elementwise.ndim > 1 else elementwise
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from numbers import Real
 from typing import Any
@@ -87,6 +88,16 @@ class TensorBoard(Callback):
             computation graph would need example inputs, which callbacks do not see.
         update_freq: 'epoch'; or 'batch' / an int N to also write ``batch_*`` scalars
             every N training batches, at the global batch number.
+        write_images: With the histograms, also write each 2-D weight and each convolution
+            kernel as images (``<layer>/<weight>/image``): one image per filter, RGB for
+            3 input channels, else the filter's first input channel, scaled to [0, 1].
+        write_steps_per_second: Also write ``epoch_steps_per_second`` (training batches
+            per second of the epoch).
+        embeddings_freq: Accepted for Keras code; cnnkit has no Embedding layer, so nothing
+            is written (see ``cnnkit.plots`` for embeddings of images).
+        embeddings_metadata: Accepted with embeddings_freq; not used.
+        profile_batch: Accepted for Keras code (0, a batch number or a (start, stop) pair);
+            no profile is written: use ``torch.profiler`` around ``fit`` instead.
 
     Example:
         >>> tb = TensorBoard(log_dir="logs/run1", histogram_freq=1)
@@ -100,9 +111,25 @@ class TensorBoard(Callback):
         log_dir: str | os.PathLike[str] = "logs",
         histogram_freq: int = 0,
         write_graph: bool = False,
+        write_images: bool = False,
+        write_steps_per_second: bool = False,
         update_freq: str | int = "epoch",
+        profile_batch: int | tuple[int, int] = 0,
+        embeddings_freq: int = 0,
+        embeddings_metadata: str | dict[str, str] | None = None,
     ) -> None:
         super().__init__()
+        _check_keras_only(profile_batch, embeddings_freq, embeddings_metadata)
+        self.profile_batch, self.embeddings_freq = profile_batch, embeddings_freq
+        self.embeddings_metadata = embeddings_metadata
+        for name, flag in (
+            ("write_images", write_images),
+            ("write_steps_per_second", write_steps_per_second),
+        ):
+            if not isinstance(flag, bool):
+                raise TypeError(f"TensorBoard: {name} must be True or False. Received: {flag!r}")
+        self.write_images, self.write_steps_per_second = write_images, write_steps_per_second
+        self._epoch_start, self._epoch_batches = 0.0, 0
         if not isinstance(log_dir, (str, os.PathLike)) or not os.fspath(log_dir):
             raise TypeError(f"TensorBoard: log_dir must be a non-empty path. Received: {log_dir!r}")
         self._writer_class = _summary_writer_class()
@@ -137,9 +164,14 @@ class TensorBoard(Callback):
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         """Every ``update_freq`` batches, write ``batch_<name>`` scalars."""
         self._global_batch += 1
+        self._epoch_batches += 1
         if self.update_freq == "epoch" or self._global_batch % self.update_freq:
             return
         self._write_scalars("train", "batch_", logs or {}, self._global_batch)
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        """Start the clock for steps_per_second."""
+        self._epoch_start, self._epoch_batches = time.perf_counter(), 0
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         """Write the epoch's scalars (and histograms when due), then flush."""
@@ -148,11 +180,16 @@ class TensorBoard(Callback):
         learning_rate = getattr(getattr(self.model, "optimizer", None), "learning_rate", None)
         if _scalar(learning_rate) is not None:
             train["learning_rate"] = learning_rate
+        if self.write_steps_per_second:
+            seconds = max(time.perf_counter() - self._epoch_start, 1e-9)
+            train["steps_per_second"] = self._epoch_batches / seconds
         validation = {k[4:]: v for k, v in logs.items() if k.startswith("val_")}
         self._write_scalars("train", "epoch_", train, epoch)
         self._write_scalars("validation", "epoch_", validation, epoch)
         if self.histogram_freq and epoch % self.histogram_freq == 0:
             self._write_histograms(epoch)
+            if self.write_images:
+                self._write_images(epoch)
         for writer in self._writers.values():
             writer.flush()
 
@@ -178,3 +215,44 @@ class TensorBoard(Callback):
             values = values[np.isfinite(values)]  # a histogram of NaN/inf is undefined
             if values.size:
                 writer.add_histogram(f"{tag}/histogram", values, epoch)
+
+    def _write_images(self, epoch: int) -> None:
+        writer = self._writer("train")
+        for tag, array in named_weights(self.model):
+            images = weight_images(array)
+            if images is not None:
+                writer.add_images(f"{tag}/image", images, epoch, dataformats="NHWC")
+
+
+def weight_images(array: np.ndarray) -> np.ndarray | None:
+    """A weight as (images, height, width, channels) in [0, 1], each image scaled on its own:
+    a 2-D weight as one grey image, a (height, width, in, filters) kernel as one image per
+    filter (RGB for 3 input channels, else the first input channel); None for other ranks."""
+    values = np.nan_to_num(np.asarray(array, dtype=np.float32))
+    if values.ndim == 2:
+        images = values[None, :, :, None]
+    elif values.ndim == 4:
+        images = np.transpose(values, (3, 0, 1, 2))
+        images = images if images.shape[-1] == 3 else images[..., :1]
+    else:
+        return None
+    low = images.min(axis=(1, 2, 3), keepdims=True)
+    span = images.max(axis=(1, 2, 3), keepdims=True) - low
+    return (images - low) / np.where(span > 0, span, 1.0)
+
+
+def _check_keras_only(profile_batch: Any, embeddings_freq: Any, metadata: Any) -> None:
+    """Check the arguments kept for Keras code (they write nothing in cnnkit)."""
+    check_int(embeddings_freq, "embeddings_freq", "TensorBoard", minimum=0)
+    if metadata is not None and not isinstance(metadata, (str, dict)):
+        raise TypeError(
+            "TensorBoard: embeddings_metadata must be a file name, a dict of file names or "
+            f"None. Received: {metadata!r}"
+        )
+    pair = isinstance(profile_batch, (tuple, list)) and len(profile_batch) == 2
+    numbers = profile_batch if pair else [profile_batch]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):
+        raise ValueError(
+            "TensorBoard: profile_batch must be an int >= 0 or a pair of them (start, stop). "
+            f"Received: profile_batch={profile_batch!r}"
+        )

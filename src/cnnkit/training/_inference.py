@@ -13,9 +13,10 @@ from cnnkit import metrics as metrics_module
 from cnnkit._validation import check_int
 from cnnkit.callbacks import CallbackList, resolve_verbose
 from cnnkit.training import _checks, _structured_loop
-from cnnkit.training._data import ArrayData, adapt
+from cnnkit.training._data import ArrayData
 from cnnkit.training._logs import callbacks_for_rank, chunk_sizes, read_logs
 from cnnkit.training._step import autocast_context
+from cnnkit.training._stream_data import adapt_data
 from cnnkit.training._structures import keras_order
 
 
@@ -34,9 +35,12 @@ class Inference:
         sample_weight: Any = None,
         callbacks: Sequence[Any] | None = None,
         return_dict: bool = False,
+        steps: int | None = None,
     ) -> float | list[float] | dict[str, float]:
         """Loss and metrics on ``x, y`` in inference mode: a float (loss only), a list
-        ``[loss, *metrics]``, or a dict with ``return_dict=True``."""
+        ``[loss, *metrics]``, or a dict with ``return_dict=True``. ``x`` may also be a
+        ``PyDataset`` or a generator of (x, y) batches; ``steps`` caps the batches (required
+        for a generator)."""
         self._require_compiled("evaluate")
         batch_size = check_int(
             32 if batch_size is None else batch_size, "batch_size", "evaluate", minimum=1
@@ -47,7 +51,10 @@ class Inference:
             )
         device, world = self._prepare_run(batch_size, "evaluate")
         verbose = resolve_verbose(verbose) if world.is_main else 0
-        data = adapt(x, y, sample_weight, batch_size, False, device, "evaluate", needs_y=True)
+        data = adapt_data(
+            x, y, sample_weight, batch_size, False, device, "evaluate", needs_y=True, steps=steps
+        )
+        steps = check_int(steps, "steps", "evaluate", minimum=1, optional=True)
         if isinstance(data, ArrayData):
             self._check_arrays(data, "evaluate")
         callback_list = CallbackList(
@@ -56,16 +63,16 @@ class Inference:
             model=self,
             verbose=verbose,
             epochs=1,
-            steps=data.steps(batch_size),
+            steps=min(data.steps(batch_size), steps or data.steps(batch_size)),
         )
-        logs = self._evaluate_data(data, batch_size, callback_list)
+        logs = self._evaluate_data(data, batch_size, callback_list, steps)
         if return_dict:
             return logs
         values = keras_order(logs, [])  # loss, then the metrics by name, as Keras lists them
         return values[0] if len(values) == 1 else values
 
     def _evaluate_data(
-        self, data, batch_size: int, callback_list: CallbackList
+        self, data, batch_size: int, callback_list: CallbackList, steps: int | None = None
     ) -> dict[str, float]:
         was_training = self.training
         self.eval()
@@ -77,7 +84,7 @@ class Inference:
         logs: dict[str, float] = {}
         with torch.inference_mode():
             for index, (xb, yb, wb) in enumerate(
-                data.batches(batch_size, shard=(world.rank, world.size))
+                data.batches(batch_size, shard=(world.rank, world.size), limit=steps)
             ):
                 callback_list.on_test_batch_begin(index)
                 with autocast():
@@ -105,9 +112,12 @@ class Inference:
         batch_size: int | None = None,
         verbose: int | str = "auto",
         callbacks: Sequence[Any] | None = None,
+        steps: int | None = None,
     ) -> np.ndarray:
         """Run the model in inference mode; returns one NumPy array (class probabilities for a
-        softmax classifier), in the order of ``x`` - on every process under torchrun."""
+        softmax classifier), in the order of ``x`` - on every process under torchrun. ``x``
+        may also be a ``PyDataset`` or a generator of batches; ``steps`` caps the batches
+        (required for a generator)."""
         batch_size = check_int(
             32 if batch_size is None else batch_size, "batch_size", "predict", minimum=1
         )
@@ -115,7 +125,8 @@ class Inference:
             return _structured_loop.predict(self, x, batch_size, verbose, callbacks)
         device, world = self._prepare_run(batch_size, "predict")
         verbose = resolve_verbose(verbose) if world.is_main else 0
-        data = adapt(x, None, None, batch_size, False, device, "predict")
+        data = adapt_data(x, None, None, batch_size, False, device, "predict", steps=steps)
+        steps = check_int(steps, "steps", "predict", minimum=1, optional=True)
         if isinstance(data, ArrayData):
             self._check_arrays(data, "predict")
         callback_list = CallbackList(
@@ -124,7 +135,7 @@ class Inference:
             model=self,
             verbose=verbose,
             epochs=1,
-            steps=data.steps(batch_size),
+            steps=min(data.steps(batch_size), steps or data.steps(batch_size)),
         )
         chunks = (
             chunk_sizes(len(data), world.size)
@@ -134,13 +145,18 @@ class Inference:
         if chunks:  # each process predicts one contiguous chunk; the chunks are gathered in order
             start = sum(chunks[: world.rank])
             data = ArrayData(data.x[start : start + chunks[world.rank]])
-        result = self._predict_data(data, batch_size, callback_list, device)
+        result = self._predict_data(data, batch_size, callback_list, device, steps)
         if chunks:
             result = distributed.gather_in_order(result, chunks)
         return result.cpu().numpy()
 
     def _predict_data(
-        self, data, batch_size: int, callback_list: CallbackList, device: torch.device
+        self,
+        data,
+        batch_size: int,
+        callback_list: CallbackList,
+        device: torch.device,
+        steps: int | None = None,
     ) -> torch.Tensor:
         was_training = self.training
         self.eval()
@@ -148,7 +164,7 @@ class Inference:
         autocast = autocast_context(device)
         callback_list.on_predict_begin()
         with torch.inference_mode():
-            for index, (xb, _, _) in enumerate(data.batches(batch_size)):
+            for index, (xb, _, _) in enumerate(data.batches(batch_size, limit=steps)):
                 callback_list.on_predict_batch_begin(index)
                 with autocast():
                     outputs.append(self(xb).float())

@@ -13,19 +13,22 @@ from cnnkit import losses as losses_module
 from cnnkit import metrics as metrics_module
 from cnnkit import optimizers as optimizers_module
 from cnnkit._fast import _ahead
+from cnnkit._validation import check_int
 from cnnkit.callbacks import CallbackList, History, resolve_verbose
 from cnnkit.training import _resume, _structured_loop
 from cnnkit.training._data import ArrayData, adapt
 from cnnkit.training._epoch import train_epoch
 from cnnkit.training._inference import Inference
+from cnnkit.training._keras2 import Keras2Methods
 from cnnkit.training._keras_steps import KerasSteps
 from cnnkit.training._logs import callbacks_for_rank, class_weights_to_samples
 from cnnkit.training._run import Data, Position, Run, Settings, TrainStep
 from cnnkit.training._step import make_train_step
+from cnnkit.training._stream_data import adapt_data
 from cnnkit.training._structures import wants_structures
 
 
-class Trainer(Inference, KerasSteps):
+class Trainer(Keras2Methods, Inference, KerasSteps):
     """The training half of a model: mixed into Sequential, it needs ``forward``, ``layers``,
     ``losses``, ``apply_constraints`` and ``input_shape``/``output_shape`` from it."""
 
@@ -99,13 +102,16 @@ class Trainer(Inference, KerasSteps):
         steps_per_epoch: int | None = None,
         validation_batch_size: int | None = None,
         validation_freq: int = 1,
+        validation_steps: int | None = None,
     ) -> History:
         """Train for ``epochs`` passes over the data; returns a History of per-epoch logs.
 
         ``x``: images (samples, height, width, channels) as a NumPy array or tensor, or a
-        ``torch.utils.data.Dataset``/``DataLoader`` yielding (x, y) batches. ``y``: labels
+        ``torch.utils.data.Dataset``/``DataLoader`` yielding (x, y) batches, a ``PyDataset``,
+        or a generator of (x, y) batches with ``steps_per_epoch`` set. ``y``: labels
         (one-hot for categorical_crossentropy, integers for sparse_categorical_crossentropy).
-        ``validation_split`` keeps the last fraction of the samples (before shuffling) aside.
+        ``validation_split`` keeps the last fraction of the samples (before shuffling) aside;
+        ``validation_steps`` caps the validation batches (required for a generator).
         ``batch_size`` is the global batch: under torchrun each of N processes takes 1/N of it,
         so results do not depend on the number of processes.
         """
@@ -128,8 +134,16 @@ class Trainer(Inference, KerasSteps):
             )  # fmt: skip
         device, world = self._prepare_run(settings.batch_size, "fit")
         verbose = resolve_verbose(verbose) if world.is_main else 0
+        validation_steps = check_int(
+            validation_steps, "validation_steps", "fit", minimum=1, optional=True
+        )
         train, validation = self._fit_data(
-            settings, device, (x, y, sample_weight), class_weight, validation_split, validation_data
+            settings,
+            device,
+            (x, y, sample_weight),
+            class_weight,
+            validation_split,
+            (validation_data, validation_steps),
         )
         run = self._new_run(settings, device, world, (train, validation), callbacks, verbose)
         self._current_run, self.stop_training = run, False
@@ -142,7 +156,9 @@ class Trainer(Inference, KerasSteps):
             logs = train_epoch(self, run, epoch)
             if validation is not None and (epoch + 1) % settings.validation_freq == 0:
                 val_batch = settings.validation_batch_size or settings.batch_size
-                val_logs = self._evaluate_data(validation, val_batch, run.callbacks)
+                val_logs = self._evaluate_data(
+                    validation, val_batch, run.callbacks, validation_steps
+                )
                 logs.update({f"val_{name}": value for name, value in val_logs.items()})
             run.callbacks.on_epoch_end(epoch, logs)
             self.stop_training = distributed.any_across(self.stop_training, device)
@@ -161,12 +177,21 @@ class Trainer(Inference, KerasSteps):
         arrays: tuple[Any, Any, Any],
         class_weight: dict[int, float] | None,
         validation_split: float,
-        validation_data: Any,
+        validation: tuple[Any, int | None],
     ) -> tuple[Data, Data | None]:
-        """fit's training and validation data, checked, on ``device``."""
-        train = adapt(*arrays, settings.batch_size, settings.shuffle, device, "fit", needs_y=True)
+        """fit's training and validation data (with validation_steps), checked, on ``device``."""
+        train = adapt_data(
+            *arrays,
+            settings.batch_size,
+            settings.shuffle,
+            device,
+            "fit",
+            needs_y=True,
+            steps=settings.steps_per_epoch,
+            steps_name="steps_per_epoch",
+        )
         validation = self._validation_set(
-            train, validation_split, validation_data, settings.batch_size, device
+            train, validation_split, validation[0], settings.batch_size, device, validation[1]
         )
         if isinstance(train, ArrayData):
             self._check_arrays(train, "fit")
@@ -221,13 +246,23 @@ class Trainer(Inference, KerasSteps):
         )
 
     def _validation_set(
-        self, train, split: float, data: Any, batch_size: int, device: torch.device
+        self,
+        train,
+        split: float,
+        data: Any,
+        batch_size: int,
+        device: torch.device,
+        steps: int | None = None,
     ):
-        """Keras' validation_data (a pair or triple, or a Dataset) or validation_split."""
+        """Keras' validation_data (a pair or triple, a Dataset, a PyDataset or a generator of
+        ``steps`` batches) or validation_split."""
         what = "fit (validation data)"
         if data is not None:
             if not isinstance(data, (tuple, list)):
-                return adapt(data, None, None, batch_size, False, device, what, needs_y=True)
+                return adapt_data(
+                    data, None, None, batch_size, False, device, what, needs_y=True,
+                    steps=steps, steps_name="validation_steps",
+                )  # fmt: skip
             if len(data) not in (2, 3):
                 raise ValueError(
                     f"fit: validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight); received a "

@@ -107,3 +107,63 @@ def test_bad_loader_settings_name_the_argument(kwargs, error, message):
 def test_fit_takes_a_python_generator_with_steps_per_epoch():
     history = model().fit(batches(), steps_per_epoch=4, epochs=3, verbose=0)
     assert len(history.history["loss"]) == 3
+
+
+class Keras2Sequence:
+    """Keras 2's ``keras.utils.Sequence`` protocol, without subclassing cnnkit's PyDataset."""
+
+    def __init__(self):
+        self.epochs_ended = 0
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, index):
+        return X[4 * index : 4 * index + 4], Y[4 * index : 4 * index + 4]
+
+    def on_epoch_end(self):
+        self.epochs_ended += 1
+
+
+class StepCounter(cnnkit.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.steps = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+
+
+def test_a_keras2_sequence_gives_len_batches_per_epoch_and_equals_the_pydataset():
+    sequence, counter = Keras2Sequence(), StepCounter()
+    by_sequence = model()
+    by_sequence.fit(sequence, epochs=2, shuffle=False, verbose=0, callbacks=[counter])
+    by_pydataset = model()
+    by_pydataset.fit(Batches(), epochs=2, shuffle=False, verbose=0)
+    assert counter.steps == 8 and sequence.epochs_ended == 2
+    for a, b in zip(by_sequence.get_weights(), by_pydataset.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_an_image_data_generator_flow_needs_no_steps_and_ends_its_validation():
+    """Keras 2 code passes a flow (endless when iterated) without steps_per_epoch or
+    validation_steps: fit reads len(flow) batches by index, as Keras 2 did for a Sequence."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        datagen = cnnkit.preprocessing.image.ImageDataGenerator(horizontal_flip=False)
+    images = RNG.normal(size=(10, 2, 2, 1)).astype("float32")
+    labels = RNG.integers(0, 2, size=10)
+    net = cnnkit.Sequential(
+        [cnnkit.Input((2, 2, 1)), cnnkit.layers.Flatten(), cnnkit.layers.Dense(2)]
+    )
+    net.compile("sgd", cnnkit.losses.SparseCategoricalCrossentropy(from_logits=True))
+    counter = StepCounter()
+    history = net.fit(
+        datagen.flow(images, labels, batch_size=4, seed=0),
+        validation_data=datagen.flow(images, labels, batch_size=4, shuffle=False),
+        epochs=2,
+        verbose=0,
+        callbacks=[counter],
+    )
+    assert counter.steps == 2 * 3  # ceil(10 / 4) batches per epoch
+    assert len(history.history["val_loss"]) == 2

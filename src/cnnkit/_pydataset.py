@@ -88,16 +88,31 @@ class PyDataset:
         """Called after each pass over the batches; does nothing unless overridden."""
 
 
-def epoch(dataset: PyDataset, order: Sequence[int]) -> Iterator[Any]:
-    """The batches of ``dataset`` at ``order``, computed by its workers ahead and handed out
-    in order; ``on_epoch_end`` is called once the pass ends (or is cut short)."""
-    dataset.on_epoch_begin()
+def is_sequence(x: Any) -> bool:
+    """Whether ``x`` is a PyDataset or follows its protocol as Keras 2's ``Sequence`` did
+    (``__len__``, ``__getitem__`` and ``on_epoch_end``), e.g. an ImageDataGenerator's flow."""
+    if isinstance(x, PyDataset):
+        return True
+    return all(callable(getattr(x, name, None)) for name in _SEQUENCE_PROTOCOL)
+
+
+_SEQUENCE_PROTOCOL = ("__len__", "__getitem__", "on_epoch_end")
+
+
+def epoch(dataset: Any, order: Sequence[int]) -> Iterator[Any]:
+    """The batches of ``dataset`` (a PyDataset or Sequence) at ``order``, computed by its
+    workers ahead and handed out in order; ``on_epoch_end`` is called once the pass ends (or
+    is cut short)."""
+    begin = getattr(dataset, "on_epoch_begin", None)
+    if callable(begin):
+        begin()
+    workers = getattr(dataset, "workers", 1) if isinstance(dataset, PyDataset) else 1
     try:
-        if dataset.workers == 1:
+        if workers == 1:
             for index in order:
                 yield dataset[index]
             return
-        with ThreadPoolExecutor(dataset.workers) as pool:
+        with ThreadPoolExecutor(workers) as pool:
             pending: collections.deque = collections.deque()
             indices = iter(order)
             try:

@@ -17,16 +17,25 @@ from cnnkit.training._data import ArrayData, Batch, LoaderData, _no_separate_tar
 
 
 def is_stream(x: Any) -> bool:
-    """Whether ``x`` is a PyDataset or a generator/iterator of batches."""
-    return isinstance(x, (PyDataset, Iterator))
+    """Whether ``x`` is a PyDataset (or Keras 2 Sequence) or a generator/iterator of batches."""
+    return _pydataset.is_sequence(x) or isinstance(x, Iterator)
 
 
 class StreamData:
     """Batches of a PyDataset (its batch order shuffled per epoch when asked, as Keras) or
     the next ``steps`` batches of a generator, on the device."""
 
-    def __init__(self, source: Any, steps: int, device: torch.device, needs_y: str | None) -> None:
+    def __init__(
+        self,
+        source: Any,
+        steps: int,
+        device: torch.device,
+        needs_y: str | None,
+        *,
+        sequence: bool = False,
+    ) -> None:
         self.source, self._steps, self.device, self.needs_y = source, steps, device, needs_y
+        self._sequence = sequence  # batches by index (len of them), else the next ``steps``
 
     def __len__(self) -> int:
         raise TypeError("the number of samples of a PyDataset or generator is unknown")
@@ -47,7 +56,7 @@ class StreamData:
         prepare: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> Iterator[Batch]:
         """One pass: as ``LoaderData.batches`` (``batch_size`` and ``group`` are the source's)."""
-        if isinstance(self.source, PyDataset):
+        if self._sequence:
             count = len(self.source)
             order = torch.randperm(count, generator=generator) if shuffle else range(count)
             items: Any = _pydataset.epoch(self.source, [int(i) for i in order])
@@ -80,11 +89,12 @@ def adapt_data(
             "(x, y, sample_weight) batches instead"
         )
     steps = check_int(steps, steps_name, what, minimum=1, optional=True)
-    if isinstance(x, PyDataset):
+    if isinstance(x, PyDataset) or (_pydataset.is_sequence(x) and steps is None):
+        # an endless Keras 2 flow given steps goes on where it stopped, as a generator
         count = len(x)
         if count < 1:
             raise ValueError(f"{what}: the PyDataset has no batches (len() is {count})")
-        return StreamData(x, count, device, what if needs_y else None)
+        return StreamData(x, count, device, what if needs_y else None, sequence=True)
     if steps is None:
         raise ValueError(
             f"{what}: a generator may never end, so {steps_name} (the number of batches to "

@@ -270,3 +270,17 @@ def test_model_called_symbolically_on_a_wrong_shape():
         ValueError, match=r"Model 'small' expects inputs of shape \(None, 4\); received"
     ):
         model(cnnkit.Input((5,)))
+
+
+@pytest.mark.parametrize("name", ["double", "to", "keys", "train", "update"])
+def test_a_layer_may_bear_the_name_of_a_torch_method(name, tmp_path):
+    """Keras takes any layer name; torch's ModuleDict refuses its own attribute names."""
+    inputs = cnnkit.Input((3,))
+    functional = cnnkit.Model(inputs, cnnkit.layers.Dense(2, name=name)(inputs))
+    sequential = cnnkit.Sequential([cnnkit.Input((3,)), cnnkit.layers.Dense(2, name=name)])
+    for model in (functional, sequential):
+        assert model.get_layer(name).name == name
+        model.save(tmp_path / "named.keras")
+        loaded = cnnkit.models.load_model(tmp_path / "named.keras")
+        x = np.ones((2, 3), dtype="float32")
+        np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -15,6 +15,7 @@ from cnnkit.layers._base import Layer
 from cnnkit.layers._symbolic import KerasTensor
 from cnnkit.layers._weights import check_weight_list
 from cnnkit.models._graph import Graph
+from cnnkit.models._layer_dict import LayerDict
 from cnnkit.models._saving_methods import SavingMethods
 from cnnkit.models._summary_methods import SummaryMethods
 from cnnkit.training import Trainer
@@ -49,7 +50,7 @@ class Model(SummaryMethods, SavingMethods, Trainer, Layer):
     ):
         graph_given = inputs is not None or outputs is not None
         super().__init__(name=name or ("functional" if graph_given else None), trainable=trainable)
-        self.stack = nn.ModuleDict()
+        self.stack = LayerDict()
         self._graph: Graph | None = None
         if graph_given:
             if inputs is None or outputs is None:

@@ -167,3 +167,29 @@ def test_occluding_the_whole_image_costs_the_score_of_the_baseline_image():
             - model(torch.full((3, 32, 32, 1), 0.5, dtype=torch.float64))[:, 2]
         )
     np.testing.assert_allclose(ours, np.broadcast_to(scores.numpy()[:, None, None], ours.shape))
+
+
+def test_a_frozen_model_is_explained_like_a_trainable_one(model, images):
+    """Gradients reach the images and the layer even when no weight requires grad."""
+    expected = {
+        "grad_cam": explain.grad_cam(model, images),
+        "saliency": explain.saliency(model, images),
+    }
+    for weight in model.parameters():
+        weight.requires_grad_(False)
+    try:
+        frozen = {
+            "grad_cam": explain.grad_cam(model, images),
+            "saliency": explain.saliency(model, images),
+        }
+    finally:
+        for weight in model.parameters():
+            weight.requires_grad_(True)
+    for name, maps in expected.items():
+        np.testing.assert_allclose(frozen[name], maps, rtol=0, atol=1e-5 * np.abs(maps).max())
+
+
+def test_import_cnnkit_gives_explain():
+    import cnnkit
+
+    assert cnnkit.explain.grad_cam is explain.grad_cam

@@ -15,6 +15,7 @@ from cnnkit import config as config
 from cnnkit import constraints as constraints
 from cnnkit import data as data
 from cnnkit import datasets as datasets
+from cnnkit import explain as explain
 from cnnkit import initializers as initializers
 from cnnkit import inspect as inspect
 from cnnkit import layers as layers

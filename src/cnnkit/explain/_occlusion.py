@@ -28,7 +28,7 @@ def occlusion(
     window: int | tuple[int, int] = (4, 4),
     stride: int | tuple[int, int] = (2, 2),
     baseline: float = 0.0,
-    batch_size: int = 512,
+    batch_size: int = 256,
 ) -> np.ndarray:
     """Occlusion sensitivity: the score lost when each region is covered by ``baseline``.
 
@@ -57,8 +57,10 @@ def occlusion(
     baseline = check_number(baseline, "baseline", owner)
     batch_size = check_int(batch_size, "batch_size", owner, minimum=1)
     target = resolve_target(model, target, len(batch), owner)
-    masks = patch_masks(tuple(batch.shape[1:3]), window, stride, owner).to(batch.device)
-    covered = masks.to(batch.dtype)  # (patches, h, w)
+    boxes = patch_boxes(tuple(batch.shape[1:3]), window, stride, owner)
+    covered = torch.zeros((len(boxes), *batch.shape[1:3]), dtype=batch.dtype, device=batch.device)
+    for index, (top, bottom, left, right) in enumerate(boxes):
+        covered[index, top:bottom, left:right] = 1
     with explaining(model, gradients=False):
         classes = predicted_classes(model, batch, target, batch_size)
         clean = _scores(model, batch, classes, batch_size)
@@ -90,10 +92,11 @@ def _covered_scores(model, batch, covered, baseline, classes, batch_size) -> tor
     return flat.view(len(batch), patches)
 
 
-def patch_masks(
+def patch_boxes(
     size: tuple[int, int], window: tuple[int, int], stride: tuple[int, int], owner: str
-) -> torch.Tensor:
-    """Boolean masks (patches, h, w) of every patch position, in Captum's order."""
+) -> list[tuple[int, int, int, int]]:
+    """(top, bottom, left, right) of every patch position, in Captum's order (the last patch
+    in each direction cut at the border)."""
     for axis, (length, span, step) in enumerate(zip(size, window, stride)):
         name = ("height", "width")[axis]
         if span > length:
@@ -106,12 +109,9 @@ def patch_masks(
                 f"{owner}: stride {stride} is larger than window {window} in {name}, which "
                 "would leave pixels never covered; give a stride of at most the window"
             )
-    counts = [
-        math.ceil((length - span) / step) + 1 for length, span, step in zip(size, window, stride)
+    counts = [math.ceil((n - span) / step) + 1 for n, span, step in zip(size, window, stride)]
+    return [
+        (top, min(top + window[0], size[0]), left, min(left + window[1], size[1]))
+        for top in range(0, counts[0] * stride[0], stride[0])
+        for left in range(0, counts[1] * stride[1], stride[1])
     ]
-    masks = torch.zeros((counts[0] * counts[1], *size), dtype=torch.bool)
-    for row in range(counts[0]):
-        for column in range(counts[1]):
-            top, left = row * stride[0], column * stride[1]
-            masks[row * counts[1] + column, top : top + window[0], left : left + window[1]] = True
-    return masks

@@ -316,6 +316,10 @@ def test_bad_input_names_the_argument():
         find_label_issues(make_model, x, y, folds=7)
     with pytest.raises(ValueError, match="y has 5 labels but there are 6 samples"):
         find_label_issues(make_model, x, y[:5])
+    with pytest.raises(
+        ValueError, match=r"labels must be class indices 0..3 for a model with 4 outputs"
+    ):
+        find_label_issues(make_model, x, np.r_[y[:-1], 9], folds=2, epochs=1)
     with pytest.raises(ValueError, match="fit_kwargs may not set epochs"):
         find_label_issues(make_model, x, y, folds=2, fit_kwargs={"epochs": 3})
     with pytest.raises(TypeError, match="model_fn must return a compiled model"):

@@ -24,15 +24,22 @@ RANKS = {
     4: {"models", "zoo", "saving"},
     5: {"inspect", "explain", "similarity"},
     6: {"plots"},
-    7: {"report", "utils", "preprocessing"},  # utils re-exports plots' plot_model, as in Keras
+    # utils re-exports plots' plot_model, as in Keras; interpret seeds its folds with utils.
+    7: {"report", "utils", "preprocessing", "interpret"},
     8: {"cnnkit", "cli", "__main__"},
 }  # fmt: skip
 RANK = {unit: rank for rank, units in RANKS.items() for unit in units}
 # Packages whose private modules only they may import (others use their public names), and
 # the pairs allowed in: saving is the public face of models' file format; a model is a trainer.
-SEALED = {"explain", "inspect", "plots", "report", "datasets", "models", "callbacks", "training"}
-# (utils' image_dataset_from_directory reads images with datasets' own checks.)
-FRIENDS = {("saving", "models"), ("models", "training"), ("utils", "datasets")}
+SEALED = {"explain", "inspect", "plots", "report", "datasets", "models", "callbacks", "training", "interpret"}
+# (utils' image_dataset_from_directory reads images with datasets' own checks; interpret's
+# top-loss figure draws its images with plots' own helpers.)
+FRIENDS = {
+    ("saving", "models"),
+    ("models", "training"),
+    ("utils", "datasets"),
+    ("interpret", "plots"),
+}
 
 
 def module_name(path: Path) -> str:

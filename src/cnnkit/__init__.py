@@ -18,6 +18,7 @@ from cnnkit import datasets as datasets
 from cnnkit import explain as explain
 from cnnkit import initializers as initializers
 from cnnkit import inspect as inspect
+from cnnkit import interpret as interpret
 from cnnkit import layers as layers
 from cnnkit import losses as losses
 from cnnkit import memory as memory

@@ -176,3 +176,27 @@ def test_files_split_and_labels_equal_tensorflow(folder, options):
     got = [labels.numpy() for _, labels in ds]
     want = [labels.numpy() for _, labels in expected]
     np.testing.assert_array_equal(np.concatenate(got), np.concatenate(want))
+
+
+def test_cache_is_filled_by_an_epoch_of_fit(folder, monkeypatch):
+    import cnnkit
+    from cnnkit.utils import _image_dataset
+
+    read = []
+    original = _image_dataset.load_image
+    monkeypatch.setattr(
+        _image_dataset, "load_image", lambda path, mode: read.append(path) or original(path, mode)
+    )
+    ds = image_dataset_from_directory(
+        folder, batch_size=8, image_size=(6, 6), seed=0, verbose=False
+    ).cache()
+    model = cnnkit.Sequential(
+        [
+            cnnkit.Input(shape=(6, 6, 3)),
+            cnnkit.layers.GlobalAveragePooling2D(),
+            cnnkit.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(ds, epochs=3, verbose=0)  # fit takes len(ds) batches, never the stream's end
+    assert sorted(read) == sorted(ds.file_paths)  # each file decoded once, in the first epoch

@@ -256,7 +256,9 @@ class _ImageLoader:
 
     def _resize(self, pixels: np.ndarray) -> torch.Tensor:
         with torch.no_grad():
-            images = torch.from_numpy(pixels).to(torch.float32)
+            # NumPy converts on this thread alone; PyTorch would start its intra-op threads,
+            # which on a busy machine wait for each other longer than the work takes
+            images = torch.from_numpy(pixels.astype(np.float32))
             # forward, not the layer's __call__, which records shapes on the layer: this runs
             # in several threads at once
             return self.resize.forward(images)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import threading
 import warnings
 from collections.abc import Iterator
@@ -155,7 +156,8 @@ def _check_image(image: Any, path: str | Path) -> None:
     """Refuse content that does not match the file's ending, or too many pixels."""
     from PIL import Image
 
-    ending = "" if isinstance(path, io.IOBase) else Path(path).suffix.lower()
+    # os.path, not pathlib: this runs once per image and a Path costs more than the check
+    ending = "" if isinstance(path, io.IOBase) else os.path.splitext(os.fspath(path))[1].lower()
     allowed = _FORMATS_BY_EXTENSION.get(ending)
     if allowed is not None and image.format not in allowed:
         raise RefusedFile(

@@ -216,11 +216,20 @@ def test_images_are_decoded_lazily(folder, monkeypatch):
         _image_dataset, "load_image", lambda path, mode: read.append(path) or original(path, mode)
     )
     ds = image_dataset_from_directory(
-        folder, batch_size=2, image_size=(4, 4), shuffle=False, verbose=False
+        folder, batch_size=2, image_size=(4, 4), shuffle=False, verbose=False, num_workers=0
     )
     assert read == []
     next(iter(ds))
     assert read == ds.file_paths[:2]  # one batch read, not the folder
+    read.clear()
+    threaded = image_dataset_from_directory(
+        folder, batch_size=2, image_size=(4, 4), shuffle=False, verbose=False, num_workers=1
+    )
+    iterator = iter(threaded)
+    next(iterator)
+    del iterator  # the thread ends; what it read is final
+    # the first batch and at most one batch ahead of it (two in flight for one thread)
+    assert set(ds.file_paths[:2]) <= set(read) <= set(ds.file_paths[:4])
 
 
 def test_fit_evaluate_predict_take_the_dataset(folder):

@@ -140,7 +140,9 @@ class Dataset:
     def cache(self, filename: str = "") -> Dataset:
         """Keep the elements of the first complete pass in memory and replay them afterwards.
 
-        Only the in-memory cache exists: ``filename`` must be empty.
+        A pass is complete at the end of the stream, or after ``len()`` elements when the
+        length is known (``fit`` stops there). Only the in-memory cache exists: ``filename``
+        must be empty.
         """
         if filename:
             raise ValueError(
@@ -156,6 +158,10 @@ class Dataset:
             pass_elements = []
             for element in self._source():
                 pass_elements.append(element)
+                if len(pass_elements) == self._length:
+                    # complete once len() elements are seen: fit takes exactly len() batches
+                    # and never asks for the end of the stream
+                    stored[:], done[:] = pass_elements, [True]
                 yield element
             stored[:], done[:] = pass_elements, [True]  # only a complete pass is kept
 

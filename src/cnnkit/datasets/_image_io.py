@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,9 +119,7 @@ def open_image(path: str | Path | io.IOBase) -> Iterator[Any]:
             if isinstance(path, io.IOBase)
             else open_regular(path, "image file")
         )
-        with source as stream, warnings.catch_warnings():
-            # The pixel limit is checked as an error in _check_image; Pillow's own check warns.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with source as stream, _quiet_pixel_warning(Image.DecompressionBombWarning):
             with Image.open(stream, formats=IMAGE_FORMATS) as image:
                 _check_image(image, path)
                 yield image
@@ -136,11 +136,28 @@ def open_image(path: str | Path | io.IOBase) -> Iterator[Any]:
         raise ValueError(f"cannot read image file {path}: {exc}") from exc
 
 
+@contextlib.contextmanager
+def _quiet_pixel_warning(category: type[Warning]) -> Iterator[None]:
+    """Silence Pillow's pixel-limit warning: the limit is checked as an error in _check_image.
+
+    Only on the main thread: ``warnings.catch_warnings`` swaps the process-wide filter list
+    and is not thread-safe, so a decoding thread (``image_dataset_from_directory``) lets
+    the warning show before the ValueError that refuses the image anyway.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category)
+        yield
+
+
 def _check_image(image: Any, path: str | Path) -> None:
     """Refuse content that does not match the file's ending, or too many pixels."""
     from PIL import Image
 
-    ending = "" if isinstance(path, io.IOBase) else Path(path).suffix.lower()
+    # os.path, not pathlib: this runs once per image and a Path costs more than the check
+    ending = "" if isinstance(path, io.IOBase) else os.path.splitext(os.fspath(path))[1].lower()
     allowed = _FORMATS_BY_EXTENSION.get(ending)
     if allowed is not None and image.format not in allowed:
         raise RefusedFile(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
 from cnnkit._dataset import Dataset
+from cnnkit._parallel import check_workers, default_workers, ordered_map
 from cnnkit.datasets import load_image
 from cnnkit.datasets._image_io import check_color_mode
 from cnnkit.datasets._resize import check_image_size
@@ -45,6 +48,8 @@ def image_dataset_from_directory(
     pad_to_aspect_ratio: bool = False,
     data_format: str | None = None,
     verbose: bool = True,
+    *,
+    num_workers: int | None = None,
 ) -> Dataset | list[Dataset]:
     """Read ``directory/<class name>/<images>`` as batches for ``fit``, lazily, as Keras does.
 
@@ -52,7 +57,8 @@ def image_dataset_from_directory(
     same ``seed``. Each image is decoded when its batch is asked for (PNG, JPEG, BMP, GIF,
     read safely by ``cnnkit.datasets.load_image``), converted to ``color_mode`` and resized to
     ``image_size`` in float32, as ``keras.ops.image.resize`` does, so values are 0..255 and
-    not rounded. A shuffled dataset is shuffled again at every pass (a buffer of
+    not rounded. Batches are decoded in worker threads a few batches ahead (``num_workers``);
+    the whole set is never held in memory. A shuffled dataset is shuffled again at every pass (a buffer of
     ``8 * batch_size`` files), as Keras' is.
 
     Args:
@@ -78,6 +84,10 @@ def image_dataset_from_directory(
         pad_to_aspect_ratio: Pad with zeros to the target's aspect ratio before resizing.
         data_format: ``'channels_last'`` (default) or ``'channels_first'``.
         verbose: Print how many files and classes were found.
+        num_workers: Threads decoding the images, a few batches ahead of the one asked for
+            (0: in the calling thread, one batch at a time). Default:
+            ``$CNNKIT_DATA_WORKERS``, else min(4, CPU cores). The batches are the same
+            whatever the number; the threads end with each pass over the dataset.
 
     Returns:
         A ``cnnkit.utils.Dataset`` yielding ``(images, labels)`` (images alone without labels)
@@ -114,7 +124,8 @@ def image_dataset_from_directory(
     loader = _ImageLoader(
         color_mode, size, interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio
     )
-    decode = _Decode(loader, label_mode, len(names or ()), data_format == "channels_first")
+    workers = default_workers() if num_workers is None else check_workers(num_workers, _OWNER)
+    decode = _Decode(loader, label_mode, len(names or ()), data_format == "channels_first", workers)
     subsets = ["training", "validation"] if subset == "both" else [subset]
     datasets = []
     for part in subsets:
@@ -143,41 +154,76 @@ def _dataset(
     seed: int,
     class_names: list[str] | None,
 ) -> Dataset:
-    """The lazy dataset of ``files``: shuffled as indices, decoded one file at a time."""
+    """The lazy dataset of ``files``: indices shuffled and grouped here, each group decoded
+    by ``decode`` in worker threads (``ordered_map``), in order, a few groups ahead."""
     indices = Dataset(lambda: iter(range(len(files))), len(files))
     if shuffle:
         indices = indices.shuffle(8 * batch_size if batch_size else 1024, seed=seed)
-    dataset = indices.map(lambda i: decode(files[i], None if labels is None else labels[i]))
-    if batch_size is not None:
-        dataset = dataset.batch(batch_size)
+    group_size = batch_size or 1
+
+    def groups() -> Iterator[list[int]]:
+        iterator = iter(indices)
+        while group := list(itertools.islice(iterator, group_size)):
+            yield group
+
+    def source() -> Iterator[Any]:
+        step = decode.batch if batch_size else decode.one
+        return ordered_map(lambda group: step(files, labels, group), groups(), decode.workers)
+
+    length = math.ceil(len(files) / group_size)
+    if batch_size is None:
+        dataset = Dataset(source, length)
+    else:
+        dataset = Dataset(source, length, batch_size=batch_size, samples=len(files))
     dataset.class_names, dataset.file_paths = class_names, list(files)
     return dataset
 
 
 class _Decode:
-    """One file to its element: ``image`` or ``(image, label)`` in the label mode's form."""
+    """Files to elements: ``images`` or ``(images, labels)`` in the label mode's form.
 
-    def __init__(self, loader: _ImageLoader, label_mode: str | None, classes: int, first: bool):
+    Safe to call from several threads: it reads its settings and nothing else.
+    """
+
+    def __init__(
+        self,
+        loader: _ImageLoader,
+        label_mode: str | None,
+        classes: int,
+        first: bool,
+        workers: int,
+    ):
         self.loader, self.label_mode, self.classes, self.first = loader, label_mode, classes, first
+        self.workers = workers
 
-    def __call__(self, path: str, label: Any) -> Any:
-        image = self.loader(path)
+    def batch(self, files: list[str], labels: np.ndarray | None, group: list[int]) -> Any:
+        """The batch of the files at ``group``: images ``(n, height, width, channels)``."""
+        images = self.loader([files[i] for i in group])
         if self.first:
-            image = image.permute(2, 0, 1).contiguous()
+            images = images.permute(0, 3, 1, 2).contiguous()
         if self.label_mode is None:
-            return image
+            return images
+        values = np.asarray([labels[i] for i in group], dtype=np.int64)
         if self.label_mode == "int":
-            return image, torch.tensor(int(label), dtype=torch.int32)
+            return images, torch.from_numpy(values.astype(np.int32))
         if self.label_mode == "binary":
-            return image, torch.tensor([float(label)], dtype=torch.float32)
-        one_hot = torch.zeros(self.classes, dtype=torch.float32)
-        if 0 <= int(label) < self.classes:  # as tf.one_hot, a label out of range is all zeros
-            one_hot[int(label)] = 1.0
-        return image, one_hot
+            return images, torch.from_numpy(values.astype(np.float32)[:, None])
+        one_hot = torch.zeros(len(group), self.classes, dtype=torch.float32)
+        inside = (values >= 0) & (values < self.classes)  # as tf.one_hot: out of range is zeros
+        rows = torch.from_numpy(np.flatnonzero(inside))
+        one_hot[rows, torch.from_numpy(values[inside])] = 1.0
+        return images, one_hot
+
+    def one(self, files: list[str], labels: np.ndarray | None, group: list[int]) -> Any:
+        """The single element of the one file at ``group``."""
+        element = self.batch(files, labels, group)
+        if isinstance(element, tuple):
+            return tuple(part[0] for part in element)
+        return element[0]
 
 
 class _ImageLoader:
-    """Read one file safely and resize it in float32, as Keras' image loader does."""
+    """Read files safely and resize them in float32, as Keras' image loader does."""
 
     def __init__(
         self, color_mode: str, size: tuple[int, int], interpolation: str, crop: bool, pad: bool
@@ -191,15 +237,31 @@ class _ImageLoader:
             pad_to_aspect_ratio=pad,
         )
 
-    def __call__(self, path: str) -> torch.Tensor:
-        """The image at ``path``: float32 ``(height, width, channels)``, values 0..255."""
+    def __call__(self, paths: list[str]) -> torch.Tensor:
+        """The images at ``paths``: float32 ``(n, height, width, channels)``, values 0..255.
+
+        Images of one size are resized together (the same values as one by one: each image
+        is resized on its own by the kernel).
+        """
+        pixels = [self._read(path) for path in paths]
+        if all(p.shape == pixels[0].shape for p in pixels):
+            return self._resize(np.stack(pixels))
+        return torch.cat([self._resize(p[None]) for p in pixels])
+
+    def _read(self, path: str) -> np.ndarray:
         try:
-            pixels = load_image(path, self.color_mode)
+            return load_image(path, self.color_mode)
         except ValueError as error:
             raise ValueError(f"{_OWNER}: {error}") from error
+
+    def _resize(self, pixels: np.ndarray) -> torch.Tensor:
         with torch.no_grad():
-            image = torch.from_numpy(pixels).to(torch.float32)[None]
-            return self.resize(image)[0]
+            # NumPy converts on this thread alone; PyTorch would start its intra-op threads,
+            # which on a busy machine wait for each other longer than the work takes
+            images = torch.from_numpy(pixels.astype(np.float32))
+            # forward, not the layer's __call__, which records shapes on the layer: this runs
+            # in several threads at once
+            return self.resize.forward(images)
 
 
 def _check_labels(labels: Any, label_mode: Any, class_names: Any) -> tuple[Any, str | None]:

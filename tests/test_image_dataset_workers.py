@@ -1,0 +1,202 @@
+"""image_dataset_from_directory decoding in worker threads: the same batches as one thread,
+a bounded read-ahead, no thread left behind; and, when TensorFlow is installed, the same files,
+split and labels as tf.keras."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from cnnkit._parallel import ordered_map
+from cnnkit.utils import image_dataset_from_directory
+
+Image = pytest.importorskip("PIL.Image")
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """Three classes of 30 images in all, most 12x10, some of other sizes, PNG and JPEG."""
+    rng = np.random.default_rng(1)
+    for i in range(30):
+        height, width = (12, 10) if i % 4 else tuple(int(v) for v in rng.integers(5, 20, 2))
+        pixels = rng.integers(0, 256, size=(height, width, 3)).astype("uint8")
+        sub = tmp_path / ("abc"[i % 3])
+        sub.mkdir(exist_ok=True)
+        Image.fromarray(pixels).save(sub / f"{i:02d}.{'jpg' if i % 2 else 'png'}")
+    return tmp_path
+
+
+def _passes(folder, workers, count=2, **options):
+    ds = image_dataset_from_directory(folder, verbose=False, num_workers=workers, **options)
+    return [[_as_lists(element) for element in ds] for _ in range(count)]
+
+
+def _as_lists(element):
+    if isinstance(element, tuple):
+        return tuple(_as_lists(part) for part in element)
+    return (str(element.dtype), element.numpy().tolist())
+
+
+def _worker_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("cnnkit-data")]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"seed": 3, "batch_size": 4, "image_size": (12, 10)},
+        {"seed": 4, "batch_size": 5, "image_size": (7, 9), "label_mode": "categorical"},
+        {"shuffle": False, "batch_size": 8, "image_size": 6, "data_format": "channels_first"},
+        {"seed": 5, "batch_size": None, "image_size": (8, 8), "label_mode": None},
+        {"seed": 6, "validation_split": 0.3, "subset": "training", "image_size": (5, 5)},
+        {"seed": 7, "batch_size": 3, "image_size": (9, 9), "crop_to_aspect_ratio": True},
+    ],
+)
+def test_worker_threads_give_the_batches_of_one_thread(folder, options):
+    serial = _passes(folder, 0, **options)
+    assert serial[0] != serial[1] or options.get("shuffle") is False  # reshuffled per pass
+    for workers in (1, 3):
+        assert _passes(folder, workers, **options) == serial
+    assert _worker_threads() == []
+
+
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest", "bicubic"])
+def test_a_batch_is_resized_as_its_images_one_by_one(tmp_path, interpolation):
+    rng = np.random.default_rng(2)
+    (tmp_path / "a").mkdir()
+    for i in range(9):  # one size: the batch is resized in one call
+        pixels = rng.integers(0, 256, size=(12, 10, 3)).astype("uint8")
+        Image.fromarray(pixels).save(tmp_path / "a" / f"{i}.png")
+    options = {"image_size": (7, 5), "interpolation": interpolation, "shuffle": False}
+    batches = image_dataset_from_directory(tmp_path, batch_size=9, verbose=False, **options)
+    singles = image_dataset_from_directory(tmp_path, batch_size=None, verbose=False, **options)
+    images, _ = next(iter(batches))
+    assert images.shape == (9, 7, 5, 3)
+    for image, (single, _) in zip(images, singles, strict=True):
+        assert torch.equal(image, single)
+
+
+def test_threads_end_when_iteration_stops_early(folder):
+    ds = image_dataset_from_directory(
+        folder, batch_size=2, image_size=(4, 4), seed=0, verbose=False, num_workers=3
+    )
+    assert len(list(ds.take(2))) == 2
+    assert _worker_threads() == []
+    for _ in ds:
+        assert len(_worker_threads()) >= 1
+        break
+    assert _worker_threads() == []
+    iterator = iter(ds)
+    next(iterator)
+    del iterator
+    gc.collect()
+    assert _worker_threads() == []
+    (folder / "a" / "zz.png").write_bytes(b"not a png")
+    broken = image_dataset_from_directory(
+        folder, batch_size=2, image_size=(4, 4), shuffle=False, verbose=False, num_workers=3
+    )
+    with pytest.raises(ValueError, match="image_dataset_from_directory: .*zz.png"):
+        list(broken)
+    assert _worker_threads() == []
+
+
+def test_read_ahead_is_bounded():
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def slow(item):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.002)
+        with lock:
+            running[0] -= 1
+        return item * 2
+
+    started = []
+    items = (started.append(i) or i for i in range(40))
+    stream = ordered_map(slow, items, workers=3, ahead=5)
+    assert next(stream) == 0 and len(started) == 5  # four results waiting besides this one
+    assert list(stream) == [2 * i for i in range(1, 40)]
+    assert most[0] <= 3
+
+
+def test_an_error_is_raised_at_its_items_turn():
+    def fail_at_three(item):
+        if item == 3:
+            raise KeyError(item)
+        return item
+
+    stream = ordered_map(fail_at_three, range(10), workers=2)
+    assert [next(stream) for _ in range(3)] == [0, 1, 2]
+    with pytest.raises(KeyError):
+        next(stream)
+    assert _worker_threads() == []
+
+
+def test_workers_from_the_environment_and_bad_counts(folder, monkeypatch):
+    monkeypatch.setenv("CNNKIT_DATA_WORKERS", "0")
+    seen = []
+    ds = image_dataset_from_directory(folder, batch_size=4, image_size=(4, 4), verbose=False)
+    for _ in ds:
+        seen.append(len(_worker_threads()))
+    assert set(seen) == {0}  # decoded in the calling thread
+    monkeypatch.setenv("CNNKIT_DATA_WORKERS", "many")
+    with pytest.raises(ValueError, match=r"\$CNNKIT_DATA_WORKERS must be a non-negative integer"):
+        image_dataset_from_directory(folder, verbose=False)
+    monkeypatch.delenv("CNNKIT_DATA_WORKERS")
+    with pytest.raises(
+        ValueError, match="image_dataset_from_directory: workers must be a non-negative .*-1"
+    ):
+        image_dataset_from_directory(folder, verbose=False, num_workers=-1)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"shuffle": False},
+        {"seed": 1337, "validation_split": 0.2, "subset": "training"},
+        {"seed": 1337, "validation_split": 0.2, "subset": "validation"},
+        {"seed": 0, "label_mode": "categorical", "class_names": ["c", "a"]},
+    ],
+)
+def test_files_split_and_labels_equal_tensorflow(folder, options):
+    tf = pytest.importorskip("tensorflow")
+    size = {"image_size": (6, 6), "batch_size": 4}
+    expected = tf.keras.utils.image_dataset_from_directory(str(folder), **size, **options)
+    ds = image_dataset_from_directory(folder, verbose=False, **size, **options)
+    assert ds.file_paths == expected.file_paths and ds.class_names == expected.class_names
+    if options.get("shuffle", True):
+        return  # each library reshuffles at each pass with its own generator
+    got = [labels.numpy() for _, labels in ds]
+    want = [labels.numpy() for _, labels in expected]
+    np.testing.assert_array_equal(np.concatenate(got), np.concatenate(want))
+
+
+def test_cache_is_filled_by_an_epoch_of_fit(folder, monkeypatch):
+    import cnnkit
+    from cnnkit.utils import _image_dataset
+
+    read = []
+    original = _image_dataset.load_image
+    monkeypatch.setattr(
+        _image_dataset, "load_image", lambda path, mode: read.append(path) or original(path, mode)
+    )
+    ds = image_dataset_from_directory(
+        folder, batch_size=8, image_size=(6, 6), seed=0, verbose=False
+    ).cache()
+    model = cnnkit.Sequential(
+        [
+            cnnkit.Input(shape=(6, 6, 3)),
+            cnnkit.layers.GlobalAveragePooling2D(),
+            cnnkit.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(ds, epochs=3, verbose=0)  # fit takes len(ds) batches, never the stream's end
+    assert sorted(read) == sorted(ds.file_paths)  # each file decoded once, in the first epoch

@@ -34,7 +34,6 @@ def _betas(value: Any) -> bool:
 
 _RULES: dict[str, tuple[Check, str]] = {
     "lr": (_at_least_zero, "a number >= 0"),
-    "weight_decay": (_at_least_zero, "a number >= 0"),
     "eps": (_at_least_zero, "a number >= 0"),
     "lr_decay": (_at_least_zero, "a number >= 0"),
     "initial_accumulator_value": (_at_least_zero, "a number >= 0"),
@@ -49,19 +48,20 @@ _RULES: dict[str, tuple[Check, str]] = {
 }
 
 # The hyper-parameters a file may set, and the state tensors a parameter's entry must hold.
+# weight_decay stays the running optimizer's: cnnkit applies Keras' decay itself (but AdamW's).
 _OPTIMIZERS: dict[type, tuple[tuple[str, ...], Callable[[dict], set[str]]]] = {
     torch.optim.Adam: (  # and AdamW, its subclass
-        ("lr", "betas", "eps", "weight_decay", "amsgrad"),
+        ("lr", "betas", "eps", "amsgrad"),
         lambda g: (
             {"step", "exp_avg", "exp_avg_sq"} | ({"max_exp_avg_sq"} if g["amsgrad"] else set())
         ),
     ),
     torch.optim.SGD: (
-        ("lr", "momentum", "dampening", "weight_decay", "nesterov"),
+        ("lr", "momentum", "dampening", "nesterov"),
         lambda g: {"momentum_buffer"} if g["momentum"] else set(),
     ),
     torch.optim.RMSprop: (
-        ("lr", "alpha", "eps", "weight_decay", "momentum", "centered"),
+        ("lr", "alpha", "eps", "momentum", "centered"),
         lambda g: (
             {"step", "square_avg"}
             | ({"momentum_buffer"} if g["momentum"] else set())
@@ -69,16 +69,16 @@ _OPTIMIZERS: dict[type, tuple[tuple[str, ...], Callable[[dict], set[str]]]] = {
         ),
     ),
     torch.optim.Adagrad: (
-        ("lr", "lr_decay", "eps", "weight_decay", "initial_accumulator_value"),
+        ("lr", "lr_decay", "eps", "initial_accumulator_value"),
         lambda g: {"step", "sum"},
     ),
     torch.optim.Adadelta: (
-        ("lr", "rho", "eps", "weight_decay"),
+        ("lr", "rho", "eps"),
         lambda g: {"step", "square_avg", "acc_delta"},
     ),
     # momentum_decay stays the running optimizer's: cnnkit's Nadam needs Keras' value, 1
     torch.optim.NAdam: (
-        ("lr", "betas", "eps", "weight_decay"),
+        ("lr", "betas", "eps"),
         lambda g: {"step", "mu_product", "exp_avg", "exp_avg_sq"},
     ),
 }

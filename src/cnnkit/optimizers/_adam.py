@@ -3,6 +3,8 @@ its size, with Keras' names, defaults and arithmetic."""
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from cnnkit._lr_schedules import LearningRateSchedule
@@ -25,8 +27,10 @@ def _moments(owner: str, beta_1, beta_2, epsilon=None) -> dict[str, float]:
 class Adam(Optimizer):
     """Adam with Keras' defaults (lr 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7).
 
-    PyTorch adds epsilon to the bias-corrected root of the second moment, Keras to the
-    uncorrected one; the two agree once ``1 - beta_2**step`` is near 1 (a few thousand steps).
+    Weight decay is Keras' (decoupled: weights shrink by lr * weight_decay before the step).
+
+    Example:
+        >>> optimizer = Adam(learning_rate=3e-4)
     """
 
     torch_class = torch.optim.Adam
@@ -59,14 +63,23 @@ class Adam(Optimizer):
             "betas": (h["beta_1"], h["beta_2"]),
             "eps": h["epsilon"],
             "amsgrad": h["amsgrad"],
-            "weight_decay": self.weight_decay or 0.0,
         }
+
+    def _prepare_groups(self) -> None:
+        """Keras adds epsilon to sqrt(v) before the bias correction, PyTorch after it:
+        PyTorch's epsilon / sqrt(1 - beta_2**step) gives Keras' step exactly."""
+        step = self._iterations + 1
+        epsilon = self.hyper["epsilon"] / math.sqrt(1.0 - self.hyper["beta_2"] ** step)
+        for group in self.torch_optimizer.param_groups:
+            group["eps"] = epsilon
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Keras' default weight_decay 0.004)."""
+    """Adam with decoupled weight decay (Keras' default weight_decay 0.004), which PyTorch's
+    AdamW applies as Keras does."""
 
     torch_class = torch.optim.AdamW
+    _keras_weight_decay = False
 
     def __init__(
         self,
@@ -92,11 +105,13 @@ class AdamW(Adam):
             global_clipnorm=global_clipnorm,
         )
 
+    def _torch_options(self):
+        return {**super()._torch_options(), "weight_decay": self.weight_decay}
+
 
 class _KerasDecay(Optimizer):
-    """The new members: Keras' decoupled weight decay, applied before each step."""
+    """Adamax, Nadam and Lion: beta_1, beta_2 and (but Lion) epsilon."""
 
-    _keras_weight_decay = True
     _keras_momentum = False  # their moving averages hold gradients, not rate * gradient
 
     def __init__(

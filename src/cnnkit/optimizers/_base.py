@@ -40,8 +40,8 @@ class Optimizer:
     decay = 0.0  # Keras 2's time-based decay: each step's rate / (1 + decay * iterations)
     _keras_momentum = True  # see _set_rate
     # Keras applies weight decay itself, before the step (variable -= variable * wd * lr);
-    # False where the PyTorch optimizer is given weight_decay instead.
-    _keras_weight_decay = False
+    # False where the PyTorch optimizer does the same (AdamW).
+    _keras_weight_decay = True
 
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)
@@ -132,6 +132,7 @@ class Optimizer:
         if self.decay:
             self._set_group_rate(self._learning_rate / (1.0 + self.decay * self._iterations))
         optimizer = self.torch_optimizer
+        self._prepare_groups()
         parameters = [
             p for group in optimizer.param_groups for p in group["params"] if p.grad is not None
         ]
@@ -150,6 +151,9 @@ class Optimizer:
         Keras' (not when either rate is 0; a user's own torch optimizer keeps its ways)."""
         self._learning_rate = rate
         self._set_group_rate(rate)
+
+    def _prepare_groups(self) -> None:
+        """Set what the PyTorch optimizer reads for the coming step (Adam's epsilon)."""
 
     def _set_group_rate(self, rate: float) -> None:
         """The rate the PyTorch optimizer uses from its next step on (see ``_set_rate``)."""

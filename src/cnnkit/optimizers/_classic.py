@@ -1,5 +1,6 @@
 """SGD and the per-parameter rate methods before Adam (RMSprop, Adagrad, Adadelta), on
-PyTorch's own kernels with Keras' names and defaults."""
+PyTorch's own kernels with Keras' names and defaults. Weight decay is Keras' everywhere
+(decoupled: weights shrink by lr * weight_decay before the step, not PyTorch's L2 term)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,6 @@ class SGD(Optimizer):
         return {
             "momentum": self.hyper["momentum"],
             "nesterov": self.hyper["nesterov"],
-            "weight_decay": self.weight_decay or 0.0,
         }
 
 
@@ -88,7 +88,6 @@ class RMSprop(Optimizer):
             "eps": h["epsilon"],
             "momentum": h["momentum"],
             "centered": h["centered"],
-            "weight_decay": self.weight_decay or 0.0,
         }
 
 
@@ -127,21 +126,18 @@ class Adagrad(Optimizer):
         return {
             "initial_accumulator_value": h["initial_accumulator_value"],
             "eps": h["epsilon"],
-            "weight_decay": self.weight_decay or 0.0,
         }
 
 
 class Adadelta(Optimizer):
     """Adadelta with Keras' defaults (lr 0.001, rho 0.95, epsilon 1e-7): each step's size
     is the running root mean square of past updates over that of the gradients, times lr.
-    Weight decay is Keras' (decoupled: weights shrink by lr * weight_decay before the step).
 
     Example:
         >>> optimizer = Adadelta(learning_rate=1.0, rho=0.95)
     """
 
     torch_class = torch.optim.Adadelta
-    _keras_weight_decay = True
 
     def __init__(
         self,

@@ -193,7 +193,7 @@ def test_decay_divides_the_rate_by_one_plus_decay_times_iterations(fresh_warning
         optimizer = getattr(optimizers, name)(learning_rate=0.1, decay=0.5)
     weight = torch.nn.Parameter(torch.zeros(3))
     seen = []
-    for step in range(4):
+    for _ in range(4):
         optimizer.apply([torch.ones(3)], [weight])
         seen.append(optimizer.torch_optimizer.param_groups[0]["lr"])
     assert seen == pytest.approx([0.1 / (1 + 0.5 * step) for step in range(4)])
@@ -296,3 +296,29 @@ def test_bad_arguments_name_the_optimizer_and_argument(fresh_warnings, build, er
         warnings.simplefilter("ignore", DeprecationWarning)
         with pytest.raises(error, match=message):
             build()
+
+
+def test_decay_survives_the_model_file(tmp_path, fresh_warnings):
+    """The loaded optimizer keeps the undecayed rate and goes on decaying from its step."""
+    with pytest.warns(DeprecationWarning):
+        optimizer = optimizers.SGD(lr=0.1, momentum=0.9, decay=0.5)
+    model = small_model(cnnkit)
+    model.compile(optimizer, "sparse_categorical_crossentropy")
+    for step in range(2):
+        model.train_on_batch(X[4 * step : 4 * step + 4], Y[4 * step : 4 * step + 4])
+    model.save(tmp_path / "model.cnnkit")
+    loaded = cnnkit.saving.load_model(tmp_path / "model.cnnkit")
+    assert (loaded.optimizer.learning_rate, loaded.optimizer.decay) == (0.1, 0.5)
+    for trained in (model, loaded):
+        trained.train_on_batch(X[8:12], Y[8:12])
+        assert trained.optimizer.torch_optimizer.param_groups[0]["lr"] == pytest.approx(0.1 / 2)
+    for mine, theirs in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_clipping_leaves_the_callers_gradients_alone():
+    weight = torch.nn.Parameter(torch.zeros(2))
+    gradient = torch.tensor([3.0, 4.0])
+    optimizers.SGD(learning_rate=1.0, clipnorm=1.0).apply([gradient], [weight])
+    assert gradient.tolist() == [3.0, 4.0]
+    assert weight.tolist() == pytest.approx([-0.6, -0.8])

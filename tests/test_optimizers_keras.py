@@ -79,6 +79,9 @@ CASES = [
     ("Lion", {"learning_rate": 0.001, "beta_1": 0.8, "beta_2": 0.9, "weight_decay": 0.5}),
     ("Adagrad", {"learning_rate": 0.05}),
     ("Adagrad", {"learning_rate": 0.05, "weight_decay": 0.1}),
+    ("Adagrad", {"learning_rate": 0.05, "initial_accumulator_value": 0.0, "epsilon": 1e-4}),
+    ("RMSprop", {"learning_rate": 0.01, "epsilon": 1e-4}),
+    ("RMSprop", {"learning_rate": 0.01, "momentum": 0.5, "centered": True, "weight_decay": 0.1}),
     ("AdamW", {"learning_rate": 0.01, "epsilon": 1e-3}),  # Keras' epsilon placement
     ("Adam", {"learning_rate": 0.01, "epsilon": 1e-3, "weight_decay": 0.1, "amsgrad": True}),
     ("SGD", {"learning_rate": 0.1, "momentum": 0.9, "weight_decay": 0.1}),
@@ -94,7 +97,7 @@ def test_each_step_equals_keras(name, arguments):
     assert_trains_as_keras(name, arguments)
 
 
-@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "Nadam", "Lion"])
+@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "Nadam", "Lion", "RMSprop", "Adam"])
 def test_a_schedule_as_learning_rate_equals_keras(name):
     start = 1.0 if name == "Adadelta" else 0.01
     assert_trains_as_keras(name, {}, lambda s: s.ExponentialDecay(start, 2, 0.5))

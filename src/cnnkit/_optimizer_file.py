@@ -124,9 +124,9 @@ def _description(optimizer: torch.optim.Optimizer, path: str) -> tuple[tuple[str
         if cls in _OPTIMIZERS:
             return _OPTIMIZERS[cls]
     own = type(optimizer)
-    if hasattr(own, "saved_hyper_parameters") and hasattr(own, "state_names"):
-        # cnnkit's own kernels (Keras' Adamax, Lion) describe what they keep
-        return own.saved_hyper_parameters, lambda g: set(own.state_names)
+    if hasattr(own, "saved_hyper_parameters") and hasattr(own, "saved_state"):
+        # cnnkit's own kernels (Keras' RMSprop, Adagrad, Adamax, Lion) describe what they keep
+        return own.saved_hyper_parameters, own.saved_state
     raise ValueError(
         f"{path!r}: cannot check a saved state for a {type(optimizer).__name__} optimizer; "
         f"compile with one of cnnkit's optimizers to load it"

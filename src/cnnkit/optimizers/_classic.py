@@ -9,6 +9,7 @@ import torch
 from cnnkit._lr_schedules import LearningRateSchedule
 from cnnkit._validation import check_number
 from cnnkit.optimizers._base import Optimizer
+from cnnkit.optimizers._kernels import KerasAdagrad, KerasRMSprop
 
 
 def _fraction(value, name: str, owner: str) -> float:
@@ -53,9 +54,14 @@ class SGD(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """RMSprop with Keras' defaults (lr 0.001, rho 0.9, epsilon 1e-7)."""
+    """RMSprop with Keras' defaults (lr 0.001, rho 0.9, epsilon 1e-7) and Keras' arithmetic
+    (division by sqrt(mean square + epsilon)).
 
-    torch_class = torch.optim.RMSprop
+    Example:
+        >>> optimizer = RMSprop(learning_rate=1e-3, momentum=0.9, centered=True)
+    """
+
+    torch_class = KerasRMSprop
 
     def __init__(
         self,
@@ -92,12 +98,10 @@ class RMSprop(Optimizer):
 
 
 class Adagrad(Optimizer):
-    """Adagrad with Keras' defaults (lr 0.001, initial accumulator 0.1, epsilon 1e-7).
+    """Adagrad with Keras' defaults (lr 0.001, initial accumulator 0.1, epsilon 1e-7) and
+    Keras' arithmetic (division by sqrt(accumulator + epsilon))."""
 
-    Keras divides by sqrt(accumulator + epsilon), PyTorch by sqrt(accumulator) + epsilon: with
-    the accumulator >= 0.1 the two differ by less than one part in a million."""
-
-    torch_class = torch.optim.Adagrad
+    torch_class = KerasAdagrad
 
     def __init__(
         self,

@@ -1,5 +1,9 @@
 """PyTorch optimizers doing Keras' arithmetic where ``torch.optim`` has none (Lion) or places
-epsilon elsewhere (Adamax: PyTorch puts it inside the max, Keras after it)."""
+epsilon elsewhere: Keras divides by sqrt(v + epsilon) in RMSprop and Adagrad (PyTorch by
+sqrt(v) + epsilon), and adds epsilon after Adamax's max (PyTorch inside it).
+
+Each kernel names what the model file may hold for it: ``saved_hyper_parameters`` and
+``saved_state(group)``, the tensors one parameter's state holds."""
 
 from __future__ import annotations
 
@@ -12,11 +16,15 @@ class _Kernel(torch.optim.Optimizer):
     """One loop over the parameters that have a gradient; subclasses write ``update``."""
 
     state_names: tuple[str, ...] = ()
+    saved_hyper_parameters: tuple[str, ...] = ("lr",)
 
-    def __init__(
-        self, params: Iterable[torch.Tensor], lr: float, betas: tuple[float, float], **more
-    ):
-        super().__init__(params, {"lr": lr, "betas": tuple(betas), **more})
+    def __init__(self, params: Iterable[torch.Tensor], lr: float, **more):
+        super().__init__(params, {"lr": lr, **more})
+
+    @classmethod
+    def saved_state(cls, group: dict) -> set[str]:
+        """The state tensors of one parameter under ``group``'s settings."""
+        return set(cls.state_names)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], float] | None = None) -> float | None:
@@ -31,11 +39,11 @@ class _Kernel(torch.optim.Optimizer):
                     continue
                 state = self.state[parameter]
                 if not state:
-                    state.update(self._initial_state(parameter))
+                    state.update(self._initial_state(parameter, group))
                 self.update(parameter, parameter.grad, state, group)
         return loss
 
-    def _initial_state(self, parameter: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _initial_state(self, parameter: torch.Tensor, group: dict) -> dict[str, torch.Tensor]:
         state = {
             n: torch.zeros_like(parameter, memory_format=torch.preserve_format)
             for n in self.state_names
@@ -55,7 +63,7 @@ class KerasAdamax(_Kernel):
     saved_hyper_parameters = ("lr", "betas", "eps")
 
     def __init__(self, params, lr: float, betas: tuple[float, float], eps: float):
-        super().__init__(params, lr, betas, eps=eps)
+        super().__init__(params, lr, betas=tuple(betas), eps=eps)
 
     def update(self, parameter, gradient, state, group) -> None:
         beta_1, beta_2 = group["betas"]
@@ -75,9 +83,74 @@ class KerasLion(_Kernel):
     state_names = ("exp_avg",)
     saved_hyper_parameters = ("lr", "betas")
 
+    def __init__(self, params, lr: float, betas: tuple[float, float]):
+        super().__init__(params, lr, betas=tuple(betas))
+
     def update(self, parameter, gradient, state, group) -> None:
         beta_1, beta_2 = group["betas"]
         momentum = state["exp_avg"]
         direction = torch.sign(momentum * beta_1 + gradient * (1 - beta_1))
         parameter.add_(direction, alpha=-group["lr"])
         momentum.mul_(beta_2).add_(gradient, alpha=1 - beta_2)
+
+
+class KerasRMSprop(_Kernel):
+    """Keras' RMSprop: v = rho v + (1 - rho) g^2 (centered: minus the squared mean gradient);
+    p -= lr * g / sqrt(v + eps), through a momentum buffer when momentum > 0 (the buffer sums
+    g / sqrt(v + eps) as PyTorch's does; the optimizer rescales it when lr changes)."""
+
+    saved_hyper_parameters = ("lr", "alpha", "eps", "momentum", "centered")
+
+    def __init__(
+        self, params, lr: float, alpha: float, eps: float, momentum: float, centered: bool
+    ):
+        super().__init__(params, lr, alpha=alpha, eps=eps, momentum=momentum, centered=centered)
+
+    @classmethod
+    def saved_state(cls, group: dict) -> set[str]:
+        return (
+            {"step", "square_avg"}
+            | ({"momentum_buffer"} if group["momentum"] else set())
+            | ({"grad_avg"} if group["centered"] else set())
+        )
+
+    def _initial_state(self, parameter, group):
+        state = {
+            name: torch.zeros_like(parameter, memory_format=torch.preserve_format)
+            for name in self.saved_state(group) - {"step"}
+        }
+        return {"step": torch.tensor(0.0), **state}
+
+    def update(self, parameter, gradient, state, group) -> None:
+        rho = group["alpha"]
+        state["step"] += 1
+        square_avg = state["square_avg"].mul_(rho).addcmul_(gradient, gradient, value=1 - rho)
+        denominator = square_avg + group["eps"]
+        if group["centered"]:
+            grad_avg = state["grad_avg"].mul_(rho).add_(gradient, alpha=1 - rho)
+            denominator.addcmul_(grad_avg, grad_avg, value=-1)
+        increment = gradient * denominator.rsqrt_()
+        if group["momentum"] > 0:
+            increment = state["momentum_buffer"].mul_(group["momentum"]).add_(increment)
+        parameter.add_(increment, alpha=-group["lr"])
+
+
+class KerasAdagrad(_Kernel):
+    """Keras' Adagrad: s += g^2; p -= lr * g / sqrt(s + eps), s starting at
+    ``initial_accumulator_value``."""
+
+    state_names = ("step", "sum")
+    saved_hyper_parameters = ("lr", "eps")
+
+    def __init__(self, params, lr: float, eps: float, initial_accumulator_value: float):
+        super().__init__(params, lr, eps=eps, initial_accumulator_value=initial_accumulator_value)
+
+    def _initial_state(self, parameter, group):
+        start = group["initial_accumulator_value"]
+        sum_ = torch.full_like(parameter, start, memory_format=torch.preserve_format)
+        return {"step": torch.tensor(0.0), "sum": sum_}
+
+    def update(self, parameter, gradient, state, group) -> None:
+        state["step"] += 1
+        accumulator = state["sum"].addcmul_(gradient, gradient)
+        parameter.addcdiv_(gradient, (accumulator + group["eps"]).sqrt_(), value=-group["lr"])

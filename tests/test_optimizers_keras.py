@@ -97,10 +97,24 @@ def test_each_step_equals_keras(name, arguments):
     assert_trains_as_keras(name, arguments)
 
 
-@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "Nadam", "Lion", "RMSprop", "Adam"])
-def test_a_schedule_as_learning_rate_equals_keras(name):
+SCHEDULED = [
+    "Adadelta",
+    "Adamax",
+    "Nadam",
+    "Lion",
+    "RMSprop",
+    "Adam",
+    "RMSprop-momentum",
+    "SGD-momentum",
+]
+
+
+@pytest.mark.parametrize("case", SCHEDULED)
+def test_a_schedule_as_learning_rate_equals_keras(case):
+    name = case.split("-")[0]
     start = 1.0 if name == "Adadelta" else 0.01
-    assert_trains_as_keras(name, {}, lambda s: s.ExponentialDecay(start, 2, 0.5))
+    arguments = {"momentum": 0.5} if case.endswith("momentum") else {}
+    assert_trains_as_keras(name, arguments, lambda s: s.ExponentialDecay(start, 2, 0.5))
 
 
 @pytest.mark.parametrize("name", ["Adadelta", "Adamax", "Nadam", "Lion"])

@@ -34,14 +34,20 @@ class _Kernel(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            for parameter in group["params"]:
-                if parameter.grad is None:
-                    continue
-                state = self.state[parameter]
-                if not state:
-                    state.update(self._initial_state(parameter, group))
-                self.update(parameter, parameter.grad, state, group)
+            parameters = [p for p in group["params"] if p.grad is not None]
+            for parameter in parameters:
+                if not self.state[parameter]:
+                    self.state[parameter].update(self._initial_state(parameter, group))
+            if parameters:
+                states = [self.state[p] for p in parameters]
+                self.update_all(parameters, [p.grad for p in parameters], states, group)
         return loss
+
+    def update_all(self, parameters, gradients, states, group) -> None:
+        """Update a group's parameters; multi-tensor kernels override this (one call per op
+        for all tensors, as PyTorch's own optimizers do on the CPU too)."""
+        for parameter, gradient, state in zip(parameters, gradients, states):
+            self.update(parameter, gradient, state, group)
 
     def _initial_state(self, parameter: torch.Tensor, group: dict) -> dict[str, torch.Tensor]:
         state = {
@@ -121,18 +127,26 @@ class KerasRMSprop(_Kernel):
         }
         return {"step": torch.tensor(0.0), **state}
 
-    def update(self, parameter, gradient, state, group) -> None:
+    def update_all(self, parameters, gradients, states, group) -> None:
         rho = group["alpha"]
-        state["step"] += 1
-        square_avg = state["square_avg"].mul_(rho).addcmul_(gradient, gradient, value=1 - rho)
-        denominator = square_avg + group["eps"]
+        torch._foreach_add_([s["step"] for s in states], 1.0)
+        square_avg = [s["square_avg"] for s in states]
+        torch._foreach_mul_(square_avg, rho)
+        torch._foreach_addcmul_(square_avg, gradients, gradients, value=1 - rho)
+        root = torch._foreach_add(square_avg, group["eps"])
         if group["centered"]:
-            grad_avg = state["grad_avg"].mul_(rho).add_(gradient, alpha=1 - rho)
-            denominator.addcmul_(grad_avg, grad_avg, value=-1)
-        increment = gradient * denominator.rsqrt_()
+            grad_avg = [s["grad_avg"] for s in states]
+            torch._foreach_mul_(grad_avg, rho)
+            torch._foreach_add_(grad_avg, gradients, alpha=1 - rho)
+            torch._foreach_addcmul_(root, grad_avg, grad_avg, value=-1)
+        torch._foreach_sqrt_(root)
         if group["momentum"] > 0:
-            increment = state["momentum_buffer"].mul_(group["momentum"]).add_(increment)
-        parameter.add_(increment, alpha=-group["lr"])
+            buffers = [s["momentum_buffer"] for s in states]
+            torch._foreach_mul_(buffers, group["momentum"])
+            torch._foreach_addcdiv_(buffers, gradients, root)
+            torch._foreach_add_(parameters, buffers, alpha=-group["lr"])
+        else:
+            torch._foreach_addcdiv_(parameters, gradients, root, value=-group["lr"])
 
 
 class KerasAdagrad(_Kernel):
@@ -150,7 +164,10 @@ class KerasAdagrad(_Kernel):
         sum_ = torch.full_like(parameter, start, memory_format=torch.preserve_format)
         return {"step": torch.tensor(0.0), "sum": sum_}
 
-    def update(self, parameter, gradient, state, group) -> None:
-        state["step"] += 1
-        accumulator = state["sum"].addcmul_(gradient, gradient)
-        parameter.addcdiv_(gradient, (accumulator + group["eps"]).sqrt_(), value=-group["lr"])
+    def update_all(self, parameters, gradients, states, group) -> None:
+        torch._foreach_add_([s["step"] for s in states], 1.0)
+        sums = [s["sum"] for s in states]
+        torch._foreach_addcmul_(sums, gradients, gradients)
+        root = torch._foreach_add(sums, group["eps"])
+        torch._foreach_sqrt_(root)
+        torch._foreach_addcdiv_(parameters, gradients, root, value=-group["lr"])

@@ -12,7 +12,7 @@ import torch
 from model_file_tools import edit_section, rewrite, small_model
 
 import cnnkit
-from cnnkit.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
+from cnnkit.optimizers import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Nadam, RMSprop
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +131,23 @@ def test_flags_are_never_taken_from_a_file(path):
         AdamW(),
         RMSprop(momentum=0.5, centered=True),
         Adagrad(),
+        Adadelta(1.0, weight_decay=0.01),
+        Adamax(weight_decay=0.01),
+        Nadam(clipnorm=1.0),
+        Lion(),
     ],
-    ids=["sgd", "sgd-nesterov", "adam-amsgrad", "adamw", "rmsprop-centered", "adagrad"],
+    ids=[
+        "sgd",
+        "sgd-nesterov",
+        "adam-amsgrad",
+        "adamw",
+        "rmsprop-centered",
+        "adagrad",
+        "adadelta",
+        "adamax",
+        "nadam",
+        "lion",
+    ],  # fmt: skip
 )
 def test_every_optimizer_round_trips_and_resumes_exactly(tmp_path, optimizer):
     model = small_model(optimizer)
@@ -143,6 +158,38 @@ def test_every_optimizer_round_trips_and_resumes_exactly(tmp_path, optimizer):
         m.fit(x, np.arange(16) % 3, epochs=1, batch_size=8, verbose=0, shuffle=False)
     for a, b in zip(model.get_weights(), loaded.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "optimizer, change, message",
+    [
+        (Nadam(), set_tensor("optimizer/0/mu_product", torch.ones(4, 1, 3, 3)),
+         r"'mu_product' must be a float32 tensor of shape \(\); found 'float32 of shape \(4, 1, 3, 3\)'"),
+        (Nadam(), set_tensor("optimizer/0/mu_product", torch.tensor(-1.0)),
+         r"'mu_product' must be >= 0 everywhere; found 'negative values'"),
+        (Adamax(), set_tensor("optimizer/1/exp_inf", -torch.ones(4)),
+         r"'exp_inf' must be >= 0 everywhere; found 'negative values'"),
+        (Lion(), set_tensor("optimizer/2/step", torch.tensor(1.0)),
+         r"parameter 2 must be the tensors \['exp_avg'\]; found \['exp_avg', 'step'\]"),
+        (Adadelta(), set_tensor("optimizer/0/acc_delta", torch.full((4, 1, 3, 3), float("inf"))),
+         r"'acc_delta' must be finite; found 'NaN or infinite values'"),
+    ],
+    ids=["nadam-mu_product-shape", "nadam-mu_product-negative", "adamax-exp_inf", "lion-extra", "adadelta-inf"],
+)  # fmt: skip
+def test_the_state_of_keras_own_optimizers_is_checked(tmp_path, optimizer, change, message):
+    path = tmp_path / "m.keras"
+    small_model(optimizer).save(path)
+    rewrite(path, change)
+    with pytest.raises(ValueError, match=message):
+        cnnkit.models.load_model(path)
+
+
+def test_nadam_keeps_keras_momentum_schedule_whatever_the_file_says(tmp_path):
+    path = tmp_path / "m.keras"
+    small_model(Nadam()).save(path)
+    edit_section(path, "optimizer", group_change(momentum_decay=0.004, weight_decay=5.0))
+    group = cnnkit.models.load_model(path).optimizer.torch_optimizer.param_groups[0]
+    assert (group["momentum_decay"], group["weight_decay"]) == (1.0, 0)
 
 
 def test_sgd_state_must_match_its_momentum(tmp_path):

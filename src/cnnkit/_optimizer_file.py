@@ -34,7 +34,6 @@ def _betas(value: Any) -> bool:
 
 _RULES: dict[str, tuple[Check, str]] = {
     "lr": (_at_least_zero, "a number >= 0"),
-    "weight_decay": (_at_least_zero, "a number >= 0"),
     "eps": (_at_least_zero, "a number >= 0"),
     "lr_decay": (_at_least_zero, "a number >= 0"),
     "initial_accumulator_value": (_at_least_zero, "a number >= 0"),
@@ -45,22 +44,24 @@ _RULES: dict[str, tuple[Check, str]] = {
     "amsgrad": (lambda v: isinstance(v, bool), "true or false"),
     "nesterov": (lambda v: isinstance(v, bool), "true or false"),
     "centered": (lambda v: isinstance(v, bool), "true or false"),
+    "rho": (_fraction, "a number in [0, 1)"),
 }
 
 # The hyper-parameters a file may set, and the state tensors a parameter's entry must hold.
+# weight_decay stays the running optimizer's: cnnkit applies Keras' decay itself (but AdamW's).
 _OPTIMIZERS: dict[type, tuple[tuple[str, ...], Callable[[dict], set[str]]]] = {
     torch.optim.Adam: (  # and AdamW, its subclass
-        ("lr", "betas", "eps", "weight_decay", "amsgrad"),
+        ("lr", "betas", "eps", "amsgrad"),
         lambda g: (
             {"step", "exp_avg", "exp_avg_sq"} | ({"max_exp_avg_sq"} if g["amsgrad"] else set())
         ),
     ),
     torch.optim.SGD: (
-        ("lr", "momentum", "dampening", "weight_decay", "nesterov"),
+        ("lr", "momentum", "dampening", "nesterov"),
         lambda g: {"momentum_buffer"} if g["momentum"] else set(),
     ),
     torch.optim.RMSprop: (
-        ("lr", "alpha", "eps", "weight_decay", "momentum", "centered"),
+        ("lr", "alpha", "eps", "momentum", "centered"),
         lambda g: (
             {"step", "square_avg"}
             | ({"momentum_buffer"} if g["momentum"] else set())
@@ -68,11 +69,21 @@ _OPTIMIZERS: dict[type, tuple[tuple[str, ...], Callable[[dict], set[str]]]] = {
         ),
     ),
     torch.optim.Adagrad: (
-        ("lr", "lr_decay", "eps", "weight_decay", "initial_accumulator_value"),
+        ("lr", "lr_decay", "eps", "initial_accumulator_value"),
         lambda g: {"step", "sum"},
     ),
+    torch.optim.Adadelta: (
+        ("lr", "rho", "eps"),
+        lambda g: {"step", "square_avg", "acc_delta"},
+    ),
+    # momentum_decay stays the running optimizer's: cnnkit's Nadam needs Keras' value, 1
+    torch.optim.NAdam: (
+        ("lr", "betas", "eps"),
+        lambda g: {"step", "mu_product", "exp_avg", "exp_avg_sq"},
+    ),
 }
-_NON_NEGATIVE = ("exp_avg_sq", "max_exp_avg_sq", "square_avg", "sum")
+_NON_NEGATIVE = ("exp_avg_sq", "max_exp_avg_sq", "square_avg", "sum", "acc_delta", "exp_inf")
+_SCALAR = ("step", "mu_product")  # one number per parameter, kept as a float32 tensor
 
 
 def checked_state_dict(
@@ -112,6 +123,10 @@ def _description(optimizer: torch.optim.Optimizer, path: str) -> tuple[tuple[str
     for cls in type(optimizer).__mro__:
         if cls in _OPTIMIZERS:
             return _OPTIMIZERS[cls]
+    own = type(optimizer)
+    if hasattr(own, "saved_hyper_parameters") and hasattr(own, "saved_state"):
+        # cnnkit's own kernels (Keras' RMSprop, Adagrad, Adamax, Lion) describe what they keep
+        return own.saved_hyper_parameters, own.saved_state
     raise ValueError(
         f"{path!r}: cannot check a saved state for a {type(optimizer).__name__} optimizer; "
         f"compile with one of cnnkit's optimizers to load it"
@@ -164,7 +179,9 @@ def _check_entry(
         raise refuse(path, where, f"the tensors {sorted(expected)}", sorted(values))
     for name, tensor in values.items():
         field = f"{where}: {name!r}"
-        shape, dtype = ((), torch.float32) if name == "step" else (parameter.shape, parameter.dtype)
+        shape, dtype = (
+            ((), torch.float32) if name in _SCALAR else (parameter.shape, parameter.dtype)
+        )
         if tuple(tensor.shape) != tuple(shape) or tensor.dtype != dtype:
             raise refuse(
                 path,
@@ -174,7 +191,7 @@ def _check_entry(
             )
         if not bool(torch.isfinite(tensor).all()):
             raise refuse(path, field, "finite", "NaN or infinite values")
-        if name in _NON_NEGATIVE and bool((tensor < 0).any()):
+        if name in _NON_NEGATIVE + ("mu_product",) and bool((tensor < 0).any()):
             raise refuse(path, field, ">= 0 everywhere", "negative values")
         if name == "step" and (float(tensor) < 0 or not float(tensor).is_integer()):
             raise refuse(path, field, "a whole number >= 0", float(tensor))

@@ -244,7 +244,8 @@ def _load_optimizer(
             f"{os.fspath(filepath)!r}: the saved optimizer state does not fit this model ({error})"
         ) from None
     model.optimizer.iterations = structure.get("iterations", _steps_taken(state_dict))
-    if getattr(model.optimizer, "learning_rate_schedule", None) is None:
+    decayed = getattr(model.optimizer, "decay", 0)  # Keras 2's decay: the group's rate is lower
+    if getattr(model.optimizer, "learning_rate_schedule", None) is None and not decayed:
         model.optimizer.learning_rate = optimizer.param_groups[0]["lr"]
 
 

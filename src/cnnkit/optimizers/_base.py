@@ -1,9 +1,9 @@
-"""Optimizers with Keras' names and defaults, running PyTorch's own (fused/foreach) kernels."""
+"""The Keras-style optimizer every cnnkit optimizer is: hyper-parameters now, PyTorch's optimizer
+once the parameters are known, with Keras' learning-rate schedules, clipping and weight decay."""
 
 from __future__ import annotations
 
 import inspect
-import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -11,24 +11,19 @@ import torch
 
 from cnnkit import _lr_schedules as schedules
 from cnnkit._lr_schedules import LearningRateSchedule
-from cnnkit._registry import Registry
 from cnnkit._validation import check_int, check_number
+from cnnkit.optimizers._clipping import check_one_clip, clip_gradients
+from cnnkit.optimizers._keras2 import accept_keras2_arguments
 
-__all__ = [
-    "Optimizer",
-    "SGD",
-    "Adam",
-    "AdamW",
-    "RMSprop",
-    "Adagrad",
-    "get",
-    "serialize",
-    "deserialize",
-    "schedules",
-]
-
-# ``cnnkit.optimizers.schedules`` as Keras spells it (``import ...schedules`` works, as os.path).
-sys.modules.setdefault(f"{__name__}.schedules", schedules)
+# Keras' base arguments cnnkit does not implement, with the values that mean "not used":
+# a Keras config holding these values loads; any other value is refused by name.
+_KERAS_ONLY = {
+    "use_ema": False,
+    "ema_momentum": 0.99,
+    "ema_overwrite_frequency": None,
+    "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
+}
 
 
 class Optimizer:
@@ -41,12 +36,26 @@ class Optimizer:
 
     torch_class: type[torch.optim.Optimizer]
     learning_rate_schedule: LearningRateSchedule | None = None
+    clipnorm = clipvalue = global_clipnorm = weight_decay = None
+    decay = 0.0  # Keras 2's time-based decay: each step's rate / (1 + decay * iterations)
     _keras_momentum = True  # see _set_rate
+    # Keras applies weight decay itself, before the step (variable -= variable * wd * lr);
+    # False where the PyTorch optimizer does the same (AdamW).
+    _keras_weight_decay = True
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in vars(cls):
+            cls.__init__ = accept_keras2_arguments(vars(cls)["__init__"])
 
     def __init__(
         self,
         learning_rate: float | LearningRateSchedule,
         weight_decay: float | None = None,
+        *,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
         **hyper: Any,
     ):
         owner = type(self).__name__
@@ -61,6 +70,19 @@ class Optimizer:
             )
         if weight_decay is not None:
             weight_decay = check_number(weight_decay, "weight_decay", owner, minimum=0)
+        clipping = {
+            "clipnorm": clipnorm,
+            "clipvalue": clipvalue,
+            "global_clipnorm": global_clipnorm,
+        }
+        for name, value in clipping.items():
+            clipping[name] = check_number(
+                value, name, owner, minimum=0, exclusive_minimum=True, optional=True
+            )
+        check_one_clip(owner, **clipping)
+        self.clipnorm = clipping["clipnorm"]
+        self.clipvalue = clipping["clipvalue"]
+        self.global_clipnorm = clipping["global_clipnorm"]
         self._iterations = 0
         self._learning_rate = learning_rate
         self.weight_decay = weight_decay
@@ -94,17 +116,33 @@ class Optimizer:
         return self._count_steps(self.torch_optimizer)
 
     def _count_steps(self, optimizer: torch.optim.Optimizer) -> torch.optim.Optimizer:
-        """Hook ``optimizer.step()`` wherever it is called: the schedule sets the step's rate
-        before, ``iterations`` counts it after."""
-        optimizer.register_step_pre_hook(lambda *_: self._apply_schedule())
+        """Hook ``optimizer.step()`` wherever it is called: rate, clipping and weight decay
+        before, ``iterations`` counted after."""
+        optimizer.register_step_pre_hook(lambda *_: self._before_step())
         optimizer.register_step_post_hook(
             lambda *_: setattr(self, "_iterations", self._iterations + 1)
         )
         return optimizer
 
-    def _apply_schedule(self) -> None:
+    def _before_step(self) -> None:
+        """What Keras does to a step before the update, in its order: the step's learning
+        rate, then clipped gradients, then weight decay with that rate."""
         if self.learning_rate_schedule is not None:
             self._set_rate(float(self.learning_rate_schedule(self._iterations)))
+        if self.decay:
+            self._set_group_rate(self._learning_rate / (1.0 + self.decay * self._iterations))
+        optimizer = self.torch_optimizer
+        self._prepare_groups()
+        parameters = [
+            p for group in optimizer.param_groups for p in group["params"] if p.grad is not None
+        ]
+        if not parameters:
+            return
+        clip_gradients(parameters, self.clipnorm, self.clipvalue, self.global_clipnorm)
+        if self._keras_weight_decay and self.weight_decay:
+            factor = 1.0 - self.weight_decay * float(optimizer.param_groups[0]["lr"])
+            with torch.no_grad():
+                torch._foreach_mul_(parameters, factor)
 
     def _set_rate(self, rate: float) -> None:
         """Use ``rate`` from the next step on. Keras' momentum (SGD, RMSprop) sums
@@ -112,6 +150,13 @@ class Optimizer:
         rate changes, the momentum buffer is rescaled by old / new so that the steps stay
         Keras' (not when either rate is 0; a user's own torch optimizer keeps its ways)."""
         self._learning_rate = rate
+        self._set_group_rate(rate)
+
+    def _prepare_groups(self) -> None:
+        """Set what the PyTorch optimizer reads for the coming step (Adam's epsilon)."""
+
+    def _set_group_rate(self, rate: float) -> None:
+        """The rate the PyTorch optimizer uses from its next step on (see ``_set_rate``)."""
         if self.torch_optimizer is None:
             return
         for group in self.torch_optimizer.param_groups:
@@ -186,167 +231,48 @@ class Optimizer:
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments, for saving the compiled model as JSON."""
         schedule = self.learning_rate_schedule
-        return {
+        config = {
             "learning_rate": self._learning_rate
             if schedule is None
             else schedules.serialize(schedule),
             "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
             **self.hyper,
         }
+        if self.decay:
+            config["decay"] = self.decay
+        return config
+
+    @classmethod
+    def from_config(
+        cls, config: Mapping[str, Any], custom_objects: Mapping[str, type] | None = None
+    ) -> Optimizer:
+        """Rebuild an optimizer from ``get_config()`` (Keras' own configs too: its name and the
+        base arguments cnnkit lacks are accepted when they hold their unused defaults)."""
+        if not isinstance(config, Mapping):
+            raise TypeError(
+                f"{cls.__name__}.from_config: config must be a dict of constructor arguments. "
+                f"Received: config={config!r}"
+            )
+        arguments = dict(config)
+        arguments.pop("name", None)
+        for name, unused in _KERAS_ONLY.items():
+            if name in arguments and arguments.pop(name) != unused:
+                raise ValueError(
+                    f"{cls.__name__}.from_config: {name} is not supported; only {name}="
+                    f"{unused!r} is accepted. Received: {name}={config[name]!r}"
+                )
+        if isinstance(arguments.get("learning_rate"), dict):
+            arguments["learning_rate"] = schedules.deserialize(
+                arguments["learning_rate"], custom_objects
+            )
+        return cls(**arguments)
 
     def __repr__(self) -> str:
         rate = self.learning_rate_schedule or f"{self._learning_rate:g}"
         return f"{type(self).__name__}(learning_rate={rate})"
-
-
-class SGD(Optimizer):
-    """Stochastic gradient descent with optional momentum and Nesterov momentum (lr 0.01)."""
-
-    torch_class = torch.optim.SGD
-
-    def __init__(
-        self,
-        learning_rate: float = 0.01,
-        momentum: float = 0.0,
-        nesterov: bool = False,
-        weight_decay: float | None = None,
-    ):
-        momentum = check_number(
-            momentum, "momentum", "SGD", minimum=0, maximum=1, exclusive_maximum=True
-        )
-        super().__init__(learning_rate, weight_decay, momentum=momentum, nesterov=bool(nesterov))
-
-    def _torch_options(self):
-        return {
-            "momentum": self.hyper["momentum"],
-            "nesterov": self.hyper["nesterov"],
-            "weight_decay": self.weight_decay or 0.0,
-        }
-
-
-class Adam(Optimizer):
-    """Adam with Keras' defaults (lr 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7).
-
-    PyTorch adds epsilon to the bias-corrected root of the second moment, Keras to the
-    uncorrected one; the two agree once ``1 - beta_2**step`` is near 1 (a few thousand steps).
-    """
-
-    torch_class = torch.optim.Adam
-
-    def __init__(
-        self,
-        learning_rate: float = 0.001,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-        amsgrad: bool = False,
-        weight_decay: float | None = None,
-    ):
-        owner = type(self).__name__
-        super().__init__(
-            learning_rate,
-            weight_decay,
-            beta_1=check_number(
-                beta_1, "beta_1", owner, minimum=0, maximum=1, exclusive_maximum=True
-            ),
-            beta_2=check_number(
-                beta_2, "beta_2", owner, minimum=0, maximum=1, exclusive_maximum=True
-            ),
-            epsilon=check_number(epsilon, "epsilon", owner, minimum=0),
-            amsgrad=bool(amsgrad),
-        )
-
-    def _torch_options(self):
-        h = self.hyper
-        return {
-            "betas": (h["beta_1"], h["beta_2"]),
-            "eps": h["epsilon"],
-            "amsgrad": h["amsgrad"],
-            "weight_decay": self.weight_decay or 0.0,
-        }
-
-
-class AdamW(Adam):
-    """Adam with decoupled weight decay (Keras' default weight_decay 0.004)."""
-
-    torch_class = torch.optim.AdamW
-
-    def __init__(
-        self,
-        learning_rate: float = 0.001,
-        weight_decay: float = 0.004,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-        amsgrad: bool = False,
-    ):
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay)
-
-
-class RMSprop(Optimizer):
-    """RMSprop with Keras' defaults (lr 0.001, rho 0.9, epsilon 1e-7)."""
-
-    torch_class = torch.optim.RMSprop
-
-    def __init__(
-        self,
-        learning_rate: float = 0.001,
-        rho: float = 0.9,
-        momentum: float = 0.0,
-        epsilon: float = 1e-7,
-        centered: bool = False,
-        weight_decay: float | None = None,
-    ):
-        super().__init__(
-            learning_rate,
-            weight_decay,
-            rho=check_number(rho, "rho", "RMSprop", minimum=0, maximum=1, exclusive_maximum=True),
-            momentum=check_number(
-                momentum, "momentum", "RMSprop", minimum=0, maximum=1, exclusive_maximum=True
-            ),
-            epsilon=check_number(epsilon, "epsilon", "RMSprop", minimum=0),
-            centered=bool(centered),
-        )
-
-    def _torch_options(self):
-        h = self.hyper
-        return {
-            "alpha": h["rho"],
-            "eps": h["epsilon"],
-            "momentum": h["momentum"],
-            "centered": h["centered"],
-            "weight_decay": self.weight_decay or 0.0,
-        }
-
-
-class Adagrad(Optimizer):
-    """Adagrad with Keras' defaults (lr 0.001, initial accumulator 0.1, epsilon 1e-7)."""
-
-    torch_class = torch.optim.Adagrad
-
-    def __init__(
-        self,
-        learning_rate: float = 0.001,
-        initial_accumulator_value: float = 0.1,
-        epsilon: float = 1e-7,
-        weight_decay: float | None = None,
-    ):
-        super().__init__(
-            learning_rate,
-            weight_decay,
-            initial_accumulator_value=check_number(
-                initial_accumulator_value, "initial_accumulator_value", "Adagrad", minimum=0
-            ),
-            epsilon=check_number(epsilon, "epsilon", "Adagrad", minimum=0),
-        )
-
-    def _torch_options(self):
-        h = self.hyper
-        return {
-            "initial_accumulator_value": h["initial_accumulator_value"],
-            "eps": h["epsilon"],
-            "weight_decay": self.weight_decay or 0.0,
-        }
 
 
 class _Wrapped(Optimizer):
@@ -364,36 +290,3 @@ class _Wrapped(Optimizer):
 
     def build(self, parameters):
         return self.torch_optimizer
-
-
-REGISTRY = Registry(
-    "optimizers",
-    "optimizer",
-    {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad},
-    base=Optimizer,
-    expected="a name or an optimizer object",
-)
-
-
-def get(identifier: str | Optimizer | torch.optim.Optimizer) -> Optimizer:
-    """Resolve 'adam', 'sgd', 'rmsprop', 'adamw', 'adagrad', an Optimizer or a torch optimizer."""
-    if isinstance(identifier, torch.optim.Optimizer):
-        return _Wrapped(identifier)
-    return REGISTRY.get(identifier, "compile")
-
-
-def serialize(optimizer: Optimizer) -> dict[str, Any]:
-    """Name and config of a built-in optimizer (for saving a compiled model)."""
-    return REGISTRY.serialize(optimizer)
-
-
-def deserialize(
-    config: dict[str, Any], custom_objects: Mapping[str, type] | None = None
-) -> Optimizer:
-    """Rebuild a built-in optimizer from :func:`serialize`'s output; a learning-rate schedule
-    of the user's own class is rebuilt only when ``custom_objects`` names it."""
-    arguments = config.get("config") if isinstance(config, dict) else None
-    if isinstance(arguments, dict) and isinstance(arguments.get("learning_rate"), dict):
-        rate = schedules.deserialize(arguments["learning_rate"], custom_objects)
-        config = {**config, "config": {**arguments, "learning_rate": rate}}
-    return REGISTRY.deserialize(config)

@@ -109,7 +109,10 @@ def test_a_folder_audit_lists_the_files(tmp_path):
     assert result.returncode == 0, result.stderr
     probabilities = np.load(out / "out_of_fold_probabilities.npy")
     assert probabilities.shape == (30, 2)
-    for row in rows_of(out):
+    rows = rows_of(out)
+    assert Path(rows[0]["file"]).name == "from_vertical.png"  # the planted mistake comes first
+    assert rows[0]["given"] == "horizontal" and rows[0]["suggested"] == "vertical"
+    for row in rows:
         path = Path(row["file"])
         assert path.is_file() and path.parent.name == row["given"]
         assert row["file"] in (out / "audit.html").read_text()

@@ -14,7 +14,8 @@ DESCRIPTION = """\
 Find training images whose label is probably wrong (confident learning on out-of-fold
 probabilities, cnnkit.interpret): the images are split into --folds stratified folds, a
 fresh model trains on all folds but one and predicts the held-out one, so every image is
-judged by a model that never saw it.
+judged by a model that never saw it. A built-in dataset's training images are audited; a
+folder's images all are (its files listed in the CSV).
 
 Without --model each fold trains the zoo's small_cnn. With --model (a saved .cnnkit or
 .keras model file, or a run folder) each fold trains that architecture from fresh weights

@@ -23,6 +23,7 @@ COMMANDS = {
     "summary": "cnnkit.cli._commands_summary",
     "knn": "cnnkit.cli._commands_knn",
     "report": "cnnkit.cli._commands_report",
+    "audit": "cnnkit.cli._commands_audit",
 }
 
 

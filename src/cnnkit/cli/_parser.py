@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for add in (_demo, _train, _evaluate, _predict, _summary, _knn, _report):
         add(commands, common)
+    from cnnkit.cli._parser_audit import add_audit  # imports this module's helpers
+
+    add_audit(commands, common)
     return parser
 
 

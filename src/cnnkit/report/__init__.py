@@ -8,7 +8,8 @@ scripts, no downloads.
 
 from __future__ import annotations
 
+from cnnkit.report._audit import audit_page as audit_page
 from cnnkit.report._build import SECTION_IDS as SECTION_IDS
 from cnnkit.report._build import build as build
 
-__all__ = ["SECTION_IDS", "build"]
+__all__ = ["SECTION_IDS", "audit_page", "build"]

@@ -12,7 +12,7 @@ from cnnkit._files import atomic_write_bytes
 from cnnkit._validation import check_int
 from cnnkit.inspect import check_model
 from cnnkit.layers import Dense
-from cnnkit.report import _sections_data, _sections_inside, _sections_results
+from cnnkit.report import _sections_data, _sections_inside, _sections_mistakes, _sections_results
 from cnnkit.report._context import OWNER, Context, Progress, resolve_class_names, split_data
 from cnnkit.report._html import page
 from cnnkit.report._knn import check_knn, check_models
@@ -24,6 +24,7 @@ SECTION_IDS = (
     "training",
     "evaluation",
     "misclassified",
+    "mistakes",
     "activations",
     "filters",
     "embedding",
@@ -54,7 +55,8 @@ def build(
     what it learned, that opens anywhere (figures are embedded PNGs, no scripts or downloads).
 
     Sections (each an ``<section id=...>``): ``dataset``, ``model``, ``training``,
-    ``evaluation``, ``misclassified``, ``activations``, ``filters``, ``embedding`` (pixel vs
+    ``evaluation``, ``misclassified``, ``mistakes`` (largest losses, most confused classes),
+    ``activations``, ``filters``, ``embedding`` (pixel vs
     latent t-SNE), ``neighbors`` (pixel vs latent nearest neighbours) and ``comparison``
     (kNN baselines vs the CNN, and neighbourhood scores).
 
@@ -129,6 +131,7 @@ def _sections(
             "Misclassified test images",
             lambda: _sections_results.misclassified(context),
         ),
+        "mistakes": ("Largest losses", lambda: _sections_mistakes.mistakes(context)),
         "activations": ("Activation maps", lambda: _sections_inside.activations(context)),
         "filters": ("Learned filters", lambda: _sections_inside.filters(context)),
         "embedding": (

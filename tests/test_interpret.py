@@ -228,6 +228,29 @@ def test_plot_top_losses_shows_latent_neighbours_and_maps(tmp_path):
         Interpretation(interp.probabilities, y_test).plot_top_losses(2)
 
 
+def test_plot_top_losses_draws_grad_cam_by_default_and_plain_images_without_a_conv():
+    cnnkit.utils.set_random_seed(0)
+    model = small_classifier()
+    x_test, y_test = separable_images(4, 20)
+    interp = Interpretation.from_model(model, x_test, y_test)
+    worst = interp.top_losses(1)[0].index
+    figure = interp.plot_top_losses(1)
+    assert len(figure.axes[0].images) == 2  # the image and its Grad-CAM over it
+    cam = cnnkit.explain.grad_cam(model, x_test[[worst]])[0]
+    expected = (cam - cam.min()) / ((cam.max() - cam.min()) or 1)
+    np.testing.assert_allclose(
+        np.asarray(figure.axes[0].images[1].get_array()), expected, atol=1e-6
+    )
+    assert len(interp.plot_top_losses(1, maps=None).axes[0].images) == 1
+    dense = cnnkit.Sequential(
+        [layers.Input((8, 8, 1)), layers.Flatten(), layers.Dense(4, activation="softmax")]
+    )
+    plain = Interpretation.from_model(dense, x_test, y_test).plot_top_losses(1)
+    assert len(plain.axes[0].images) == 1
+    with pytest.raises(ValueError, match="maps must be 'grad_cam', None"):
+        interp.plot_top_losses(1, maps="saliency")
+
+
 # ----------------------------------------------------------------------------- label issues
 
 

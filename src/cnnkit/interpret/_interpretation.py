@@ -175,7 +175,7 @@ class Interpretation:
         k: int = 9,
         train: tuple[Any, Any] | None = None,
         neighbors: int = 3,
-        maps: Any = None,
+        maps: Any = "grad_cam",
         save: str | os.PathLike | None = None,
     ) -> Figure:
         """Show the ``k`` worst examples: each image with true and predicted class and their
@@ -187,8 +187,10 @@ class Interpretation:
                 ``neighbors`` training images whose latent vectors (``cnnkit.inspect.
                 features``) lie nearest.
             neighbors: training images per row.
-            maps: heat maps drawn over the images (e.g. Grad-CAM): an (n, height, width) array
-                for every example, or a function ``maps(model, images) -> (k, h, w)``.
+            maps: heat maps drawn over the images: 'grad_cam' (the default: the predicted
+                class's Grad-CAM when the model has a convolution layer, else none), None,
+                an (n, height, width) array for every example, or a function
+                ``maps(model, images) -> (k, h, w)``.
             save: write the figure as a PNG to this path.
         """
         if self.images is None:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from cnnkit import explain
 from cnnkit._arrays import class_labels, to_numpy
 from cnnkit._validation import check_int
 from cnnkit.inspect import features
@@ -66,6 +67,15 @@ def _maps(maps: Any, interp: Any, indices: np.ndarray) -> np.ndarray | None:
     """(k, h, w) heat maps of the shown examples, scaled to [0, 1]; None without maps."""
     if maps is None:
         return None
+    if isinstance(maps, str) and maps == "grad_cam":
+        if interp.model is None or not explain.spatial_layers(interp.model):
+            return None  # no convolution to read: the plain images
+        maps = explain.grad_cam
+    if isinstance(maps, str):
+        raise ValueError(
+            f"{_OWNER}: maps must be 'grad_cam', None, an (n, height, width) array or a "
+            f"function (model, images) -> maps. Received: maps={maps!r}"
+        )
     if callable(maps):
         values = to_numpy(maps(interp.model, np.asarray(interp.images)[indices]), "maps", _OWNER)
     else:

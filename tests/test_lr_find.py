@@ -164,3 +164,29 @@ def test_a_result_prints_its_suggestion():
     assert repr(result) == (
         "LRFindResult(steps=1, suggestion=0.001 (steepest), lowest smoothed loss=1, diverged=False)"
     )
+
+
+def test_the_command_prints_a_suggestion_and_draws_the_curve(tmp_path):
+    from cli_helpers import cnnkit as run_cnnkit
+    from cli_helpers import write_stripes
+
+    (tmp_path / "stripes").mkdir()
+    folder = write_stripes(tmp_path / "stripes")
+    plot = tmp_path / "curve.png"
+    result = run_cnnkit(
+        "lr-find", "--dataset", folder, "--steps", "12", "--batch-size", "8", "--plot", plot
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"small_cnn on {folder}: " in result.stdout
+    assert "suggested learning rate (steepest): " in result.stdout
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_command_refuses_a_falling_range(capsys):
+    from cli_helpers import run_here
+
+    result = run_here(
+        capsys, "lr-find", "--dataset", "digits", "--start-lr", "1", "--end-lr", "0.5"
+    )
+    assert result.returncode == 2
+    assert "cnnkit lr-find: error: --end-lr (0.5) must be larger than --start-lr" in result.stderr

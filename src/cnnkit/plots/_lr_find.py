@@ -48,15 +48,25 @@ def lr_find(
     ax.set_xscale("log")
     ax.set_xlabel("learning rate")
     ax.set_ylabel("loss")
-    finite = [v for v in result.smoothed_losses[skip_start:] if math.isfinite(v)]
-    if finite:  # a divergent last point should not squash the curve
-        low, high = min(finite), max(finite)
-        margin = 0.05 * (high - low) or 0.05 * abs(high) or 0.05
-        ax.set_ylim(low - margin, min(high, 4 * low if low > 0 else high) + margin)
+    _limits(ax, result, skip_start)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     figure.tight_layout()
     return finish(figure, save)
+
+
+def _limits(ax, result: LRFindResult, skip_start: int) -> None:
+    """Show the smoothed curve whole and the raw losses below its top; not the divergent
+    last point, which would squash the rest."""
+    cut = len(result.lrs) - 1 if result.diverged else len(result.lrs)
+    shown = result.smoothed_losses[skip_start:cut] + result.losses[skip_start:cut]
+    finite = [v for v in shown if math.isfinite(v)]
+    if not finite:
+        return
+    smoothed = [v for v in result.smoothed_losses[skip_start:cut] if math.isfinite(v)]
+    low, high = min(finite), max(smoothed or finite)  # raw spikes above the curve are cut
+    margin = 0.05 * (high - low) or 0.05 * abs(high) or 0.05
+    ax.set_ylim(low - margin, high + margin)
 
 
 LRFindResult.use_plotter(lr_find)

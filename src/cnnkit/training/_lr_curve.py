@@ -73,7 +73,7 @@ def suggest(
     if len(losses) < 5:
         return None
     curve = np.asarray(smooth(_despiked(np.asarray(losses, dtype=np.float64)), smoothing))
-    skip = max(1, len(curve) // 10)
+    skip = max(3, len(curve) // 10)
     if rule == "valley":
         return float(lrs[skip + _valley(curve[skip:])])
     lowest = skip + int(np.argmin(curve[skip:]))

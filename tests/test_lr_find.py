@@ -190,3 +190,14 @@ def test_the_command_refuses_a_falling_range(capsys):
     )
     assert result.returncode == 2
     assert "cnnkit lr-find: error: --end-lr (0.5) must be larger than --start-lr" in result.stderr
+
+
+def test_an_optimizer_with_a_schedule_keeps_it():
+    x, y = data(n=16)
+    model = model_with_state()
+    schedule = cnnkit.optimizers.schedules.ExponentialDecay(0.01, 10, 0.5)
+    model.compile(optimizer=cnnkit.optimizers.SGD(schedule), loss="sparse_categorical_crossentropy")
+    result = model.lr_find(x, y, steps=6, batch_size=8)
+    assert len(result.lrs) == 6
+    assert model.optimizer.learning_rate_schedule is schedule
+    assert model.optimizer.iterations == 0 and model.optimizer.learning_rate == 0.01

@@ -111,3 +111,15 @@ def test_state_round_trip_and_checks():
         other.load_state_dict({"average": [np.zeros(2)], "trained": None})
     with pytest.raises(ValueError, match=r"ModelEMA: decay must be .* Received: decay=1.0"):
         ModelEMA(decay=1.0)
+
+
+def test_a_checkpoint_listed_after_it_saves_the_average(tmp_path):
+    x, y = data()
+    model, ema = classifier(), ModelEMA(decay=0.8, apply_at_end=False)
+    checkpoint = cnnkit.callbacks.ModelCheckpoint(tmp_path / "last.keras")
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[ema, checkpoint])
+    saved = cnnkit.saving.load_model(tmp_path / "last.keras")
+    for weight, average in zip(saved.trainable_weights, ema.average):
+        torch.testing.assert_close(weight.detach(), average, rtol=0, atol=0)
+    trained = [w.detach() for w in model.trainable_weights]  # apply_at_end=False
+    assert not all(torch.equal(a, b) for a, b in zip(trained, ema.average))

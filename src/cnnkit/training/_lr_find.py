@@ -42,7 +42,11 @@ class _Snapshot:
             if self.torch_optimizer is None
             else copy.deepcopy(self.torch_optimizer.state_dict())
         )
-        self.optimizer_fields = (optimizer._learning_rate, optimizer._iterations)
+        self.optimizer_fields = (
+            optimizer._learning_rate,
+            optimizer._iterations,
+            optimizer.learning_rate_schedule,
+        )
         self.step_cache = dict(model._step_cache)
         self.randoms = (random_states(model), np.random.get_state(), random.getstate())
         self.flags = (model.training, model.stop_training)
@@ -56,7 +60,11 @@ class _Snapshot:
         optimizer.torch_optimizer = self.torch_optimizer
         if self.torch_optimizer is not None:
             self.torch_optimizer.load_state_dict(self.optimizer_state)
-        optimizer._learning_rate, optimizer._iterations = self.optimizer_fields
+        (
+            optimizer._learning_rate,
+            optimizer._iterations,
+            optimizer.learning_rate_schedule,
+        ) = self.optimizer_fields
         model._step_cache.clear()
         model._step_cache.update(self.step_cache)
         set_random_states(model, self.randoms[0])
@@ -127,6 +135,7 @@ class LRFinder:
         optimizer = model.optimizer.torch_optimizer or model.optimizer.build(model.parameters())
         step = model._train_step(optimizer, device, world, 0)
         model.train()
+        model.optimizer.learning_rate_schedule = None  # the ramp sets the rate (put back after)
         generator = torch.Generator().manual_seed(0)  # its own: the global generators stay put
         lrs, losses, smoothed = [], [], []
         average, best = 0.0, math.inf

@@ -17,6 +17,8 @@ from cnnkit.callbacks._lr import LearningRateScheduler as LearningRateScheduler
 from cnnkit.callbacks._lr import ReduceLROnPlateau as ReduceLROnPlateau
 from cnnkit.callbacks._misc import LambdaCallback as LambdaCallback
 from cnnkit.callbacks._misc import TerminateOnNaN as TerminateOnNaN
+from cnnkit.callbacks._model_ema import ModelEMA as ModelEMA
+from cnnkit.callbacks._one_cycle import OneCycle as OneCycle
 from cnnkit.callbacks._progbar import Progbar as Progbar
 from cnnkit.callbacks._progbar import ProgbarLogger as ProgbarLogger
 from cnnkit.callbacks._progbar import resolve_verbose as resolve_verbose
@@ -31,6 +33,8 @@ __all__ = [
     "LambdaCallback",
     "LearningRateScheduler",
     "ModelCheckpoint",
+    "ModelEMA",
+    "OneCycle",
     "Progbar",
     "ProgbarLogger",
     "ReduceLROnPlateau",

@@ -18,6 +18,7 @@ from cnnkit.cli._parser import build_parser
 COMMANDS = {
     "demo": "cnnkit.cli._commands_demo",
     "train": "cnnkit.cli._commands_train",
+    "lr-find": "cnnkit.cli._commands_lr_find",
     "evaluate": "cnnkit.cli._commands_evaluate",
     "predict": "cnnkit.cli._commands_predict",
     "summary": "cnnkit.cli._commands_summary",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from cnnkit.cli import _types
+from cnnkit.cli._commands_lr_find import add_parser as _lr_find
 from cnnkit.cli._data import DATASET_NAMES
 
 DATASET_HELP = f"{', '.join(DATASET_NAMES)}, or a folder of images (one sub-folder per class)"
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
     )
-    for add in (_demo, _train, _evaluate, _predict, _summary, _knn, _report):
+    for add in (_demo, _train, _lr_find, _evaluate, _predict, _summary, _knn, _report):
         add(commands, common)
     from cnnkit.cli._parser_audit import add_audit  # imports this module's helpers
 

@@ -4,6 +4,7 @@ Every function returns a ``matplotlib.figure.Figure``; ``save=path`` also writes
 (atomically). Images may be grayscale or RGB, uint8 or float.
 
 - ``history``: loss and metrics per epoch, training vs validation.
+- ``lr_find``: the learning-rate range test's loss curve and its suggestion.
 - ``samples``: a few images of each class.
 - ``activation_maps``, ``filters``: each layer's output channels; the learned kernels.
 - ``confusion_matrix``, ``misclassified``: where the classifier goes wrong.
@@ -23,6 +24,7 @@ from cnnkit.plots._figure import png_bytes as png_bytes
 from cnnkit.plots._history import history as history
 from cnnkit.plots._layers import activation_maps as activation_maps
 from cnnkit.plots._layers import filters as filters
+from cnnkit.plots._lr_find import lr_find as lr_find
 from cnnkit.plots._model_plot import model_to_dot as model_to_dot
 from cnnkit.plots._model_plot import plot_model as plot_model
 from cnnkit.plots._samples import samples as samples
@@ -33,6 +35,7 @@ __all__ = [
     "embedding",
     "filters",
     "history",
+    "lr_find",
     "misclassified",
     "model_to_dot",
     "neighbors",

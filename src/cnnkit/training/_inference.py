@@ -12,7 +12,7 @@ from cnnkit import config, distributed
 from cnnkit import metrics as metrics_module
 from cnnkit._validation import check_int
 from cnnkit.callbacks import CallbackList, resolve_verbose
-from cnnkit.training import _checks, _structured_loop
+from cnnkit.training import _checks, _structured_loop, _tta
 from cnnkit.training._data import ArrayData
 from cnnkit.training._logs import callbacks_for_rank, chunk_sizes, read_logs
 from cnnkit.training._step import autocast_context
@@ -36,15 +36,21 @@ class Inference:
         callbacks: Sequence[Any] | None = None,
         return_dict: bool = False,
         steps: int | None = None,
+        tta: Any = None,
     ) -> float | list[float] | dict[str, float]:
         """Loss and metrics on ``x, y`` in inference mode: a float (loss only), a list
         ``[loss, *metrics]``, or a dict with ``return_dict=True``. ``x`` may also be a
         ``PyDataset`` or a generator of (x, y) batches; ``steps`` caps the batches (required
-        for a generator)."""
+        for a generator). ``tta`` ('flip', 'flip+translate' or a list of callables) scores
+        the mean of the predictions over augmented views of ``x`` (see ``_tta``)."""
         self._require_compiled("evaluate")
         batch_size = check_int(
             32 if batch_size is None else batch_size, "batch_size", "evaluate", minimum=1
         )
+        if tta is not None:
+            logs = _tta.evaluate(self, x, y, tta, sample_weight, batch_size)
+            values = keras_order(logs, [])
+            return logs if return_dict else values[0] if len(values) == 1 else values
         if _structured_loop.uses_structures(self, x, "test_step"):
             return _structured_loop.evaluate(
                 self, x, y, batch_size, verbose, sample_weight, callbacks, return_dict
@@ -113,14 +119,19 @@ class Inference:
         verbose: int | str = "auto",
         callbacks: Sequence[Any] | None = None,
         steps: int | None = None,
+        tta: Any = None,
     ) -> np.ndarray:
         """Run the model in inference mode; returns one NumPy array (class probabilities for a
         softmax classifier), in the order of ``x`` - on every process under torchrun. ``x``
         may also be a ``PyDataset`` or a generator of batches; ``steps`` caps the batches
-        (required for a generator)."""
+        (required for a generator). ``tta`` ('flip', 'flip+translate' or a list of
+        callables) returns the mean over augmented views of ``x`` (see ``_tta``)."""
         batch_size = check_int(
             32 if batch_size is None else batch_size, "batch_size", "predict", minimum=1
         )
+        if tta is not None:
+            options = {"batch_size": batch_size, "verbose": verbose, "callbacks": callbacks}
+            return _tta.predict(self, x, tta, options)
         if _structured_loop.uses_structures(self, x, "predict_step"):
             return _structured_loop.predict(self, x, batch_size, verbose, callbacks)
         device, world = self._prepare_run(batch_size, "predict")

@@ -22,13 +22,14 @@ from cnnkit.training._inference import Inference
 from cnnkit.training._keras2 import Keras2Methods
 from cnnkit.training._keras_steps import KerasSteps
 from cnnkit.training._logs import callbacks_for_rank, class_weights_to_samples
+from cnnkit.training._recipes import Recipes
 from cnnkit.training._run import Data, Position, Run, Settings, TrainStep
 from cnnkit.training._step import make_train_step
 from cnnkit.training._stream_data import adapt_data
 from cnnkit.training._structures import wants_structures
 
 
-class Trainer(Keras2Methods, Inference, KerasSteps):
+class Trainer(Keras2Methods, Inference, KerasSteps, Recipes):
     """The training half of a model: mixed into Sequential, it needs ``forward``, ``layers``,
     ``losses``, ``apply_constraints`` and ``input_shape``/``output_shape`` from it."""
 

@@ -30,6 +30,7 @@ def explanation(
     alpha: float = 0.5,
     cmap: str = OVERLAY_CMAP,
     columns: int = 6,
+    title: str | None = None,
     save: str | os.PathLike | None = None,
 ) -> Figure:
     """Overlay each image's explanation map on it, titled with its true and predicted class.
@@ -48,6 +49,7 @@ def explanation(
         alpha: opacity of the map, in [0, 1].
         cmap: matplotlib colour map name of the map.
         columns: images per row.
+        title: a title above all images, or None.
         save: write the figure as a PNG to this path.
 
     Returns:
@@ -62,6 +64,8 @@ def explanation(
     figure = new_figure(1.6 * cols + 0.2, 1.8 * rows + 0.2)
     for index, ax in enumerate(tile_axes(figure, len(pictures), cols)):
         overlay(ax, pictures[index], overlays[index], titles[index], alpha, cmap)
+    if title is not None:
+        figure.suptitle(str(title), fontsize=9)
     figure.tight_layout()
     return finish(figure, save)
 

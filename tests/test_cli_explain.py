@@ -78,7 +78,10 @@ def test_grad_cam_overlay_per_image_and_top_classes(capsys, tmp_path, drawn):
         assert kwargs["title"] == f"grad_cam for class {NAMES[probabilities[index].argmax()]}"
 
 
-@pytest.mark.parametrize("method", ["saliency", "occlusion", "grad_cam_plus_plus"])
+@pytest.mark.parametrize(
+    "method",
+    ["grad_cam_plus_plus", "saliency", "smooth_grad", "integrated_gradients", "occlusion"],
+)
 def test_other_methods_and_a_target_by_name(capsys, tmp_path, drawn, method):
     model_path, images = saved(tmp_path), pictures(tmp_path, 1)
     out = tmp_path / "out"
@@ -88,6 +91,11 @@ def test_other_methods_and_a_target_by_name(capsys, tmp_path, drawn, method):
     assert result.returncode == 0, result.stderr
     assert [p.name for p in out.iterdir()] == [f"picture0_{method}.png"]
     assert drawn[0][1]["title"] == f"{method} for class bird"
+    model = load_model(model_path, compile=False)
+    inputs = np.asarray(Image.open(images[0]))[None, ..., None] / np.float32(255)
+    seeded = {"seed": 0} if method == "smooth_grad" else {}
+    expected = getattr(explain, method)(model, inputs, target=2, **seeded)
+    np.testing.assert_allclose(drawn[0][0][1], expected, rtol=1e-5, atol=1e-7)
 
 
 def test_images_with_the_same_file_name_get_their_position(capsys, tmp_path):

@@ -34,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
     target = None if args.target is None else _target(args.target, names)
     method = getattr(explain, args.method)
     options = {"layer": layer} if args.method in LAYER_METHODS else {}
+    if args.method == "smooth_grad":
+        options["seed"] = 0  # the same picture for the same files, run after run
     maps = method(model, inputs, target=target, **options)
     out.mkdir(parents=True, exist_ok=True)
     for index, (image, row) in enumerate(zip(args.images, probabilities, strict=True)):

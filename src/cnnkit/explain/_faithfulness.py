@@ -91,6 +91,12 @@ def deletion_score(
     are the model's outputs when they are probabilities (rows non-negative and summing to 1, as
     after softmax), else the softmax of the outputs.
 
+    Two cautions. Deleting pixels that already hold ``baseline`` changes nothing, so a map that
+    points at an empty background (a model reading a shape from the space around it) scores
+    no drop. And a model never shown missing pixels may lose much of its probability to any
+    scattered holes, so random deletion drops a lot too; training behind an input
+    ``Dropout`` keeps the comparison about where the model looks.
+
     Args:
         model: a built cnnkit model with one image input and one output of class scores.
         images: (n, height, width, channels) images as for ``predict``.

@@ -24,7 +24,7 @@ from cnnkit import cli
 from cnnkit.cli._schedule import END, WARMUP, one_cycle
 from cnnkit.models import load_model
 
-COMMANDS = ("demo", "train", "evaluate", "predict", "summary", "knn", "report")
+COMMANDS = ("demo", "train", "evaluate", "predict", "explain", "summary", "knn", "report")
 
 
 def failed_with(result: subprocess.CompletedProcess, code: int, text: str) -> bool:

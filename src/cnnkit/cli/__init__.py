@@ -21,6 +21,7 @@ COMMANDS = {
     "lr-find": "cnnkit.cli._commands_lr_find",
     "evaluate": "cnnkit.cli._commands_evaluate",
     "predict": "cnnkit.cli._commands_predict",
+    "explain": "cnnkit.cli._commands_explain",
     "summary": "cnnkit.cli._commands_summary",
     "knn": "cnnkit.cli._commands_knn",
     "report": "cnnkit.cli._commands_report",

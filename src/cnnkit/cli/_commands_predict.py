@@ -30,12 +30,16 @@ def run(args: argparse.Namespace) -> int:
         model.predict(_data.scaled(images), batch_size=256, verbose=0), path
     )
     names = class_names(args.class_names, path, probabilities.shape[1])
-    top_k = min(args.top_k, probabilities.shape[1])
     for image, row in zip(args.images, probabilities, strict=True):
         print(image)
-        for rank, label in enumerate(np.argsort(-row, kind="stable")[:top_k], start=1):
-            print(f"  {rank}. {names[label]:<20} {row[label]:.4f}")
+        print_top_classes(row, names, args.top_k)
     return 0
+
+
+def print_top_classes(row: np.ndarray, names: list[str], top_k: int) -> None:
+    """One image's ``top_k`` classes, most probable first, with their probabilities."""
+    for rank, label in enumerate(np.argsort(-row, kind="stable")[:top_k], start=1):
+        print(f"  {rank}. {names[label]:<20} {row[label]:.4f}")
 
 
 def read_image(path: str, model_input: tuple[int, int, int]) -> np.ndarray:

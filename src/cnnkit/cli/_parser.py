@@ -9,6 +9,15 @@ from cnnkit.cli._commands_lr_find import add_parser as _lr_find
 from cnnkit.cli._data import DATASET_NAMES
 
 DATASET_HELP = f"{', '.join(DATASET_NAMES)}, or a folder of images (one sub-folder per class)"
+#: ``cnnkit explain --method`` choices (cnnkit.explain's functions); the first two read a layer.
+EXPLAIN_METHODS = (
+    "grad_cam",
+    "grad_cam_plus_plus",
+    "saliency",
+    "smooth_grad",
+    "integrated_gradients",
+    "occlusion",
+)
 HINT = (
     "Start with `cnnkit demo` (under half a minute on two CPU cores, no download), then "
     "`cnnkit train --dataset fashion_mnist`. Each command has --help."
@@ -28,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
     )
-    for add in (_demo, _train, _lr_find, _evaluate, _predict, _summary, _knn, _report):
+    for add in (_demo, _train, _lr_find, _evaluate, _predict, _explain, _summary, _knn, _report):
         add(commands, common)
     from cnnkit.cli._parser_audit import add_audit  # imports this module's helpers
 
@@ -178,6 +187,43 @@ def _predict(commands, common) -> None:
     )
     parser.add_argument("model", metavar="MODEL", help="model file or run folder")
     parser.add_argument("images", metavar="IMAGE", nargs="+", help="PNG, JPEG, BMP or GIF files")
+    parser.add_argument(
+        "--top-k", type=_types.parse_positive_int, default=3, help="classes to show (3)"
+    )
+    parser.add_argument(
+        "--class-names",
+        metavar="FILE|A,B,...",
+        help="JSON list file or comma-separated names (default: class_names.json beside MODEL)",
+    )
+
+
+def _explain(commands, common) -> None:
+    parser = _command(
+        commands,
+        common,
+        "explain",
+        "what a model looks at in image files, as overlay pictures",
+        "Explain a model's class for each image file (read as by predict) with one of\n"
+        "cnnkit.explain's methods; write one PNG per image, the map over the image, and print\n"
+        "the top classes.",
+    )
+    parser.add_argument("model", metavar="MODEL", help="model file or run folder")
+    parser.add_argument("images", metavar="IMAGE", nargs="+", help="PNG, JPEG, BMP or GIF files")
+    parser.add_argument(
+        "--method",
+        choices=EXPLAIN_METHODS,
+        default="grad_cam",
+        help="explanation method (grad_cam)",
+    )
+    parser.add_argument(
+        "--layer", metavar="NAME", help="layer for grad_cam methods (the last convolution block)"
+    )
+    parser.add_argument(
+        "--target", metavar="CLASS", help="class name or number to explain (the predicted class)"
+    )
+    parser.add_argument(
+        "--out", default="explanations", metavar="DIR", help="folder for the PNGs (explanations)"
+    )
     parser.add_argument(
         "--top-k", type=_types.parse_positive_int, default=3, help="classes to show (3)"
     )

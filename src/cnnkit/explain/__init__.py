@@ -11,6 +11,8 @@ training mode, and the global random states, are left as they were.
 - ``saliency`` / ``smooth_grad``: input gradients, plain or averaged over noisy copies.
 - ``integrated_gradients``: attributions that add up to the score's change from a baseline.
 - ``occlusion``: the score lost when each patch of the image is covered.
+- ``deletion_score``: whether deleting a map's top pixels lowers the class probability more
+  than deleting as many random pixels (a check that a map is faithful to the model).
 - ``spatial_layers``: the layers ``grad_cam`` can read.
 """
 
@@ -18,6 +20,8 @@ from __future__ import annotations
 
 from cnnkit.explain._cam import grad_cam as grad_cam
 from cnnkit.explain._cam import grad_cam_plus_plus as grad_cam_plus_plus
+from cnnkit.explain._faithfulness import DeletionScore as DeletionScore
+from cnnkit.explain._faithfulness import deletion_score as deletion_score
 from cnnkit.explain._gradients import saliency as saliency
 from cnnkit.explain._gradients import smooth_grad as smooth_grad
 from cnnkit.explain._integrated import IntegratedGradientsResult as IntegratedGradientsResult
@@ -26,7 +30,9 @@ from cnnkit.explain._layers import spatial_layers as spatial_layers
 from cnnkit.explain._occlusion import occlusion as occlusion
 
 __all__ = [
+    "DeletionScore",
     "IntegratedGradientsResult",
+    "deletion_score",
     "grad_cam",
     "grad_cam_plus_plus",
     "integrated_gradients",

@@ -9,6 +9,8 @@ Every function returns a ``matplotlib.figure.Figure``; ``save=path`` also writes
 - ``activation_maps``, ``filters``: each layer's output channels; the learned kernels.
 - ``confusion_matrix``, ``misclassified``: where the classifier goes wrong.
 - ``embedding``: a t-SNE map coloured by class, optionally with thumbnails.
+- ``explanation``, ``explanation_grid``: explanation maps (``cnnkit.explain``) over their
+  images, one method or several side by side.
 - ``neighbors``: an image and its nearest images, with distances.
 - ``plot_model``, ``model_to_dot``: a model's layers and connections, as a picture file or
   DOT text (also in ``cnnkit.utils``, as in Keras).
@@ -20,6 +22,8 @@ from cnnkit.plots._classification import confusion_matrix as confusion_matrix
 from cnnkit.plots._classification import misclassified as misclassified
 from cnnkit.plots._embedding import embedding as embedding
 from cnnkit.plots._embedding import neighbors as neighbors
+from cnnkit.plots._explanation import explanation as explanation
+from cnnkit.plots._explanation import explanation_grid as explanation_grid
 from cnnkit.plots._figure import png_bytes as png_bytes
 from cnnkit.plots._history import history as history
 from cnnkit.plots._layers import activation_maps as activation_maps
@@ -33,6 +37,8 @@ __all__ = [
     "activation_maps",
     "confusion_matrix",
     "embedding",
+    "explanation",
+    "explanation_grid",
     "filters",
     "history",
     "lr_find",

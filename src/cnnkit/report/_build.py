@@ -12,7 +12,13 @@ from cnnkit._files import atomic_write_bytes
 from cnnkit._validation import check_int
 from cnnkit.inspect import check_model
 from cnnkit.layers import Dense
-from cnnkit.report import _sections_data, _sections_inside, _sections_mistakes, _sections_results
+from cnnkit.report import (
+    _sections_data,
+    _sections_explain,
+    _sections_inside,
+    _sections_mistakes,
+    _sections_results,
+)
 from cnnkit.report._context import OWNER, Context, Progress, resolve_class_names, split_data
 from cnnkit.report._html import page
 from cnnkit.report._knn import check_knn, check_models
@@ -26,6 +32,7 @@ SECTION_IDS = (
     "misclassified",
     "mistakes",
     "activations",
+    "explanations",
     "filters",
     "embedding",
     "neighbors",
@@ -56,7 +63,8 @@ def build(
 
     Sections (each an ``<section id=...>``): ``dataset``, ``model``, ``training``,
     ``evaluation``, ``misclassified``, ``mistakes`` (largest losses, most confused classes),
-    ``activations``, ``filters``, ``embedding`` (pixel vs
+    ``activations``, ``explanations`` (Grad-CAM of a few correct and misclassified test
+    images), ``filters``, ``embedding`` (pixel vs
     latent t-SNE), ``neighbors`` (pixel vs latent nearest neighbours) and ``comparison``
     (kNN baselines vs the CNN, and neighbourhood scores).
 
@@ -133,6 +141,10 @@ def _sections(
         ),
         "mistakes": ("Largest losses", lambda: _sections_mistakes.mistakes(context)),
         "activations": ("Activation maps", lambda: _sections_inside.activations(context)),
+        "explanations": (
+            "What the network looks at (Grad-CAM)",
+            lambda: _sections_explain.explanations(context),
+        ),
         "filters": ("Learned filters", lambda: _sections_inside.filters(context)),
         "embedding": (
             "t-SNE: pixels vs latent vectors",

@@ -21,7 +21,7 @@ from cli_helpers import cnnkit, run_here, write_stripes
 from PIL import Image
 
 from cnnkit import cli
-from cnnkit.cli._schedule import END, WARMUP, one_cycle
+from cnnkit.cli._schedule import END, START, WARMUP, OneCycle
 from cnnkit.models import load_model
 
 COMMANDS = ("demo", "train", "evaluate", "predict", "explain", "summary", "knn", "report")
@@ -279,12 +279,18 @@ def test_demo_compares_knn_lenet5_and_small_cnn(tmp_path):
     assert names[0] in page and names[1] in page  # the demo's own kNN baselines, not recomputed
 
 
-def test_one_cycle_warms_up_then_decays_to_a_small_rate():
-    rates = [one_cycle(step / 100, peak=0.01) for step in range(101)]
-    warmup = int(WARMUP * 100)
-    assert rates[:warmup] == sorted(rates[:warmup]) and rates[warmup] == pytest.approx(0.01)
-    assert rates[warmup:] == sorted(rates[warmup:], reverse=True)
+def test_one_cycle_warms_up_linearly_then_decays_to_a_small_rate():
+    """The command line's recipe is the public OneCycle, rising linearly."""
+    schedule = OneCycle(0.01, epochs=1)
+    schedule.total_steps = 100
+    rates = [schedule.values(step)[0] for step in range(100)]
+    top = int(WARMUP * 100) - 1  # OneCycleLR's last step of the rise
+    assert rates[0] == pytest.approx(0.01 * START) and rates[top] == pytest.approx(0.01)
+    rise = np.diff(rates[: top + 1])
+    np.testing.assert_allclose(rise, rise[0])  # linear
+    assert rates[top:] == sorted(rates[top:], reverse=True)
     assert rates[-1] == pytest.approx(0.01 * END)
+    assert not schedule.cycle_momentum
 
 
 # ---------------------------------------------------------------------- bad arguments

@@ -175,3 +175,18 @@ def test_cycle_momentum_needs_a_momentum():
 def test_bad_arguments(arguments, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         OneCycle(**arguments)
+
+
+def test_a_linear_warmup_rises_as_linear_one_cycle_and_falls_as_cosine_one_cycle():
+    """warmup='linear' (the command line's recipe): the rise is OneCycleLR's linear one, the
+    fall its cosine one."""
+    total, rise = 50, int(0.2 * 50)  # steps 0..rise-1 rise
+    linear = torch_schedule(total, 0.1, pct_start=0.2, anneal_strategy="linear")
+    cosine = torch_schedule(total, 0.1, pct_start=0.2, anneal_strategy="cos")
+    ours = [
+        one_cycle_values(step, total, 0.1, pct_start=0.2, warmup="linear") for step in range(total)
+    ]
+    np.testing.assert_allclose(ours[:rise], linear[:rise], rtol=1e-12)
+    np.testing.assert_allclose(ours[rise:], cosine[rise:], rtol=1e-12)
+    with pytest.raises(ValueError, match="warmup must be one of"):
+        OneCycle(0.1, warmup="step")

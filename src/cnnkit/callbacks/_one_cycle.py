@@ -34,11 +34,13 @@ def one_cycle_values(
     div_factor: float = 25.0,
     final_div_factor: float = 1e4,
     momentum: tuple[float, float] = (0.85, 0.95),
+    warmup: str | None = None,
 ) -> tuple[float, float]:
     """(learning rate, momentum) of 0-based ``step`` out of ``total_steps``.
 
     Phase 1 (the first ``pct_start`` of the steps) goes from ``max_lr / div_factor`` to
-    ``max_lr`` and the momentum from its maximum to its base; phase 2 goes on to
+    ``max_lr`` and the momentum from its maximum to its base, shaped by ``warmup`` ('cos' or
+    'linear'; ``None``: as ``anneal``); phase 2 goes on to
     ``max_lr / div_factor / final_div_factor`` and back to the maximum momentum.
 
     Example:
@@ -60,7 +62,8 @@ def one_cycle_values(
         begin, end = rise_end, total_steps - 1.0
         rates, momenta = (max_lr, initial / final_div_factor), (low, high)
     fraction = (step - begin) / (end - begin) if end != begin else 1.0
-    return _anneal(*rates, fraction, anneal), _anneal(*momenta, fraction, anneal)
+    shape = (warmup or anneal) if step <= rise_end else anneal
+    return _anneal(*rates, fraction, shape), _anneal(*momenta, fraction, shape)
 
 
 class OneCycle(Callback):
@@ -80,7 +83,9 @@ class OneCycle(Callback):
         steps_per_epoch: Batches per epoch (optional: the fit's).
         pct_start: Fraction of the cycle spent rising, in (0, 1) (fastai's 0.25 by default;
             OneCycleLR's is 0.3).
-        anneal: 'cos' or 'linear'.
+        anneal: 'cos' or 'linear': the shape of the fall (and of the rise unless ``warmup``).
+        warmup: 'cos' or 'linear': the shape of the rise (``None``: as ``anneal``; OneCycleLR
+            has one shape for both, the command line's recipe rises linearly).
         div_factor: The first rate is ``max_lr / div_factor``.
         final_div_factor: The last rate is ``max_lr / div_factor / final_div_factor``.
         cycle_momentum: Move the momentum inversely to the rate.
@@ -105,6 +110,7 @@ class OneCycle(Callback):
         cycle_momentum: bool = True,
         base_momentum: float = 0.85,
         max_momentum: float = 0.95,
+        warmup: str | None = None,
     ) -> None:
         super().__init__()
         owner = "OneCycle"
@@ -119,6 +125,11 @@ class OneCycle(Callback):
             exclusive_maximum=True,
         )  # fmt: skip
         self.anneal = check_choice(anneal, "anneal", owner, choices=("cos", "linear"))
+        self.warmup = (
+            None
+            if warmup is None
+            else check_choice(warmup, "warmup", owner, choices=("cos", "linear"))
+        )
         self.div_factor = check_number(
             div_factor, "div_factor", owner, minimum=0, exclusive_minimum=True
         )
@@ -152,6 +163,7 @@ class OneCycle(Callback):
         return one_cycle_values(
             step, self.cycle_length(), self.max_lr, self.pct_start, self.anneal,
             self.div_factor, self.final_div_factor, (self.base_momentum, self.max_momentum),
+            self.warmup,
         )  # fmt: skip
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:

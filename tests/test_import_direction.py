@@ -31,17 +31,7 @@ RANKS = {
 RANK = {unit: rank for rank, units in RANKS.items() for unit in units}
 # Packages whose private modules only they may import (others use their public names), and
 # the pairs allowed in: saving is the public face of models' file format; a model is a trainer.
-SEALED = {
-    "explain",
-    "inspect",
-    "plots",
-    "report",
-    "datasets",
-    "models",
-    "callbacks",
-    "training",
-    "interpret",
-}
+SEALED = {"explain", "inspect", "plots", "report", "datasets", "models", "callbacks", "training", "interpret"}
 # (utils' image_dataset_from_directory reads images with datasets' own checks; interpret's
 # top-loss figure draws its images with plots' own helpers.)
 FRIENDS = {

@@ -65,7 +65,9 @@ class OnnxModel:
                 path.read_bytes(), options, providers=["CPUExecutionProvider"]
             )
         except Exception as error:  # ONNX Runtime's own error types, one per failure
-            raise ValueError(f"load_onnx: {str(path)!r} is not a readable ONNX model: {error}")
+            raise ValueError(
+                f"load_onnx: {str(path)!r} is not a readable ONNX model: {error}"
+            ) from error
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         if len(inputs) != 1 or len(outputs) != 1:
             raise ValueError(

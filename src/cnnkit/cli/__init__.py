@@ -20,6 +20,7 @@ COMMANDS = {
     "train": "cnnkit.cli._commands_train",
     "evaluate": "cnnkit.cli._commands_evaluate",
     "predict": "cnnkit.cli._commands_predict",
+    "export": "cnnkit.cli._commands_export",
     "summary": "cnnkit.cli._commands_summary",
     "knn": "cnnkit.cli._commands_knn",
     "report": "cnnkit.cli._commands_report",

@@ -21,7 +21,7 @@ RANKS = {
         "optimizers", "memory", "arithmetic", "signal", "datasets", "neighbors"},
     2: {"layers", "callbacks"},
     3: {"training", "ops", "random"},
-    4: {"models", "zoo", "saving"},
+    4: {"models", "zoo", "saving", "export"},
     5: {"inspect", "explain", "similarity"},
     6: {"plots"},
     # utils re-exports plots' plot_model, as in Keras; interpret seeds its folds with utils.

@@ -16,6 +16,7 @@ from cnnkit import constraints as constraints
 from cnnkit import data as data
 from cnnkit import datasets as datasets
 from cnnkit import explain as explain
+from cnnkit import export as export
 from cnnkit import initializers as initializers
 from cnnkit import inspect as inspect
 from cnnkit import interpret as interpret

@@ -98,9 +98,11 @@ def tanh(x: ArrayLike) -> torch.Tensor:
     within 2e-7 of the exact value (absolute error; near 0 that is not a small relative error)
     and about three times faster than ``torch.tanh``, forward and backward; the gradient is
     tanh's own, 1 - tanh(x)**2. Elsewhere it is ``torch.tanh``. Pass ``activation=torch.tanh``
-    for the exact kernel.
+    for the exact kernel. Traced graphs (``torch.export``, ``torch.compile``) use ``torch.tanh``.
     """
     x = _as_tensor(x)
+    if torch.compiler.is_compiling():  # a traced graph (export, compile) must not depend on size
+        return torch.tanh(x)
     if x.numel() < _SIGMOID_TANH_FROM or x.dtype is not torch.float32 or not x.is_cpu:
         return torch.tanh(x)
     if x.requires_grad and torch.is_grad_enabled():

@@ -22,6 +22,7 @@ COMMANDS = {
     "evaluate": "cnnkit.cli._commands_evaluate",
     "predict": "cnnkit.cli._commands_predict",
     "explain": "cnnkit.cli._commands_explain",
+    "export": "cnnkit.cli._commands_export",
     "summary": "cnnkit.cli._commands_summary",
     "knn": "cnnkit.cli._commands_knn",
     "report": "cnnkit.cli._commands_report",

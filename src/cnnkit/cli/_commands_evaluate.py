@@ -10,7 +10,7 @@ import numpy as np
 
 from cnnkit.cli import _data, _run_dir
 from cnnkit.cli._errors import CommandError
-from cnnkit.models import load_model
+from cnnkit.cli._inference_model import load_for_inference
 
 #: Class names shown in a warning before the rest is summarised as "..., N classes".
 _NAMES_SHOWN = 6
@@ -19,14 +19,14 @@ _NAMES_SHOWN = 6
 def run(args: argparse.Namespace) -> int:
     """Load the model and the test set, print accuracy overall and per class."""
     path = _run_dir.model_file(args.model)
-    model = load_model(path, compile=False)
+    model = load_for_inference(path)
     data = _data.load_for_model(args.dataset, _data.model_input_shape(model), args.image_size)
     classes = int(model.output_shape[-1])
     if classes != data.num_classes:
         raise CommandError(
             f"{path} predicts {classes} classes but {data.name} has {data.num_classes}"
         )
-    warn_if_other_classes(path, data)
+    warn_if_other_classes(path, data, getattr(model, "class_names", None))
     probabilities = _data.checked_outputs(
         model.predict(_data.scaled(data.x_test), batch_size=512, verbose=0), path
     )
@@ -41,10 +41,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def warn_if_other_classes(path: Path, data: _data.Data) -> None:
-    """A warning on stderr when the classes saved beside the model are not the dataset's:
-    the scores would compare labels by number (a Fashion-MNIST model scored on digits)."""
-    trained = _run_dir.class_names_beside(path)
+def warn_if_other_classes(path: Path, data: _data.Data, stored: list[str] | None = None) -> None:
+    """A warning on stderr when the classes stored in the model file (an export) or saved
+    beside it are not the dataset's: the scores would compare labels by number (a
+    Fashion-MNIST model scored on digits)."""
+    trained = stored or _run_dir.class_names_beside(path)
     if trained is None or tuple(trained) == data.class_names:
         return
     print(

@@ -10,7 +10,7 @@ import numpy as np
 
 from cnnkit.cli import _data, _run_dir
 from cnnkit.cli._errors import CommandError
-from cnnkit.models import load_model
+from cnnkit.cli._inference_model import load_for_inference
 
 #: Channels a model takes -> the Pillow colour conversion that produces them.
 _COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
@@ -23,13 +23,15 @@ _GRAY_BANDS = ("1", "L", "I", "F")
 def run(args: argparse.Namespace) -> int:
     """Classify every image and print its top-k classes with probabilities."""
     path = _run_dir.model_file(args.model)
-    model = load_model(path, compile=False)
+    model = load_for_inference(path)
     model_input = _data.model_input_shape(model)
     images = np.stack([read_image(image, model_input) for image in args.images])
     probabilities = _data.checked_outputs(
         model.predict(_data.scaled(images), batch_size=256, verbose=0), path
     )
-    names = class_names(args.class_names, path, probabilities.shape[1])
+    names = class_names(
+        args.class_names, path, probabilities.shape[1], getattr(model, "class_names", None)
+    )
     for image, row in zip(args.images, probabilities, strict=True):
         print(image)
         print_top_classes(row, names, args.top_k)
@@ -83,11 +85,13 @@ def file_colors(path: str) -> str | None:
     return "RGBA" if alpha else "RGB"
 
 
-def class_names(option: str | None, model_path: Path, count: int) -> list[str]:
-    """Names from ``--class-names`` (a JSON file or a comma list), else those ``train`` saved
-    beside the model, else the label numbers."""
+def class_names(
+    option: str | None, model_path: Path, count: int, stored: list[str] | None = None
+) -> list[str]:
+    """Names from ``--class-names`` (a JSON file or a comma list), else those stored in the
+    model file (an export), else those ``train`` saved beside the model, else the numbers."""
     if option is None:
-        names = _run_dir.class_names_beside(model_path)
+        names = stored or _run_dir.class_names_beside(model_path)
     elif os.path.isfile(option):
         names = _run_dir.read_class_names(Path(option))
     else:

@@ -37,7 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
     )
-    for add in (_demo, _train, _lr_find, _evaluate, _predict, _explain, _summary, _knn, _report):
+    for add in (
+        _demo,
+        _train,
+        _lr_find,
+        _evaluate,
+        _predict,
+        _explain,
+        _export,
+        _summary,
+        _knn,
+        _report,
+    ):
         add(commands, common)
     from cnnkit.cli._parser_audit import add_audit  # imports this module's helpers
 
@@ -172,7 +183,7 @@ def _evaluate(commands, common) -> None:
         "test accuracy of a saved model, overall and per class",
         "Score a model file (or a run folder's best model) on a dataset's test images.",
     )
-    parser.add_argument("model", metavar="MODEL", help="model file or run folder")
+    parser.add_argument("model", metavar="MODEL", help="model file, .onnx export or run folder")
     _data_flags(parser, required=True, size_default="the model's input size")
 
 
@@ -185,7 +196,7 @@ def _predict(commands, common) -> None:
         "Classify image files with a model file (or a run folder's best model). Images are\n"
         "converted to the model's channels and resized to its input size, with a notice.",
     )
-    parser.add_argument("model", metavar="MODEL", help="model file or run folder")
+    parser.add_argument("model", metavar="MODEL", help="model file, .onnx export or run folder")
     parser.add_argument("images", metavar="IMAGE", nargs="+", help="PNG, JPEG, BMP or GIF files")
     parser.add_argument(
         "--top-k", type=_types.parse_positive_int, default=3, help="classes to show (3)"
@@ -231,6 +242,29 @@ def _explain(commands, common) -> None:
         "--class-names",
         metavar="FILE|A,B,...",
         help="JSON list file or comma-separated names (default: class_names.json beside MODEL)",
+    )
+
+
+def _export(commands, common) -> None:
+    parser = _command(
+        commands,
+        common,
+        "export",
+        "write a model as ONNX or TorchScript, for serving without cnnkit",
+        "Write a model file's (or a run folder's best model's) inference graph to OUT:\n"
+        "channels-last images in, the model's outputs (probabilities) out, any batch size,\n"
+        "preprocessing layers included and augmentation left out. Class names saved beside\n"
+        "MODEL go into the file. predict and evaluate accept the .onnx file.",
+    )
+    parser.add_argument("model", metavar="MODEL", help="model file or run folder")
+    parser.add_argument("out", metavar="OUT", help="file to write (e.g. model.onnx)")
+    parser.add_argument(
+        "--format",
+        choices=("onnx", "torchscript"),
+        help="file format (default: torchscript for .pt/.pth, else onnx)",
+    )
+    parser.add_argument(
+        "--opset", type=_types.parse_positive_int, metavar="N", help="ONNX opset (18)"
     )
 
 

@@ -4,6 +4,7 @@ state BackupAndRestore writes and reads back during ``fit``."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from cnnkit.models import _model_file
 from cnnkit.training import _resume, _resume_checks
@@ -24,6 +25,21 @@ class SavingMethods:
     def load_weights(self, filepath: str) -> None:
         """Load weights written by ``save_weights`` or ``save`` into this model."""
         _model_file.load_weights(self, filepath)
+
+    def export(
+        self,
+        filepath: str | os.PathLike,
+        format: str = "onnx",
+        verbose: bool | None = None,
+        opset_version: int | None = None,
+        class_names: list[str] | None = None,
+    ) -> Path:
+        """Write the inference graph (preprocessing included, augmentation left out) as
+        ``"onnx"`` or ``"torchscript"``, for serving without cnnkit; see
+        ``cnnkit.export.export_model``. Keras' ``export`` takes the same first arguments."""
+        from cnnkit.export import export_model
+
+        return export_model(self, filepath, format, verbose, opset_version, class_names)
 
     def save_training_state(
         self, filepath: str | os.PathLike, epoch: int, mid_epoch: bool = False

@@ -74,9 +74,9 @@
   }
 
   // A heat map of one channel (or a wrapped vector) that reports clicks as (row, column).
-  function heatmap(rows, cols, valueAt, scale, onPick) {
+  function heatmap(rows, cols, valueAt, scale, onPick, size) {
     const canvas = el("canvas", { width: cols, height: rows });
-    const zoom = Math.max(2, Math.floor(84 / Math.max(rows, cols)));
+    const zoom = Math.max(2, Math.floor((size || 84) / Math.max(rows, cols)));
     canvas.style.width = cols * zoom + "px";
     canvas.style.height = rows * zoom + "px";
     const context = canvas.getContext("2d");
@@ -223,7 +223,7 @@
     const rows = h + p[0] + p[1], cols = w + p[2] + p[3];
     const span = [(kh - 1) * layer.dilation[0] + 1, (kw - 1) * layer.dilation[1] + 1];
     const scale = maxAbs(input.data);
-    const canvas = heatmap(rows, cols, (r, c) => paddedAt(input, p, r, c, ch), scale, () => {});
+    const canvas = heatmap(rows, cols, (r, c) => paddedAt(input, p, r, c, ch), scale, () => {}, 180);
     const zoom = parseInt(canvas.style.width, 10) / cols;
     const box = el("div", {}, [canvas]);
     box.style.position = "relative";
@@ -320,8 +320,10 @@
   const EXPLAIN = { conv: explainConv, pool: explainPool, dense: explainDense, other: explainOther };
 
   function select(index, position) {
-    const layer = DATA.layers[index];
-    EXPLAIN[layer.kind](layer, position, document.getElementById("wt-detail"));
+    const layer = DATA.layers[index], panel = document.getElementById("wt-detail");
+    panel.dataset.layer = index;
+    panel.dataset.position = position.join(",");
+    EXPLAIN[layer.kind](layer, position, panel);
   }
 
   function updateMemory() {

@@ -250,3 +250,30 @@ def test_command_line_writes_the_page(tmp_path, capsys):
     assert (
         cli.main(["walkthrough", str(tmp_path / "model.cnnkit"), str(tmp_path / "none.png")]) == 1
     )
+
+
+def test_the_report_links_walkthroughs_of_right_and_wrong_test_images(tmp_path):
+    from report_helpers import digits_case, single_thread
+
+    with single_thread():
+        model, history, data = digits_case(n_train=120, n_test=40)
+        path = report.build(
+            tmp_path, model, history, data, knn=False, max_points=30,
+            preprocess=lambda x: x / 255, n_queries=1, walkthroughs=4,
+        )  # fmt: skip
+    text = path.read_text(encoding="utf-8")
+    section = re.search(r'<section id="walkthrough">(.*?)</section>', text, re.S).group(1)
+    links = re.findall(r'<a href="(walkthrough/test-(\d+)\.html)">', section)
+    assert len(links) == 4
+    _, (x_test, y_test) = data
+    predicted = model.predict(x_test[..., None] / 255, verbose=0).argmax(axis=1)
+    verdicts = {int(index): bool(predicted[int(index)] == y_test[int(index)]) for _, index in links}
+    if (predicted != y_test).any() and (predicted == y_test).any():
+        assert set(verdicts.values()) == {True, False}
+    for link, index in links:
+        page = page_data(tmp_path / link)
+        np.testing.assert_allclose(
+            page["arrays"]["image"][..., 0], x_test[int(index)] / 255, atol=1e-7
+        )
+        assert f"Test image {index}: true class" in (tmp_path / link).read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "walkthrough"]

@@ -209,7 +209,7 @@
       pick, tables,
       el("p", { class: "note", text: "sum per input channel: " + perChannel }),
       resultLine("wt-products", "Σ products over all channels = ", total),
-      resultLine("wt-bias", "bias b = ", bias),
+      resultLine("wt-bias", layer.bias ? "bias b = " : "no bias (use_bias=False): b = ", bias),
       resultLine("wt-sum", "sum + bias z = ", z),
       resultLine("wt-activation", layer.activation + "(z) = ", act ? act(z) : model),
       modelLine(model, act ? act(z) : model),

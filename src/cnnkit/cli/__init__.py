@@ -27,6 +27,7 @@ COMMANDS = {
     "knn": "cnnkit.cli._commands_knn",
     "report": "cnnkit.cli._commands_report",
     "audit": "cnnkit.cli._commands_audit",
+    "walkthrough": "cnnkit.cli._commands_walkthrough",
 }
 
 

@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cnnkit.cli._parser_audit import add_audit  # imports this module's helpers
 
     add_audit(commands, common)
+    from cnnkit.cli._parser_walkthrough import add_walkthrough
+
+    add_walkthrough(commands, common)
     return parser
 
 

@@ -63,6 +63,7 @@ def build_report(
         preprocess=scaled,
         title=f"{getattr(model, 'name', 'CNN')} on {Path(data.name).name}",
         progress=sys.stdout,
+        walkthroughs=4,
     )
     return Path(path)
 

@@ -22,6 +22,7 @@ from cnnkit.report import (
 from cnnkit.report._context import OWNER, Context, Progress, resolve_class_names, split_data
 from cnnkit.report._html import page
 from cnnkit.report._knn import check_knn, check_models
+from cnnkit.report._sections_walkthrough import walkthroughs as walkthrough_section
 
 #: Section ids, in page order (tests and links rely on them).
 SECTION_IDS = (
@@ -31,6 +32,7 @@ SECTION_IDS = (
     "evaluation",
     "misclassified",
     "mistakes",
+    "walkthrough",
     "activations",
     "explanations",
     "filters",
@@ -57,12 +59,14 @@ def build(
     batch_size: int = 256,
     seed: int = 0,
     progress: TextIO | None = None,
+    walkthroughs: int = 0,
 ) -> Path:
     """Write ``report.html``: a self-contained page on the data, the model, its training and
     what it learned, that opens anywhere (figures are embedded PNGs, no scripts or downloads).
 
     Sections (each an ``<section id=...>``): ``dataset``, ``model``, ``training``,
     ``evaluation``, ``misclassified``, ``mistakes`` (largest losses, most confused classes),
+    ``walkthrough`` (links to ``walkthroughs`` pages of ``cnnkit.report.walkthrough``),
     ``activations``, ``explanations`` (Grad-CAM of a few correct and misclassified test
     images), ``filters``, ``embedding`` (pixel vs
     latent t-SNE), ``neighbors`` (pixel vs latent nearest neighbours) and ``comparison``
@@ -91,6 +95,8 @@ def build(
         batch_size: images per forward pass.
         seed: seeds every random choice (samples, subsets, t-SNE).
         progress: a stream (e.g. ``sys.stdout``) to print each step to; None is silent.
+        walkthroughs: test images (about half misclassified) followed through every layer on
+            pages written into ``out_dir/walkthrough/`` and linked from section ``walkthrough``.
 
     Returns:
         The path of ``report.html``, written atomically.
@@ -101,6 +107,7 @@ def build(
         model, data, class_names, preprocess, max_points, batch_size, seed, k, progress
     )
     n_queries = check_int(n_queries, "n_queries", OWNER, minimum=1)
+    walkthroughs = check_int(walkthroughs, "walkthroughs", OWNER, minimum=0)
     check_knn(knn)
     check_models(models)
     _check_history(history)
@@ -110,7 +117,10 @@ def build(
             f"the input of the last one. Layers: {', '.join(layer.name for layer in model.layers)}"
         )
     folder = _folder(out_dir)
-    sections = _sections(context, history, knn, models, n_queries)
+    sections = _sections(
+        context, history, knn, models, n_queries,
+        lambda: walkthrough_section(context, folder, walkthroughs),
+    )  # fmt: skip
     subtitle = (
         f"Model {getattr(model, 'name', type(model).__name__)!r}, {len(context.class_names)} classes, "
         f"{len(context.x_train):,} training and {len(context.x_test):,} test images. "
@@ -124,7 +134,7 @@ def build(
 
 
 def _sections(
-    context: Context, history: Any, knn: Any, models: Any, n_queries: int
+    context: Context, history: Any, knn: Any, models: Any, n_queries: int, pages: Callable
 ) -> list[tuple[str, str, str]]:
     """Each section's (id, heading, HTML body), in page order."""
     headings_and_bodies = {
@@ -140,6 +150,7 @@ def _sections(
             lambda: _sections_results.misclassified(context),
         ),
         "mistakes": ("Largest losses", lambda: _sections_mistakes.mistakes(context)),
+        "walkthrough": ("Walkthrough: one image, layer by layer", pages),
         "activations": ("Activation maps", lambda: _sections_inside.activations(context)),
         "explanations": (
             "What the network looks at (Grad-CAM)",

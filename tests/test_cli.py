@@ -24,7 +24,16 @@ from cnnkit import cli
 from cnnkit.cli._schedule import END, START, WARMUP, OneCycle
 from cnnkit.models import load_model
 
-COMMANDS = ("demo", "train", "evaluate", "predict", "explain", "summary", "knn", "report")
+COMMANDS = (
+    "demo", "train", "lr-find", "evaluate", "predict", "explain", "export", "summary", "knn",
+    "report", "audit", "walkthrough",
+)  # fmt: skip
+
+
+def test_the_command_list_names_every_command():
+    from cnnkit.cli import COMMANDS as REGISTERED
+
+    assert set(COMMANDS) == set(REGISTERED)
 
 
 def failed_with(result: subprocess.CompletedProcess, code: int, text: str) -> bool:

@@ -189,6 +189,17 @@ def test_the_page_is_self_contained_and_small(case):
     assert path.stat().st_size <= limit
     assert "(I ⊗ w)(r, c) = Σ" in text and "(I ⊛ w)(r, c) = Σ" in text  # the flip, once
     assert text.count("<h2>Correlation or convolution?") == 1
+    assert "{{" not in text  # every placeholder filled, the heading's title too
+    assert re.search(r"<h1>Walkthrough: [^<]+</h1>", text)
+
+
+def test_a_title_that_looks_like_a_placeholder_stays_text(tmp_path):
+    model = seeded("lenet5")
+    path = cnnkit.report.walkthrough(
+        model, image_for(model), tmp_path / "page.html", title="{{script}}", caption="{{data}}"
+    )
+    text = Path(path).read_text(encoding="utf-8")
+    assert text.count("<h1>{{script}}</h1>") == 1 and text.count("<script>") == 1
 
 
 def test_bad_input_is_a_clear_error(tmp_path):

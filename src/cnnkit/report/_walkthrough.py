@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -158,7 +159,8 @@ def render(data: dict[str, Any], title: str, caption: str, batch_size: int) -> s
         "{{data}}": payload,
         "{{script}}": _asset("walkthrough.js").replace("</", "<\\/"),
     }
-    text = _asset("walkthrough.html")
-    for token, value in replacements.items():
-        text = text.replace(token, value, 1)
-    return text
+    # one pass: every placeholder filled (the title appears twice), and nothing a value brings
+    # (a class name such as '{{script}}') is read as a placeholder
+    return re.sub(
+        r"\{\{\w+\}\}", lambda m: replacements.get(m[0], m[0]), _asset("walkthrough.html")
+    )

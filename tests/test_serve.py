@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
+import subprocess
+import sys
 import time
 
 import httpx
 import numpy as np
 import pytest
+from cli_helpers import checkout_env, run_here
 from serve_helpers import bomb_png, live_server, png_bytes
 
 import cnnkit
@@ -265,3 +269,50 @@ def test_bad_arguments_are_named(model):
         ValueError, match=r"serving needs an image classifier .* Received: input_shape=\(None, 5\)"
     ):
         create_app(dense)
+
+
+def test_missing_web_packages_say_which_extra_installs_them(model, monkeypatch):
+    monkeypatch.setitem(sys.modules, "starlette.applications", None)
+    with pytest.raises(ImportError, match=r"pip install 'cnnkit\[serve\]'"):
+        create_app(model)
+
+
+def test_cnnkit_serve_command_serves_a_saved_model(tmp_path, model, images):
+    """``cnnkit serve`` in its own process: class names from beside the model, answers equal
+    to the model's, stopped cleanly."""
+    model.save(str(tmp_path / "best.cnnkit"))
+    (tmp_path / "class_names.json").write_text(json.dumps(NAMES))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "cnnkit", "serve", str(tmp_path), "--port", str(port)]
+    server = subprocess.Popen(command, env=checkout_env(), stdout=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                health = httpx.get(f"{url}/health").json()
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert health["class_names"] == NAMES and health["max_batch"] == 32
+        response = httpx.post(f"{url}/predict", files={"file": ("a.png", png_bytes(images[2]))})
+        got = top_probabilities(response.json()["predictions"][0])
+        want = expected(model, images[2:3])[0]
+        np.testing.assert_allclose([got[i] for i in range(3)], want, rtol=1e-5, atol=1e-6)
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=30)
+    assert f"serving {tmp_path / 'best.cnnkit'} at http://127.0.0.1:{port}" in out
+
+
+def test_cnnkit_serve_help_and_bad_options(capsys):
+    result = run_here(capsys, "serve", "--help")
+    assert result.returncode == 0 and "POST /predict" in result.stdout
+    result = run_here(capsys, "serve", "nowhere", "--max-batch", "0")
+    assert result.returncode == 2
+    result = run_here(capsys, "serve", "no/such/model.cnnkit")
+    assert result.returncode == 1 and "no model file" in result.stderr

@@ -24,6 +24,7 @@ COMMANDS = {
     "knn": "cnnkit.cli._commands_knn",
     "report": "cnnkit.cli._commands_report",
     "audit": "cnnkit.cli._commands_audit",
+    "serve": "cnnkit.cli._commands_serve",
 }
 
 

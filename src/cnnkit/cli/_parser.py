@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cnnkit.cli._parser_audit import add_audit  # imports this module's helpers
 
     add_audit(commands, common)
+    from cnnkit.cli._parser_serve import add_serve
+
+    add_serve(commands, common)
     return parser
 
 

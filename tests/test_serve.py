@@ -12,6 +12,7 @@ import time
 import httpx
 import numpy as np
 import pytest
+import torch
 from cli_helpers import checkout_env, run_here
 from serve_helpers import bomb_png, live_server, png_bytes
 
@@ -316,3 +317,14 @@ def test_cnnkit_serve_help_and_bad_options(capsys):
     assert result.returncode == 2
     result = run_here(capsys, "serve", "no/such/model.cnnkit")
     assert result.returncode == 1 and "no model file" in result.stderr
+
+
+def test_a_model_answering_nan_gets_500_and_the_server_stays_up(images):
+    broken = cnnkit.zoo.get("small_cnn", input_shape=(12, 12, 1), num_classes=3, width=4, units=8)
+    with torch.no_grad():
+        broken.layers[-1].bias.fill_(float("nan"))
+    with live_server(create_app(broken)) as base:
+        response = httpx.post(f"{base}/predict", files={"file": ("a.png", png_bytes(images[0]))})
+        assert response.status_code == 500
+        assert "NaN or infinite scores" in response.json()["error"]
+        assert httpx.get(f"{base}/health").json()["status"] == "ok"

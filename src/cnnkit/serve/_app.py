@@ -73,67 +73,82 @@ def create_app(
         >>> import uvicorn; uvicorn.run(app, port=8000)  # doctest: +SKIP
     """
     starlette = _starlette()
-    model_input = model_input_shape(model)
-    classes = int(model.output_shape[-1])
-    names = _checked_names(class_names, classes)
     if not max_upload_mb > 0:
         raise ValueError(f"max_upload_mb must be > 0. Received: max_upload_mb={max_upload_mb!r}")
-    limit = int(max_upload_mb * 2**20)
-
-    def predict_scores(images: np.ndarray) -> np.ndarray:
-        scaled = images.astype(np.float32) / np.float32(255)
-        return np.asarray(model.predict(scaled, batch_size=max_batch, verbose=0))
-
-    batcher = Batcher(predict_scores, max_batch, batch_wait_ms / 1000)
-    info = {
-        "model": getattr(model, "name", type(model).__name__),
-        "input_shape": list(model_input),
-        "classes": classes,
-        "class_names": names,
-        "max_batch": max_batch,
-        "batch_wait_ms": batch_wait_ms,
-        "max_upload_bytes": limit,
-    }
-    json_response = starlette.responses.JSONResponse
-
-    async def health(request: Any) -> Any:
-        counts = {"predict_calls": batcher.calls, "images_predicted": batcher.images}
-        return json_response({"status": "ok", **info, **counts})
-
-    async def predict(request: Any) -> Any:
-        try:
-            top_k = _top_k(request.query_params.get("top_k", "5"), classes)
-            uploads = await _uploads(starlette, request, limit)
-            images = await asyncio.to_thread(_decode_all, uploads, model_input)
-            scores = await batcher.predict(images)
-        except _Refused as refused:
-            return json_response({"error": str(refused)}, status_code=refused.status)
-        bad = ~np.isfinite(scores).all(axis=1)
-        if bad.any():
-            message = "the model outputs NaN or infinite scores: its weights are broken"
-            return json_response({"error": message}, status_code=500)
-        answers = [_answer(name, row, top_k, names) for (name, _), row in zip(uploads, scores)]
-        return json_response({"predictions": answers})
+    service = _Service(starlette, model, class_names, int(max_upload_mb * 2**20), max_batch)
+    service.batcher = Batcher(service.scores, max_batch, batch_wait_ms / 1000)
+    service.info["batch_wait_ms"] = batch_wait_ms
 
     async def http_error(request: Any, exc: Any) -> Any:
-        return json_response({"error": exc.detail}, status_code=exc.status_code)
+        return service.json({"error": exc.detail}, status_code=exc.status_code)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any):
-        async with batcher.running():
+        async with service.batcher.running():
             yield
 
     routes = [
-        starlette.routing.Route("/predict", predict, methods=["POST"]),
-        starlette.routing.Route("/health", health, methods=["GET"]),
+        starlette.routing.Route("/predict", service.predict, methods=["POST"]),
+        starlette.routing.Route("/health", service.health, methods=["GET"]),
     ]
-    app = starlette.applications.Starlette(
+    return starlette.applications.Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={starlette.exceptions.HTTPException: http_error},
     )
-    app.state.batcher = batcher
-    return app
+
+
+class _Service:
+    """The endpoints' shared state: the model, its description and the batching queue."""
+
+    def __init__(
+        self,
+        starlette: Any,
+        model: Any,
+        class_names: Sequence[str] | None,
+        limit: int,
+        max_batch: int,
+    ) -> None:
+        self.starlette, self.model, self.limit = starlette, model, limit
+        self.json = starlette.responses.JSONResponse
+        self.model_input = model_input_shape(model)
+        self.classes = int(model.output_shape[-1])
+        self.names = _checked_names(class_names, self.classes)
+        self.max_batch = max_batch
+        self.batcher: Batcher | None = None
+        self.info = {
+            "model": getattr(model, "name", type(model).__name__),
+            "input_shape": list(self.model_input),
+            "classes": self.classes,
+            "class_names": self.names,
+            "max_batch": max_batch,
+            "max_upload_bytes": limit,
+        }
+
+    def scores(self, images: np.ndarray) -> np.ndarray:
+        """The model's outputs for uint8 images, scaled to [0, 1] as ``cnnkit train`` feeds them."""
+        scaled = images.astype(np.float32) / np.float32(255)
+        return np.asarray(self.model.predict(scaled, batch_size=self.max_batch, verbose=0))
+
+    async def health(self, request: Any) -> Any:
+        """``GET /health``: status, what the model takes and answers, model calls so far."""
+        counts = {"predict_calls": self.batcher.calls, "images_predicted": self.batcher.images}
+        return self.json({"status": "ok", **self.info, **counts})
+
+    async def predict(self, request: Any) -> Any:
+        """``POST /predict``: each uploaded image's top classes, or an error with its reason."""
+        try:
+            top_k = _top_k(request.query_params.get("top_k", "5"), self.classes)
+            uploads = await _uploads(self.starlette, request, self.limit)
+            images = await asyncio.to_thread(_decode_all, uploads, self.model_input)
+            scores = await self.batcher.predict(images)
+        except _Refused as refused:
+            return self.json({"error": str(refused)}, status_code=refused.status)
+        if not np.isfinite(scores).all():
+            message = "the model outputs NaN or infinite scores: its weights are broken"
+            return self.json({"error": message}, status_code=500)
+        answers = [_answer(name, row, top_k, self.names) for (name, _), row in zip(uploads, scores)]
+        return self.json({"predictions": answers})
 
 
 def _checked_names(class_names: Sequence[str] | None, classes: int) -> list[str] | None:

@@ -26,7 +26,7 @@ from cnnkit.models import load_model
 
 COMMANDS = (
     "demo", "train", "lr-find", "evaluate", "predict", "explain", "export", "summary", "knn",
-    "report", "audit", "walkthrough",
+    "report", "audit", "walkthrough", "serve",
 )  # fmt: skip
 
 

@@ -25,7 +25,8 @@ RANKS = {
     5: {"inspect", "explain", "similarity"},
     6: {"plots"},
     # utils re-exports plots' plot_model, as in Keras; interpret seeds its folds with utils.
-    7: {"report", "utils", "preprocessing", "interpret"},
+    # serve reads uploads with datasets' checks and answers with a model; cli serves it.
+    7: {"report", "utils", "preprocessing", "interpret", "serve"},
     8: {"cnnkit", "cli", "__main__"},
 }  # fmt: skip
 RANK = {unit: rank for rank, units in RANKS.items() for unit in units}

@@ -28,6 +28,7 @@ COMMANDS = {
     "report": "cnnkit.cli._commands_report",
     "audit": "cnnkit.cli._commands_audit",
     "walkthrough": "cnnkit.cli._commands_walkthrough",
+    "serve": "cnnkit.cli._commands_serve",
 }
 
 

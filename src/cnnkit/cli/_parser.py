@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cnnkit.cli._parser_walkthrough import add_walkthrough
 
     add_walkthrough(commands, common)
+    from cnnkit.cli._parser_serve import add_serve
+
+    add_serve(commands, common)
     return parser
 
 

@@ -128,6 +128,30 @@ def test_occlusion_equals_captum(case, window, stride):
     assert_close(ours, theirs[:, 0])
 
 
+def test_occlusion_skips_patches_already_at_the_baseline_and_still_equals_captum(case):
+    """Images on an empty (baseline-valued) border, as Fashion-MNIST's: covering a patch of
+    that border changes nothing, so occlusion runs no forward pass for it."""
+    _, model, images = case
+    images = images[:4].copy()
+    height, width = images.shape[1:3]
+    images[:, : height // 2] = 0.0  # the top half is background
+    rows = []
+    hook = model.register_forward_hook(lambda module, args, output: rows.append(len(output)))
+    try:
+        ours = explain.occlusion(model, images, window=(4, 4), stride=(2, 2), baseline=0.0)
+    finally:
+        hook.remove()
+    occluder = captum_attr.Occlusion(channels_first_forward(model))
+    theirs = occluder.attribute(
+        channels_first(images), sliding_window_shapes=(images.shape[-1], 4, 4),
+        strides=(images.shape[-1], 2, 2), baselines=0.0, target=predicted(model, images),
+    )  # fmt: skip
+    assert_close(ours, theirs.detach().numpy()[:, 0])
+    patches = len(explain._occlusion.patch_boxes((height, width), (4, 4), (2, 2), "test"))
+    covered_rows = sum(rows) - 2 * len(images)  # less the predicted class and clean passes
+    assert 0 < covered_rows < len(images) * patches * 0.75
+
+
 def test_smooth_grad_equals_captum_saliency_on_the_documented_noise(case):
     """Image i's noise is the i-th draw of randn((samples, h, w, c)) from a generator seeded
     with ``seed``, scaled by noise_level * (max - min) of that image."""

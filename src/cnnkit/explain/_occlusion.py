@@ -65,7 +65,7 @@ def occlusion(
         classes = predicted_classes(model, batch, target, batch_size)
         clean = _scores(model, batch, classes, batch_size)
         drops = clean[:, None] - _covered_scores(
-            model, batch, covered, baseline, classes, batch_size
+            model, batch, covered, baseline, classes, batch_size, clean
         )
     maps = torch.einsum("np,phw->nhw", drops, covered) / covered.sum(dim=0)
     return to_host(maps)
@@ -77,18 +77,24 @@ def _scores(model, batch, classes, batch_size) -> torch.Tensor:
     return torch.cat(parts) if parts else torch.zeros(0, dtype=batch.dtype, device=batch.device)
 
 
-def _covered_scores(model, batch, covered, baseline, classes, batch_size) -> torch.Tensor:
+def _covered_scores(model, batch, covered, baseline, classes, batch_size, clean) -> torch.Tensor:
     """Scores (n, patches) of every image with each patch covered, ``batch_size`` copies per
-    pass whichever images and patches they come from."""
+    pass whichever images and patches they come from.
+
+    A patch whose pixels all equal ``baseline`` already (e.g. the empty border of a
+    Fashion-MNIST image) leaves the image unchanged: its score is the clean one, with no
+    forward pass, since the same input gives the same output."""
     patches = len(covered)
-    pairs = torch.arange(len(batch) * patches, device=batch.device)
-    parts = []
+    differs = (batch != baseline).any(dim=-1).to(covered.dtype)  # (n, h, w)
+    changes = torch.einsum("nhw,phw->np", differs, covered) > 0
+    flat = clean[:, None].repeat(1, patches).reshape(-1)
+    pairs = torch.nonzero(changes.reshape(-1)).reshape(-1)
     for rows in batches(len(pairs), batch_size):
-        image, patch = pairs[rows] // patches, pairs[rows] % patches
+        chosen = pairs[rows]
+        image, patch = chosen // patches, chosen % patches
         mask = covered[patch][..., None]
         copies = batch[image] * (1 - mask) + baseline * mask
-        parts.append(scores(model(copies), classes[image]))
-    flat = torch.cat(parts) if parts else torch.zeros(0, dtype=batch.dtype, device=batch.device)
+        flat[chosen] = scores(model(copies), classes[image])
     return flat.view(len(batch), patches)
 
 

@@ -4,12 +4,14 @@ compiler True falls back with one warning."""
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
 import pytest
 import torch
 from torch._dynamo.utils import counters
+from torch._inductor.runtime.cache_dir_utils import default_cache_dir
 
 import cnnkit
 from cnnkit._fast import _compiled
@@ -128,6 +130,10 @@ def test_jit_compile_rejects_other_values():
 def test_compiled_graphs_cached_under_cnnkit_unless_the_user_chose(monkeypatch, tmp_path):
     monkeypatch.delenv("TORCHINDUCTOR_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    _compiled.use_cnnkit_cache()
+    assert _compiled.os.environ["TORCHINDUCTOR_CACHE_DIR"] == str(tmp_path / "cnnkit" / "inductor")
+    default = os.path.abspath(default_cache_dir())
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", default)  # what importing torch._dynamo sets
     _compiled.use_cnnkit_cache()
     assert _compiled.os.environ["TORCHINDUCTOR_CACHE_DIR"] == str(tmp_path / "cnnkit" / "inductor")
     monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", "/somewhere/chosen")

@@ -39,8 +39,13 @@ _warned = {"compiler": False}
 
 
 def use_cnnkit_cache() -> None:
-    """Point inductor's on-disk cache at cnnkit's cache folder unless the user chose one."""
-    if "TORCHINDUCTOR_CACHE_DIR" in os.environ:
+    """Point inductor's on-disk cache at cnnkit's cache folder unless the user chose one
+    (importing torch._dynamo writes inductor's default, a temporary folder, into the variable:
+    that value counts as not chosen)."""
+    from torch._inductor.runtime.cache_dir_utils import default_cache_dir
+
+    chosen = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
+    if chosen is not None and chosen != os.path.abspath(default_cache_dir()):
         return
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(Path(base) / "cnnkit" / "inductor")

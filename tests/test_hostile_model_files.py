@@ -86,7 +86,7 @@ def refused(path, message, load=cnnkit.models.load_model):
         ("compile", lambda c: {**c, "optimizer": {"class_name": "adam", "config": {"beta_9": 1}}},
          r"invalid compile settings: .*beta_9"),
         ("compile", lambda c: {**c, "metrics": "accuracy"}, r"compile.metrics must be a list of metric names"),
-        ("compile", lambda c: {**c, "jit_compile": "yes"}, r"compile.jit_compile must be true or false"),
+        ("compile", lambda c: {**c, "jit_compile": "yes"}, r"compile.jit_compile must be true, false or 'auto'"),
         ("optimizer", lambda s: {**s, "param_groups": {"lr": 1}}, r"optimizer.param_groups must be a list of 1 to 64 groups"),
         ("optimizer", lambda s: {**s, "scalars": {"zero": {}}}, r"optimizer.scalars must be keyed by parameter indices; found 'zero'"),
     ],

@@ -302,8 +302,9 @@ def check_compile_config(settings: Any, path: str) -> None:
     metrics = settings.get("metrics", [])
     if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
         raise refuse(path, "compile.metrics", "a list of metric names", metrics)
-    if not isinstance(settings.get("jit_compile", False), bool):
-        raise refuse(path, "compile.jit_compile", "true or false", settings["jit_compile"])
+    jit_compile = settings.get("jit_compile", False)
+    if not isinstance(jit_compile, bool) and jit_compile != "auto":
+        raise refuse(path, "compile.jit_compile", "true, false or 'auto'", jit_compile)
 
 
 def _without_schedule(optimizer: Any, path: str) -> Any:

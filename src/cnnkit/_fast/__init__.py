@@ -20,6 +20,10 @@ The tricks, and the switch that turns each off (the plain path then runs):
 - ``warp`` (:mod:`._warp`, described below): the image shift and flip of the augmentation
   layers; read once, at import, into ``_warp.ENABLED`` (set that to switch it later).
 
+``_compiled`` is not a trick of this list but the user's choice: ``compile(jit_compile=True or
+'auto')`` asks it for the step's forward (one graph per batch shape, 'auto' keeping the
+faster, inductor's cache under cnnkit's cache folder); ``jit_compile=False`` is the plain path.
+
 ``CNNKIT_FAST=0`` in the environment turns every trick off from the start; ``CNNKIT_FAST`` set
 to a comma-separated list (``CNNKIT_FAST=forward,malloc``) keeps only those on; unset or ``1``:
 all on. :func:`set_enabled` switches them inside a process (tests, benchmarks).

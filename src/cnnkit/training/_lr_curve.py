@@ -3,11 +3,13 @@
 Kept apart from the search (``_lr_find``) so the reading rules can be checked on any curve.
 Drawing lives in ``cnnkit.plots.lr_find``; :meth:`LRFindResult.plot` reaches it through
 :meth:`LRFindResult.use_plotter`, which ``cnnkit.plots`` calls when imported (plots rank
-above training, so training may not import them).
+above training, so training names no plots module; ``plot`` loads ``cnnkit.plots`` by name when
+nothing has registered yet, since ``import cnnkit`` loads it only on first use).
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -113,6 +115,8 @@ class LRFindResult:
 
     def plot(self, **options: Any) -> Any:
         """Draw the curve with ``cnnkit.plots.lr_find(self, **options)``; returns its Figure."""
+        if LRFindResult._plotter is None:  # cnnkit.plots registers it when imported
+            importlib.import_module("cnnkit.plots")
         if LRFindResult._plotter is None:
             raise RuntimeError("LRFindResult.plot: import cnnkit.plots first to draw the curve")
         return LRFindResult._plotter(self, **options)

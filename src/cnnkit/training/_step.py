@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 
 import torch
@@ -10,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnkit import activations, config
+from cnnkit._fast import _compiled
 from cnnkit._fast._ahead import LayersFrom
 from cnnkit.layers import Dense
 from cnnkit.losses import CategoricalCrossentropy, Loss, SparseCategoricalCrossentropy
@@ -94,8 +96,7 @@ def make_train_step(
     fast = logits_forward(model, model.loss, start)
     forward = wrap(fast if fast is not None else LayersFrom(model, start) if start else model)
     compute_loss = logits_loss(model.loss) if fast is not None else model.loss
-    if model.jit_compile:
-        forward = torch.compile(forward)
+    forward, auto = _compiled.compiled_forward(forward, model.jit_compile)  # the fast path
     penalties = any(True for _ in model._penalty_sources())
     constraints = any(True for _ in model._constraint_sources())
     learns = any(p.requires_grad for p in model.parameters())  # else steps only measure
@@ -107,6 +108,14 @@ def make_train_step(
     )
 
     def step(xb: torch.Tensor, yb: torch.Tensor, wb: torch.Tensor | None, scale: float = 1.0):
+        if auto is not None:  # jit_compile='auto': time this step, with the forward it picks
+            started = time.perf_counter()
+            outputs, reported = run(auto.forward(), xb, yb, wb, scale)
+            auto.record(time.perf_counter() - started)
+            return outputs, reported
+        return run(forward, xb, yb, wb, scale)
+
+    def run(forward, xb: torch.Tensor, yb: torch.Tensor, wb: torch.Tensor | None, scale: float):
         optimizer.zero_grad(set_to_none=True)
         with autocast():
             outputs = forward(xb)
@@ -131,4 +140,5 @@ def make_train_step(
         return outputs.detach().float(), reported
 
     step.outputs_are_logits = fast is not None  # type: ignore[attr-defined]
+    step.auto_compile = auto  # type: ignore[attr-defined]
     return step

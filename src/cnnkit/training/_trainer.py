@@ -39,7 +39,7 @@ class Trainer(Keras2Methods, Inference, KerasSteps, Recipes):
         optimizer: Any = "rmsprop",
         loss: Any = None,
         metrics: Sequence[Any] | None = None,
-        jit_compile: bool = False,
+        jit_compile: bool | str = False,
         loss_weights: Any = None,
     ) -> None:
         """Choose the optimizer, the loss and the metrics to report.
@@ -55,7 +55,11 @@ class Trainer(Keras2Methods, Inference, KerasSteps, Recipes):
             metrics: e.g. ``['accuracy']``; logged under the names given. With several
                 outputs: a list per output or a dict keyed by output name, logged as
                 ``<output>_<metric>``.
-            jit_compile: compile the forward pass with ``torch.compile``.
+            jit_compile: compile the training step's forward pass with ``torch.compile``
+                (once, for the batch shape; a last partial batch runs uncompiled). 'auto':
+                time a few steps both ways and keep the faster, compiling only when the
+                run is long enough to win the compile time back (``cnnkit._fast._compiled``).
+                Without a C++ compiler, True warns once and trains uncompiled.
             loss_weights: a list or dict of numbers, one per output: the total loss is the
                 weighted sum of the outputs' losses.
         """
@@ -76,7 +80,12 @@ class Trainer(Keras2Methods, Inference, KerasSteps, Recipes):
             self.loss = None
         else:
             self._compile_outputs(self.loss, None, self._metric_specs)
-        self.jit_compile = bool(jit_compile)
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(
+                "compile: jit_compile must be True, False or 'auto'. "
+                f"Received: jit_compile={jit_compile!r}"
+            )
+        self.jit_compile = jit_compile if jit_compile == "auto" else bool(jit_compile)
         self.compiled = True
         self.stop_training = False
         self._step_cache: dict[str, Any] = {}
@@ -219,6 +228,8 @@ class Trainer(Keras2Methods, Inference, KerasSteps, Recipes):
             steps = min(settings.steps_per_epoch, steps)
         plan = _ahead.plan(self, data[0], settings.batch_size)  # the fast path, or Plan()
         step = self._train_step(optimizer, device, world, plan.start)
+        if getattr(step, "auto_compile", None) is not None:  # jit_compile='auto' weighs the run
+            step.auto_compile.planned_steps = steps * (settings.epochs - settings.initial_epoch)
         callback_list = CallbackList(
             callbacks_for_rank(callbacks, world),
             add_history=True,

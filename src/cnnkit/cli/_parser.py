@@ -92,7 +92,9 @@ def recipes_table() -> str:
         )
     lines.append(
         "  all: AdamW (weight decay 5e-4), one-cycle learning rate peaking at lr, 10% of the\n"
-        "  training images held out for validation (best.cnnkit = best validation accuracy)"
+        "  training images held out for validation (best.cnnkit = best validation accuracy);\n"
+        "  --tta auto: test-time augmentation with the run's flips/shifts when it does not\n"
+        "  lower the validation accuracy"
     )
     return "\n".join(lines)
 

@@ -121,6 +121,18 @@ def test_bad_tta_mode_is_a_usage_error(capsys):
     assert "argument --tta: invalid choice: 'maybe' (choose from" in result.stderr
 
 
+def test_tta_on_without_augmentation_is_refused_before_training(capsys, tmp_path):
+    result = run_here(
+        capsys, "train", "--dataset", "digits", "--tta", "on", "--out", tmp_path / "run"
+    )
+    assert result.returncode == 2
+    assert (
+        "--tta on averages over the run's flips or shifts, and this run trains with none; "
+        "add --augment, or use --tta auto" in result.stderr
+    )
+    assert not (tmp_path / "run" / "history.csv").exists()
+
+
 def test_a_tampered_choice_in_run_json_is_refused(tmp_path):
     state = {"dataset": "digits", "model": "m", "epochs": 1, "epochs_done": 1, "settings": {}}
     (tmp_path / "run.json").write_text(json.dumps({**state, "tta": {"on": True, "views": "x"}}))

@@ -41,6 +41,11 @@ def run(args: argparse.Namespace) -> int:
     if state is None:
         return 0
     settings = state["settings"]
+    if args.tta == "on" and _tta.views_for(settings) is None:
+        raise UsageError(
+            "--tta on averages over the run's flips or shifts, and this run trains with none; "
+            "add --augment, or use --tta auto"
+        )
     # from its backup a run continues exactly (weights, optimizer, generators, callbacks);
     # without one (it finished, or stopped in its first epoch) it starts again or goes on from
     # its last checkpoint with generators seeded anew

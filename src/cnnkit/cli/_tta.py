@@ -23,7 +23,6 @@ import torch
 from cnnkit.cli import _run_dir
 from cnnkit.cli._errors import CommandError
 
-MODES = ("auto", "on", "off")
 #: Pixels moved by the 'translate' views (as Model.predict's 'flip+translate').
 SHIFT = 2
 #: (down, right) of each 'translate' view.

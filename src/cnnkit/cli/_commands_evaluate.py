@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnkit.cli import _data, _run_dir
+from cnnkit.cli import _data, _run_dir, _tta
 from cnnkit.cli._errors import CommandError
 from cnnkit.cli._inference_model import load_for_inference
 
@@ -28,7 +28,10 @@ def run(args: argparse.Namespace) -> int:
         )
     warn_if_other_classes(path, data, getattr(model, "class_names", None))
     probabilities = _data.checked_outputs(
-        model.predict(_data.scaled(data.x_test), batch_size=512, verbose=0), path
+        model.predict(
+            _data.scaled(data.x_test), batch_size=512, verbose=0, **_tta.option(args.no_tta, path)
+        ),
+        path,
     )
     predicted = probabilities.argmax(axis=1)
     correct = predicted == data.y_test

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnkit.cli import _data, _run_dir
+from cnnkit.cli import _data, _run_dir, _tta
 from cnnkit.cli._errors import CommandError
 from cnnkit.cli._inference_model import load_for_inference
 
@@ -27,7 +27,10 @@ def run(args: argparse.Namespace) -> int:
     model_input = _data.model_input_shape(model)
     images = np.stack([read_image(image, model_input) for image in args.images])
     probabilities = _data.checked_outputs(
-        model.predict(_data.scaled(images), batch_size=256, verbose=0), path
+        model.predict(
+            _data.scaled(images), batch_size=256, verbose=0, **_tta.option(args.no_tta, path)
+        ),
+        path,
     )
     names = class_names(
         args.class_names, path, probabilities.shape[1], getattr(model, "class_names", None)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 import cnnkit
-from cnnkit.cli import _data, _run_dir
+from cnnkit.cli import _data, _run_dir, _tta
 from cnnkit.cli._build import build_model, compile_model
 from cnnkit.cli._errors import CommandError, UsageError
 from cnnkit.cli._recipes import Recipe, recipe_for
@@ -41,6 +41,11 @@ def run(args: argparse.Namespace) -> int:
     if state is None:
         return 0
     settings = state["settings"]
+    if args.tta == "on" and _tta.views_for(settings) is None:
+        raise UsageError(
+            "--tta on averages over the run's flips or shifts, and this run trains with none; "
+            "add --augment, or use --tta auto"
+        )
     # from its backup a run continues exactly (weights, optimizer, generators, callbacks);
     # without one (it finished, or stopped in its first epoch) it starts again or goes on from
     # its last checkpoint with generators seeded anew
@@ -66,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     )
     with contextlib.suppress(OSError):  # the finished run's backup was deleted: its folder too
         (run_dir / _run_dir.BACKUP).rmdir()
-    return _finish(run_dir, state, model, data, report=args.report)
+    return _finish(run_dir, state, model, data, report=args.report, tta_mode=args.tta)
 
 
 def default_run_dir(args: argparse.Namespace) -> Path:
@@ -188,9 +193,15 @@ def _last_model(run_dir: Path) -> Sequential:
 
 
 def _finish(
-    run_dir: Path, state: dict[str, Any], model: Sequential, data: _data.Data, report: bool
+    run_dir: Path,
+    state: dict[str, Any],
+    model: Sequential,
+    data: _data.Data,
+    report: bool,
+    tta_mode: str,
 ) -> int:
-    """Check the run did not diverge, score it on the test set, write the report."""
+    """Check the run did not diverge, choose test-time augmentation on the validation images,
+    score the model on the test set, write the report."""
     history = history_from_csv(run_dir / _run_dir.HISTORY)
     losses = history.history.get("loss", [])
     if model.stop_training and losses and not math.isfinite(losses[-1]):
@@ -203,10 +214,17 @@ def _finish(
             f"training diverged (loss is NaN) in epoch {len(losses)}; try a lower --lr than "
             f"{state['settings']['learning_rate']:g}; {saved}"
         )
-    accuracy = score_on_test(model, data)
-    state["test_accuracy"] = accuracy
+    choice = _tta.decide(tta_mode, state["settings"], model, validation_images(state, data))
+    print(_tta.describe(choice))
+    x_test = _data.scaled(data.x_test)
+    accuracy = _tta.accuracy(model, x_test, data.y_test)
+    state["test_accuracy_without_tta"] = accuracy
+    if choice["on"]:
+        accuracy = _tta.accuracy(model, x_test, data.y_test, _tta.argument(choice["views"]))
+    state["tta"], state["test_accuracy"] = choice, accuracy
     _run_dir.write_json(run_dir / _run_dir.STATE, state)
-    print(f"test accuracy: {accuracy:.4f} ({len(data.y_test):,} test images)")
+    views = f", averaged over {choice['views']} views" if choice["on"] else ""
+    print(f"test accuracy: {accuracy:.4f} ({len(data.y_test):,} test images{views})")
     path = build_report(run_dir, model, history, data) if report else None
     models = [name for name in (_run_dir.BEST, _run_dir.LAST) if (run_dir / name).is_file()]
     print(f"run folder: {run_dir} (models: {', '.join(models)}; history: {_run_dir.HISTORY})")
@@ -216,10 +234,16 @@ def _finish(
     return 0
 
 
-def score_on_test(model: Sequential, data: _data.Data) -> float:
-    """Top-1 accuracy on the test images."""
-    probabilities = model.predict(_data.scaled(data.x_test), batch_size=512, verbose=0)
-    return float(np.mean(probabilities.argmax(axis=1) == data.y_test))
+def validation_images(
+    state: dict[str, Any], data: _data.Data
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The scaled images and labels ``fit`` held out (its validation_split: the last fraction
+    of the training images, taken before shuffling); None without a split."""
+    fraction = state["settings"]["validation_split"] or 0.0
+    if not fraction:
+        return None
+    cut = int(len(data.x_train) * (1 - fraction))
+    return _data.scaled(data.x_train[cut:]), data.y_train[cut:]
 
 
 def _clear(run_dir: Path) -> None:

@@ -92,7 +92,9 @@ def recipes_table() -> str:
         )
     lines.append(
         "  all: AdamW (weight decay 5e-4), one-cycle learning rate peaking at lr, 10% of the\n"
-        "  training images held out for validation (best.cnnkit = best validation accuracy)"
+        "  training images held out for validation (best.cnnkit = best validation accuracy);\n"
+        "  --tta auto: test-time augmentation with the run's flips/shifts when it does not\n"
+        "  lower the validation accuracy"
     )
     return "\n".join(lines)
 
@@ -178,6 +180,14 @@ def _train(commands, common) -> None:
     parser.add_argument("--out", help="run folder (default: runs/DATASET-MODEL)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument("--overwrite", action="store_true", help="replace a run in --out")
+    parser.add_argument(
+        "--tta",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="test-time augmentation with the run's flips/shifts: auto (default) keeps it only "
+        "when the validation images score at least as well with it; run.json records the "
+        "choice for evaluate and predict",
+    )
     _report_switch(parser)
 
 
@@ -191,6 +201,11 @@ def _evaluate(commands, common) -> None:
     )
     parser.add_argument("model", metavar="MODEL", help="model file, .onnx export or run folder")
     _data_flags(parser, required=True, size_default="the model's input size")
+    parser.add_argument(
+        "--no-tta",
+        action="store_true",
+        help="plain predictions even where cnnkit train chose test-time augmentation",
+    )
 
 
 def _predict(commands, common) -> None:
@@ -211,6 +226,11 @@ def _predict(commands, common) -> None:
         "--class-names",
         metavar="FILE|A,B,...",
         help="JSON list file or comma-separated names (default: class_names.json beside MODEL)",
+    )
+    parser.add_argument(
+        "--no-tta",
+        action="store_true",
+        help="plain predictions even where cnnkit train chose test-time augmentation",
     )
 
 

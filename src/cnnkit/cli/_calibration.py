@@ -87,7 +87,7 @@ def _from_array(x: np.ndarray, model_input: tuple[int, int, int], name: str) -> 
 
 def _image_files(path: Path) -> list[Path]:
     """``path`` itself, or the image files under the folder (sub-folders included), sorted."""
-    from cnnkit.datasets._image_io import IMAGE_EXTENSIONS
+    from cnnkit.datasets import IMAGE_EXTENSIONS
 
     if path.is_file():
         return [path]

@@ -1,8 +1,10 @@
-"""``cnnkit export``: a trained model as an ONNX or TorchScript file for serving without cnnkit."""
+"""``cnnkit export``: a trained model as an ONNX or TorchScript file for serving without cnnkit;
+``--quantize int8`` writes ONNX Runtime's static int8 graph and compares it with float32."""
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,6 @@ _CHECK_IMAGES = 8
 def run(args: argparse.Namespace) -> int:
     """Export the model (class names saved beside it go into the file), then check the ONNX
     file against the model when ONNX Runtime is installed."""
-    from cnnkit.export import DEFAULT_OPSET
     from cnnkit.models import load_model
 
     path = _run_dir.model_file(args.model)
@@ -27,14 +28,80 @@ def run(args: argparse.Namespace) -> int:
     file_format = args.format or output_format(out)
     if args.opset is not None and file_format != "onnx":
         raise UsageError("--opset applies to --format onnx only")
+    _check_quantize_flags(args, file_format)
     model = load_model(path, compile=False)
     names = _run_dir.class_names_beside(path)
+    if args.quantize:
+        return _export_int8(args, model, path, out, names)
     model.export(out, format=file_format, opset_version=args.opset, class_names=names)
-    opset = f", opset {args.opset or DEFAULT_OPSET}" if file_format == "onnx" else ""
-    named = f", {len(names)} class names" if names else ""
-    print(f"wrote {out} ({file_format}{opset}{named}) from {path}")
+    print(f"wrote {out} ({_described(file_format, args.opset, names)}) from {path}")
     if file_format == "onnx":
         print(onnx_check(model, out))
+    return 0
+
+
+def _described(file_format: str, opset: int | None, names: list[str] | None) -> str:
+    from cnnkit.export import DEFAULT_OPSET
+
+    described = (
+        f"{file_format}, opset {opset or DEFAULT_OPSET}" if file_format == "onnx" else (file_format)
+    )
+    return described + (f", {len(names)} class names" if names else "")
+
+
+def _check_quantize_flags(args: argparse.Namespace, file_format: str) -> None:
+    """The int8 flags go together, and with ONNX only."""
+    if args.quantize is None:
+        for flag, value in (("--calibration-data", args.calibration_data),
+                            ("--validation-data", args.validation_data)):  # fmt: skip
+            if value is not None:
+                raise UsageError(f"{flag} applies to --quantize int8 only")
+        return
+    if file_format != "onnx":
+        raise UsageError(
+            f"--quantize {args.quantize} applies to --format onnx only (got {file_format})"
+        )
+    if args.calibration_data is None:
+        raise UsageError(
+            f"--quantize {args.quantize} needs --calibration-data: a folder of images, an .npy/"
+            ".npz array or a dataset name (a few hundred training images)"
+        )
+
+
+def _export_int8(args: argparse.Namespace, model, path: Path, out: Path, names) -> int:
+    """Write the int8 file, then time it against a float32 export of the same model, and
+    score both when --validation-data is given."""
+    from cnnkit.cli import _calibration, _data, _int8_report
+    from cnnkit.export import load_onnx
+
+    model_input = _data.model_input_shape(model)
+    calibration = _calibration.read(args.calibration_data, model_input)
+    validation = None
+    if args.validation_data is not None:
+        validation = _data.load_for_model(args.validation_data, model_input)
+    model.export(
+        out,
+        opset_version=args.opset,
+        class_names=names,
+        quantize=args.quantize,
+        calibration_data=calibration,
+    )
+    print(
+        f"wrote {out} ({_described('onnx', args.opset, names)}, int8: ONNX Runtime static "
+        f"quantization calibrated on {len(calibration):,} images) from {path}"
+    )
+    with tempfile.TemporaryDirectory(prefix="cnnkit-float-") as folder:
+        float_path = model.export(Path(folder) / "float32.onnx", opset_version=args.opset)
+        float_model, int8_model = load_onnx(float_path), load_onnx(out)
+        print(_int8_report.agreement_line(float_model, int8_model, calibration))
+        if validation is not None:
+            x_test = _data.scaled(validation.x_test)
+            print(
+                _int8_report.accuracy_line(
+                    float_model, int8_model, x_test, validation.y_test, validation.name
+                )
+            )
+        print("\n".join(_int8_report.latency_lines(float_model, int8_model, calibration)))
     return 0
 
 

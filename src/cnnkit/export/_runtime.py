@@ -41,7 +41,8 @@ def load_onnx(filepath: str | os.PathLike, threads: int | None = None) -> OnnxMo
 
 class OnnxModel:
     """An ONNX file written by ``model.export``, with the model's inference surface:
-    ``predict``, ``input_shape``, ``output_shape``, ``name`` and ``class_names``.
+    ``predict``, ``input_shape``, ``output_shape``, ``name`` and ``class_names``, plus
+    ``precision`` (``"int8"`` for a quantized export).
 
     The file is read into memory and handed to ONNX Runtime as bytes, so it cannot refer to
     other files (external weights) on the machine.
@@ -79,6 +80,8 @@ class OnnxModel:
         metadata = self.session.get_modelmeta().custom_metadata_map
         self.name = metadata.get("model_name") or path.stem
         self.class_names = _class_names(metadata, path)
+        #: "int8" for a quantized export (metadata ``precision``), else "float32".
+        self.precision = metadata.get("precision", "float32")
         self.path = path
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from cnnkit.models import _model_file
 from cnnkit.training import _resume, _resume_checks
@@ -33,13 +34,26 @@ class SavingMethods:
         verbose: bool | None = None,
         opset_version: int | None = None,
         class_names: list[str] | None = None,
+        quantize: str | None = None,
+        calibration_data: Any = None,
     ) -> Path:
         """Write the inference graph (preprocessing included, augmentation left out) as
         ``"onnx"`` or ``"torchscript"``, for serving without cnnkit; see
-        ``cnnkit.export.export_model``. Keras' ``export`` takes the same first arguments."""
+        ``cnnkit.export.export_model``; ``quantize="int8"`` with ``calibration_data``
+        writes ONNX Runtime's static int8 graph. Keras' ``export`` takes the same first
+        arguments."""
         from cnnkit.export import export_model
 
-        return export_model(self, filepath, format, verbose, opset_version, class_names)
+        return export_model(
+            self,
+            filepath,
+            format,
+            verbose,
+            opset_version,
+            class_names,
+            quantize=quantize,
+            calibration_data=calibration_data,
+        )
 
     def save_training_state(
         self, filepath: str | os.PathLike, epoch: int, mid_epoch: bool = False

@@ -65,7 +65,7 @@ CUDA=$("$PYTHON" -c "import torch; print(int(torch.cuda.is_available()))" 2>/dev
 TESTS=(tests/test_cuda.py tests/test_training_device_data.py tests/test_explain_compiled.py tests/test_signal.py)
 step tests 170 "$PYTHON" -m pytest -q -m cuda -p no:cacheprovider "${TESTS[@]}"
 if [ "$CUDA" = 1 ]; then
-  step bench_gpu_fit 220 "$PYTHON" bench/bench_gpu_fit.py --max-seconds 160 --json "$OUT/bench_gpu_fit.json"
+  step bench_gpu_fit 220 "$PYTHON" bench/bench_gpu_fit.py --max-seconds 140 --json "$OUT/bench_gpu_fit.json"
 else
   note "no CUDA: the CUDA tests skip and the benchmark is a CPU smoke run"
   step bench_gpu_fit 220 "$PYTHON" bench/bench_gpu_fit.py --device cpu --quick --json "$OUT/bench_gpu_fit.json"

@@ -1,11 +1,12 @@
 """torchrun with one process per GPU trains the same weights as one process.
 
 Run: python3 bench/torchrun_check.py [--out DIR]
-Runs tests/distributed_job.py (a small CNN, SGD with momentum, 6 epochs, early stopping) once
-as a plain process and once under ``torchrun --nproc_per_node=<GPUs>`` (cnnkit joins an NCCL
-group on CUDA), then compares the weights, the histories and the predictions. With fewer than
-two GPUs an NCCL group of several processes cannot exist (NCCL refuses two ranks on one GPU), so
-the one-process torchrun run is followed by a 2-process gloo run on the CPU, labelled as such.
+Runs tests/distributed_job.py (a small CNN, SGD with momentum, 6 epochs, early stopping) on
+CUDA (CNNKIT_JOB_DEVICE=cuda) once as a plain process and once under
+``torchrun --nproc_per_node=<GPUs>`` (cnnkit joins an NCCL group on CUDA), then compares the
+weights, the histories and the predictions. With fewer than two GPUs an NCCL group of several
+processes cannot exist (NCCL refuses two ranks on one GPU), so the one-process torchrun run is
+followed by a 2-process gloo run on the CPU, labelled as such.
 TF32 is turned off (NVIDIA_TF32_OVERRIDE=0) so the GPU runs compare in float32. Prints one
 line per comparison, "equal" or "NOT equal" with the largest difference; exits 1 if any is not
 equal.
@@ -85,11 +86,11 @@ def main() -> None:
     gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
     results = []
     if gpus:
-        results.append(compare(f"nccl-{gpus}gpu", root, gpus, env))
+        on_gpus = {**env, "CNNKIT_JOB_DEVICE": "cuda"}
+        results.append(compare(f"cuda-{gpus}gpu", root, gpus, on_gpus))
     if gpus < 2:
-        cpu_env = {**env, "CUDA_VISIBLE_DEVICES": ""}
         print("fewer than 2 GPUs: a 2-process NCCL group needs 2; checking 2 processes on gloo")
-        results.append(compare("gloo-cpu", root, 2, cpu_env))
+        results.append(compare("gloo-cpu", root, 2, {**env, "CNNKIT_JOB_DEVICE": "cpu"}))
     sys.exit(0 if all(results) else 1)
 
 

@@ -44,13 +44,14 @@ step() {
   tail -n 3 "$OUT/$name.log" 2>/dev/null | sed 's/^/    /' | tee -a "$SUMMARY" >/dev/null
 }
 
-importable() { "$PYTHON" -c "import cnnkit, pytest, scipy" >/dev/null 2>&1; }
-if ! importable; then
+has() { "$PYTHON" -c "import $1" >/dev/null 2>&1; }
+if ! has cnnkit || ! has pytest || ! has scipy; then
   # Only when the machine lacks them: install.sh keeps a torch that is already there (a CUDA
   # build stays); pip gives up fast where there is no network.
-  note "cnnkit or the test tools are not importable: bash install.sh test"
-  PIP_DEFAULT_TIMEOUT=5 PIP_RETRIES=0 timeout 120 bash install.sh test >"$OUT/install.log" 2>&1
-  importable || { note "install failed (see $OUT/install.log); stopping"; exit 1; }
+  note "cnnkit, pytest or scipy is not importable: bash install.sh test"
+  PIP_DEFAULT_TIMEOUT=5 PIP_RETRIES=0 timeout 120 bash install.sh test >"$OUT/install.log" 2>&1 ||
+    note "install failed (see $OUT/install.log); going on with what is importable"
+  has cnnkit || { note "cnnkit cannot be imported; stopping"; exit 1; }
 fi
 
 {
@@ -62,8 +63,13 @@ fi
 cat "$OUT/environment.txt" | tee -a "$SUMMARY"
 
 CUDA=$("$PYTHON" -c "import torch; print(int(torch.cuda.is_available()))" 2>/dev/null || echo 0)
-TESTS=(tests/test_cuda.py tests/test_training_device_data.py tests/test_explain_compiled.py tests/test_signal.py)
-step tests 170 "$PYTHON" -m pytest -q -m cuda -p no:cacheprovider "${TESTS[@]}"
+TESTS=(tests/test_cuda.py tests/test_training_device_data.py tests/test_explain_compiled.py)
+has scipy && TESTS+=(tests/test_signal.py) || note "no scipy: tests/test_signal.py left out"
+if has pytest; then
+  step tests 170 "$PYTHON" -m pytest -q -m cuda -p no:cacheprovider "${TESTS[@]}"
+else
+  note "tests: skipped, pytest is not importable"
+fi
 if [ "$CUDA" = 1 ]; then
   step bench_gpu_fit 220 "$PYTHON" bench/bench_gpu_fit.py --max-seconds 140 --json "$OUT/bench_gpu_fit.json"
 else

@@ -27,7 +27,7 @@ MODELS = {  # no Dropout: CPU and CUDA draw different random masks from the same
     "small_cnn": lambda: zoo.get("small_cnn", input_shape=(32, 32, 1), dropout=0.0),
     "resnet": lambda: zoo.get("resnet", input_shape=(32, 32, 1), width=8),
 }
-SAMPLES, BATCH = 96, 16  # six batches per epoch
+SAMPLES, BATCH = 96, 16  # 72 training samples after validation_split=0.25: 5 batches
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,8 @@
 
 Usage: distributed_job.py OUT_DIR [--fail-rank R] [--functional]
 --functional: the network written with the functional API, with a residual connection.
+The job trains on the CPU (gloo), on a GPU machine too, unless CNNKIT_JOB_DEVICE names another
+device ('cuda': one GPU per process, NCCL; bench/torchrun_check.py uses it).
 Writes OUT_DIR/weights-<world size>.npz (rank 0), OUT_DIR/rank<r>.json (each rank: its own
 observations, written by this harness), OUT_DIR/threads-at-exit<r>.json (the process's threads
 once cnnkit's exit handler has run; Linux only) and cnnkit callback files under OUT_DIR/run-<rank>/.
@@ -62,6 +64,7 @@ def main() -> cnnkit.Model:
         lambda: (out / f"threads-at-exit{rank}.json").write_text(json.dumps(thread_names()))
     )
     torch.set_num_threads(1)
+    cnnkit.config.set_device(os.environ.get("CNNKIT_JOB_DEVICE", "cpu"))
     cnnkit.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(90, 12, 12, 1)).astype(np.float32)

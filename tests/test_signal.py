@@ -285,6 +285,7 @@ def test_gradients_flow_through_tensors(algorithm):
     torch.testing.assert_close(kernel.grad, w.grad)
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("kernel_size", [3, 31])
 def test_cuda_tensors_stay_on_the_device(kernel_size):

@@ -16,12 +16,18 @@ from cnnkit._dataset import Dataset as BatchDataset
 
 Batch = tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]
 
+#: Arrays go to a CUDA device in one piece, once per call, when their tensors (images as
+#: float32) take at most this fraction of the device's free memory; larger ones stay in host
+#: memory and each batch is copied over (``fit``'s docstring says so).
+DEVICE_DATA_FRACTION = 0.5
+
 
 class ArrayData:
     """In-memory samples held as tensors on the device, batched by slicing or by a permutation.
 
     Images are converted to float32 once, not per batch; shuffling gathers each batch with one
-    ``index_select`` per tensor.
+    ``index_select`` per tensor. Tensors held elsewhere than ``device`` (host memory, for
+    arrays too large for the GPU) are batched there and each batch is copied to ``device``.
     """
 
     def __init__(
@@ -29,8 +35,10 @@ class ArrayData:
         x: torch.Tensor,
         y: torch.Tensor | None = None,
         sample_weight: torch.Tensor | None = None,
+        device: torch.device | None = None,
     ):
         self.x, self.y, self.sample_weight = x, y, sample_weight
+        self.device = x.device if device is None else device
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -70,6 +78,8 @@ class ArrayData:
         for at in range(0, len(spans), group):
             block = spans[at : at + group]
             x, y, w = self._take(block, order)
+            if x.device != self.device:  # held in host memory: this group's copy to the device
+                x, y, w = (t.to(self.device) if t is not None else None for t in (x, y, w))
             if prepare is not None:
                 x = prepare(x)
             end = 0
@@ -96,13 +106,14 @@ class ArrayData:
     def split(self, fraction: float) -> tuple[ArrayData, ArrayData]:
         """Keras' validation_split: the last ``fraction`` of the samples, taken before shuffling."""
         cut = int(len(self) * (1 - fraction))
-        head = ArrayData(
-            *(t[:cut] if t is not None else None for t in (self.x, self.y, self.sample_weight))
-        )
-        tail = ArrayData(
-            *(t[cut:] if t is not None else None for t in (self.x, self.y, self.sample_weight))
-        )
+        tensors = (self.x, self.y, self.sample_weight)
+        head = ArrayData(*(t[:cut] if t is not None else None for t in tensors), self.device)
+        tail = ArrayData(*(t[cut:] if t is not None else None for t in tensors), self.device)
         return head, tail
+
+    def rows(self, start: int, stop: int) -> ArrayData:
+        """The images ``start`` to before ``stop`` (no labels), batched to the same device."""
+        return ArrayData(self.x[start:stop], device=self.device)
 
 
 class LoaderData:
@@ -248,7 +259,15 @@ def adapt(
         raise ValueError(
             f"{what}: x is required (images as a (samples, height, width, channels) array)"
         )
-    xt = as_tensor(x, "x", device, images=True, what=what)
+    xt = as_tensor(x, "x", _staging(x), images=True, what=what)
+    yt = None if y is None else as_tensor(y, "y", _staging(y), images=False, what=what)
+    wt = None
+    if sample_weight is not None:
+        wt = as_tensor(
+            sample_weight, "sample_weight", _staging(sample_weight), images=True, what=what
+        )
+    place = data_device((xt, yt, wt), device)
+    xt, yt, wt = (t.to(place) if t is not None else None for t in (xt, yt, wt))
     if xt.ndim == 0 or xt.shape[0] == 0:
         raise ValueError(
             f"{what}: x is empty (shape {tuple(xt.shape)}); there is nothing to {what.split('.')[-1]}"
@@ -265,7 +284,6 @@ def adapt(
             f"{what}: y is required (the labels of x); received y=None. Pass the labels as y, "
             "or pass x as a Dataset or DataLoader that yields (x, y) pairs"
         )
-    yt = None if y is None else as_tensor(y, "y", device, images=False, what=what)
     if yt is not None and not all_finite(yt):
         raise ValueError(f"{what}: y contains NaN or infinite values; labels must be finite")
     if yt is not None and yt.shape[0] != xt.shape[0]:
@@ -273,18 +291,29 @@ def adapt(
             f"{what}: x and y must have the same number of samples; received x with {xt.shape[0]} and y with "
             f"{yt.shape[0]}"
         )
-    wt = (
-        None
-        if sample_weight is None
-        else as_tensor(sample_weight, "sample_weight", device, images=True, what=what)
-    )
     if wt is not None and (not all_finite(wt) or (wt < 0).any()):
         raise ValueError(f"{what}: sample_weight must hold finite values >= 0")
     if wt is not None and (wt.ndim != 1 or wt.shape[0] != xt.shape[0]):
         raise ValueError(
             f"{what}: sample_weight must have shape ({xt.shape[0]},), one weight per sample; received {tuple(wt.shape)}"
         )
-    return ArrayData(xt, yt, wt)
+    return ArrayData(xt, yt, wt, device)
+
+
+def _staging(value: Any) -> torch.device:
+    """Where a value is converted: a tensor where it is, anything else in host memory."""
+    return value.device if isinstance(value, torch.Tensor) else torch.device("cpu")
+
+
+def data_device(tensors: tuple[torch.Tensor | None, ...], device: torch.device) -> torch.device:
+    """Where arrays are held while batched: on ``device``, unless it is a GPU whose free memory
+    they would take more than ``DEVICE_DATA_FRACTION`` of (then in host memory); tensors
+    already on ``device`` stay there."""
+    if device.type != "cuda" or tensors[0].device == device:
+        return device
+    size = sum(t.numel() * t.element_size() for t in tensors if t is not None)
+    free, _ = torch.cuda.mem_get_info(device)
+    return device if size <= DEVICE_DATA_FRACTION * free else torch.device("cpu")
 
 
 def batched_dataset(x: Any, y: Any, what: str) -> bool:

@@ -155,7 +155,7 @@ class Inference:
         )
         if chunks:  # each process predicts one contiguous chunk; the chunks are gathered in order
             start = sum(chunks[: world.rank])
-            data = ArrayData(data.x[start : start + chunks[world.rank]])
+            data = data.rows(start, start + chunks[world.rank])
         result = self._predict_data(data, batch_size, callback_list, device, steps)
         if chunks:
             result = distributed.gather_in_order(result, chunks)

@@ -123,7 +123,9 @@ class Trainer(Keras2Methods, Inference, KerasSteps, Recipes):
         ``validation_split`` keeps the last fraction of the samples (before shuffling) aside;
         ``validation_steps`` caps the validation batches (required for a generator).
         ``batch_size`` is the global batch: under torchrun each of N processes takes 1/N of it,
-        so results do not depend on the number of processes.
+        so results do not depend on the number of processes. Arrays go to the model's device
+        once per call, as float32 images, when they take at most half of a GPU's free memory;
+        larger ones stay in host memory and each batch is copied to the GPU.
         """
         self._require_compiled("fit")
         settings = Settings.checked(

@@ -55,8 +55,11 @@ def _children():
         pytest.skip("child processes are listed from Linux's /proc")
     found = set()
     for task in os.listdir(f"/proc/{os.getpid()}/task"):
-        with open(f"/proc/{os.getpid()}/task/{task}/children") as file:
-            found.update(int(pid) for pid in file.read().split())
+        try:
+            with open(f"/proc/{os.getpid()}/task/{task}/children") as file:
+                found.update(int(pid) for pid in file.read().split())
+        except FileNotFoundError:
+            continue  # a thread that ended in between
     return found
 
 
@@ -108,21 +111,21 @@ def test_processes_end_when_iteration_stops_early(folder):
         folder, batch_size=2, image_size=(4, 4), seed=0, verbose=False, num_workers=3
     )
     assert len(list(ds.take(2))) == 2
-    assert _children() == before
+    assert _children() - before == set()
     for _ in ds:
         assert len(_children() - before) == 3
         break
-    assert _children() == before
+    assert _children() - before == set()
     iterator = iter(ds)
     next(iterator)
     del iterator
     gc.collect()
-    assert _children() == before
+    assert _children() - before == set()
     iterator = iter(ds)
     next(iterator)
     del ds, iterator  # the dataset too
     gc.collect()
-    assert _children() == before
+    assert _children() - before == set()
     (folder / "a" / "zz.png").write_bytes(b"not a png")
     broken = image_dataset_from_directory(
         folder, batch_size=2, image_size=(4, 4), shuffle=False, verbose=False, num_workers=3
@@ -130,7 +133,7 @@ def test_processes_end_when_iteration_stops_early(folder):
     # the worker's error, with the file's name, raised in this process at the batch's turn
     with pytest.raises(ValueError, match="image_dataset_from_directory: .*zz.png"):
         list(broken)
-    assert _children() == before
+    assert _children() - before == set()
     assert _worker_threads() == []
 
 

@@ -33,6 +33,9 @@ _INTERPOLATIONS = ("bilinear", "nearest", "bicubic")
 #: Fewer files than this are decoded in-process by default: starting worker processes
 #: (forked, tens of milliseconds) costs more than they save on a small set.
 _PROCESSES_FROM_FILES = 1000
+#: Files a worker process reads per task when the dataset gives single images
+#: (``batch_size=None``): one file per task would cost more in messages than in decoding.
+_SINGLES_PER_TASK = 32
 #: At most this many worker processes by default: two to four decode small images as fast
 #: as the training step takes them.
 _MAX_DEFAULT_PROCESSES = 4
@@ -173,42 +176,53 @@ def _dataset(
     seed: int,
     class_names: list[str] | None,
 ) -> Dataset:
-    """The lazy dataset of ``files``: indices shuffled and grouped here, the files of each
-    group read by ``decode`` in worker processes (``ordered_process_map``), in order, a few
-    groups ahead, and made a batch here."""
+    """The lazy dataset of ``files``: indices shuffled here, then read and made elements by
+    :func:`_elements`."""
     indices = Dataset(lambda: iter(range(len(files))), len(files))
     if shuffle:
         indices = indices.shuffle(8 * batch_size if batch_size else 1024, seed=seed)
-    group_size = batch_size or 1
-
-    def groups() -> Iterator[list[int]]:
-        iterator = iter(indices)
-        while group := list(itertools.islice(iterator, group_size)):
-            yield group
 
     def source() -> Iterator[Any]:
-        mine, theirs = itertools.tee(groups())  # the groups in flight wait in the tee
-        read = functools.partial(read_pixels, decode.loader.color_mode)
-        paths = ([files[i] for i in group] for group in theirs)
-        if decode.workers == 0:
-            pixels = map(read, paths)
-        else:
-            pixels = ordered_process_map(read, paths, decode.workers)
-        step = decode.batch if batch_size else decode.one
-        try:
-            for group, batch_pixels in zip(mine, pixels):
-                yield step(labels, group, batch_pixels)
-        finally:
-            if not isinstance(pixels, map):
-                pixels.close()  # the worker processes end with the pass, however it ends
+        return _elements(files, labels, decode, iter(indices), batch_size)
 
-    length = math.ceil(len(files) / group_size)
     if batch_size is None:
-        dataset = Dataset(source, length)
+        dataset = Dataset(source, len(files))
     else:
+        length = math.ceil(len(files) / batch_size)
         dataset = Dataset(source, length, batch_size=batch_size, samples=len(files))
     dataset.class_names, dataset.file_paths = class_names, list(files)
     return dataset
+
+
+def _elements(
+    files: list[str],
+    labels: np.ndarray | None,
+    decode: _Decode,
+    indices: Iterator[int],
+    batch_size: int | None,
+) -> Iterator[Any]:
+    """The elements of one pass: the files of each group of ``indices`` read by
+    :func:`read_pixels` in ``decode.workers`` processes (``ordered_process_map``), in order,
+    a few groups ahead, and made batches (or single images) here."""
+    size = batch_size or (_SINGLES_PER_TASK if decode.workers else 1)
+    groups = iter(lambda: list(itertools.islice(indices, size)), [])
+    mine, theirs = itertools.tee(groups)  # the groups in flight wait in the tee
+    read = functools.partial(read_pixels, decode.loader.color_mode)
+    paths = ([files[i] for i in group] for group in theirs)
+    if decode.workers == 0:
+        pixels: Iterator[Any] = map(read, paths)
+    else:
+        pixels = ordered_process_map(read, paths, decode.workers)
+    try:
+        for group, group_pixels in zip(mine, pixels):
+            if batch_size:
+                yield decode.batch(labels, group, group_pixels)
+                continue
+            for i, index in enumerate(group):  # a group of single images
+                yield decode.one(labels, [index], group_pixels[i : i + 1])
+    finally:
+        if not isinstance(pixels, map):
+            pixels.close()  # the worker processes end with the pass, however it ends
 
 
 def _default_processes(files: int) -> int:

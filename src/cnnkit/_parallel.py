@@ -20,26 +20,23 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-#: Environment variable overriding the default number of decoding threads (0: no threads).
+#: Environment variable overriding the default number of decoding workers (0: none).
 WORKERS_VARIABLE = "CNNKIT_DATA_WORKERS"
 
-#: At most this many threads by default: small images saturate two to four cores.
-_MAX_DEFAULT_WORKERS = 4
 
-
-def default_workers() -> int:
-    """Threads used when none are asked for: ``$CNNKIT_DATA_WORKERS``, else min(4, cores)."""
+def workers_from_environment() -> int | None:
+    """``$CNNKIT_DATA_WORKERS`` as a count of workers, or None where it is not set."""
     value = os.environ.get(WORKERS_VARIABLE, "").strip()
-    if value:
-        try:
-            return check_workers(int(value), "")
-        except ValueError:
-            return check_workers(value, "")
-    return min(_MAX_DEFAULT_WORKERS, os.cpu_count() or 1)
+    if not value:
+        return None
+    try:
+        return check_workers(int(value), "")
+    except ValueError:
+        return check_workers(value, "")
 
 
 def check_workers(workers: object, owner: str) -> int:
-    """``workers`` as a count of threads (0: decode in the calling thread), or a named error."""
+    """``workers`` as a count of workers (0: decode in the calling thread), or a named error."""
     where = f"{owner}: workers" if owner else f"${WORKERS_VARIABLE}"
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
         raise ValueError(

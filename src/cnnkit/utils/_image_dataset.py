@@ -13,7 +13,12 @@ import numpy as np
 import torch
 
 from cnnkit._dataset import Dataset
-from cnnkit._parallel import WORKERS_VARIABLE, can_fork, check_workers, ordered_process_map
+from cnnkit._parallel import (
+    can_fork,
+    check_workers,
+    ordered_process_map,
+    workers_from_environment,
+)
 from cnnkit.datasets import load_image
 from cnnkit.datasets._image_io import check_color_mode
 from cnnkit.datasets._resize import check_image_size
@@ -228,12 +233,9 @@ def _elements(
 def _default_processes(files: int) -> int:
     """Worker processes when ``num_workers`` is not given: ``$CNNKIT_DATA_WORKERS``, else
     min(4, cores) for a set large enough to pay their start where they fork, else none."""
-    value = os.environ.get(WORKERS_VARIABLE, "").strip()
-    if value:
-        try:
-            return check_workers(int(value), "")
-        except ValueError:
-            return check_workers(value, "")
+    from_environment = workers_from_environment()
+    if from_environment is not None:
+        return from_environment
     cores = os.cpu_count() or 1
     if cores < 2 or files < _PROCESSES_FROM_FILES or not can_fork():
         return 0

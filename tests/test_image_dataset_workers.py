@@ -172,11 +172,15 @@ def test_processes_decode_for_fit_across_epochs_and_fill_the_cache(
 def test_default_is_processes_for_a_large_set_on_several_cores(folder, monkeypatch):
     monkeypatch.delenv("CNNKIT_DATA_WORKERS", raising=False)
     monkeypatch.setattr(_image_dataset, "can_fork", lambda: True)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     assert _image_dataset._default_processes(999) == 0  # too few to pay the start
     assert _image_dataset._default_processes(1000) == 4
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     assert _image_dataset._default_processes(20000) == 2
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    assert _image_dataset._default_processes(20000) == 0  # PyTorch's threads take every core
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert _image_dataset._default_processes(20000) == 0
     monkeypatch.setattr(os, "cpu_count", lambda: 8)

@@ -207,29 +207,37 @@ def test_dataset_methods(folder):
     assert isinstance(arrays[0][0], np.ndarray)
 
 
-def test_images_are_decoded_lazily(folder, monkeypatch):
+def test_images_are_decoded_lazily(folder, tmp_path, monkeypatch):
     from cnnkit.utils import _image_dataset
 
-    read = []
+    log = tmp_path / "read.txt"  # a file: worker processes (forked) append to it too
+    log.touch()
     original = _image_dataset.load_image
-    monkeypatch.setattr(
-        _image_dataset, "load_image", lambda path, mode: read.append(path) or original(path, mode)
-    )
+
+    def logged(path, mode):
+        with open(log, "a") as file:
+            file.write(path + "\n")
+        return original(path, mode)
+
+    def read():
+        return log.read_text().splitlines()
+
+    monkeypatch.setattr(_image_dataset, "load_image", logged)
     ds = image_dataset_from_directory(
         folder, batch_size=2, image_size=(4, 4), shuffle=False, verbose=False, num_workers=0
     )
-    assert read == []
+    assert read() == []
     next(iter(ds))
-    assert read == ds.file_paths[:2]  # one batch read, not the folder
-    read.clear()
-    threaded = image_dataset_from_directory(
+    assert read() == ds.file_paths[:2]  # one batch read, not the folder
+    log.write_text("")
+    in_processes = image_dataset_from_directory(
         folder, batch_size=2, image_size=(4, 4), shuffle=False, verbose=False, num_workers=1
     )
-    iterator = iter(threaded)
+    iterator = iter(in_processes)
     next(iterator)
-    del iterator  # the thread ends; what it read is final
-    # the first batch and at most one batch ahead of it (two in flight for one thread)
-    assert set(ds.file_paths[:2]) <= set(read) <= set(ds.file_paths[:4])
+    del iterator  # the process ends; what it read is final
+    # the first batch and at most one batch ahead of it (two in flight for one process)
+    assert set(ds.file_paths[:2]) <= set(read()) <= set(ds.file_paths[:4])
 
 
 def test_fit_evaluate_predict_take_the_dataset(folder):

@@ -1,10 +1,12 @@
-"""image_dataset_from_directory decoding in worker threads: the same batches as one thread,
-a bounded read-ahead, no thread left behind; and, when TensorFlow is installed, the same files,
-split and labels as tf.keras."""
+"""image_dataset_from_directory decoding in worker processes: the same batches as one thread,
+a bounded read-ahead, no process left behind; ordered_map's threads; and, when TensorFlow is
+installed, the same files, split and labels as tf.keras."""
 
 from __future__ import annotations
 
 import gc
+import os
+import sys
 import threading
 import time
 
@@ -12,8 +14,9 @@ import numpy as np
 import pytest
 import torch
 
-from cnnkit._parallel import ordered_map
-from cnnkit.utils import image_dataset_from_directory
+import cnnkit
+from cnnkit._parallel import ordered_map, ordered_process_map
+from cnnkit.utils import _image_dataset, image_dataset_from_directory
 
 Image = pytest.importorskip("PIL.Image")
 
@@ -46,6 +49,28 @@ def _worker_threads():
     return [t for t in threading.enumerate() if t.name.startswith("cnnkit-data")]
 
 
+def _children():
+    """The ids of this process's child processes, from /proc."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("child processes are listed from Linux's /proc")
+    found = set()
+    for task in os.listdir(f"/proc/{os.getpid()}/task"):
+        try:
+            with open(f"/proc/{os.getpid()}/task/{task}/children") as file:
+                found.update(int(pid) for pid in file.read().split())
+        except FileNotFoundError:
+            continue  # a thread that ended in between
+    return found
+
+
+@pytest.fixture
+def no_new_children():
+    """Fail the test if it leaves a child process behind."""
+    before = _children()
+    yield
+    assert _children() - before == set()
+
+
 @pytest.mark.parametrize(
     "options",
     [
@@ -57,12 +82,11 @@ def _worker_threads():
         {"seed": 7, "batch_size": 3, "image_size": (9, 9), "crop_to_aspect_ratio": True},
     ],
 )
-def test_worker_threads_give_the_batches_of_one_thread(folder, options):
+def test_worker_processes_give_the_batches_of_one_thread(folder, options, no_new_children):
     serial = _passes(folder, 0, **options)
     assert serial[0] != serial[1] or options.get("shuffle") is False  # reshuffled per pass
     for workers in (1, 3):
         assert _passes(folder, workers, **options) == serial
-    assert _worker_threads() == []
 
 
 @pytest.mark.parametrize("interpolation", ["bilinear", "nearest", "bicubic"])
@@ -81,28 +105,115 @@ def test_a_batch_is_resized_as_its_images_one_by_one(tmp_path, interpolation):
         assert torch.equal(image, single)
 
 
-def test_threads_end_when_iteration_stops_early(folder):
+def test_processes_end_when_iteration_stops_early(folder):
+    before = _children()
     ds = image_dataset_from_directory(
         folder, batch_size=2, image_size=(4, 4), seed=0, verbose=False, num_workers=3
     )
     assert len(list(ds.take(2))) == 2
-    assert _worker_threads() == []
+    assert _children() - before == set()
     for _ in ds:
-        assert len(_worker_threads()) >= 1
+        assert len(_children() - before) == 3
         break
-    assert _worker_threads() == []
+    assert _children() - before == set()
     iterator = iter(ds)
     next(iterator)
     del iterator
     gc.collect()
-    assert _worker_threads() == []
+    assert _children() - before == set()
+    iterator = iter(ds)
+    next(iterator)
+    del ds, iterator  # the dataset too
+    gc.collect()
+    assert _children() - before == set()
     (folder / "a" / "zz.png").write_bytes(b"not a png")
     broken = image_dataset_from_directory(
         folder, batch_size=2, image_size=(4, 4), shuffle=False, verbose=False, num_workers=3
     )
+    # the worker's error, with the file's name, raised in this process at the batch's turn
     with pytest.raises(ValueError, match="image_dataset_from_directory: .*zz.png"):
         list(broken)
+    assert _children() - before == set()
     assert _worker_threads() == []
+
+
+def test_processes_decode_for_fit_across_epochs_and_fill_the_cache(
+    folder, tmp_path, monkeypatch, no_new_children
+):
+    log = tmp_path / "read.txt"  # the forked workers inherit the patch and append here
+    log.touch()
+    original = _image_dataset.load_image
+
+    def logged(path, mode):
+        with open(log, "a") as file:
+            file.write(path + "\n")
+        return original(path, mode)
+
+    monkeypatch.setattr(_image_dataset, "load_image", logged)
+    ds = image_dataset_from_directory(
+        folder, batch_size=8, image_size=(6, 6), seed=0, verbose=False, num_workers=2
+    )
+    model = cnnkit.Sequential(
+        [
+            cnnkit.Input(shape=(6, 6, 3)),
+            cnnkit.layers.GlobalAveragePooling2D(),
+            cnnkit.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    history = model.fit(ds, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert sorted(log.read_text().splitlines()) == sorted(ds.file_paths * 2)  # read each epoch
+    log.write_text("")
+    model.fit(ds.cache(), epochs=3, verbose=0)
+    assert sorted(log.read_text().splitlines()) == sorted(ds.file_paths)  # once, then cached
+
+
+def test_default_is_processes_for_a_large_set_on_several_cores(folder, monkeypatch):
+    monkeypatch.delenv("CNNKIT_DATA_WORKERS", raising=False)
+    monkeypatch.setattr(_image_dataset, "can_fork", lambda: True)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert _image_dataset._default_processes(999) == 0  # too few to pay the start
+    assert _image_dataset._default_processes(1000) == 4
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert _image_dataset._default_processes(20000) == 2
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    assert _image_dataset._default_processes(20000) == 0  # PyTorch's threads take every core
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert _image_dataset._default_processes(20000) == 0
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(_image_dataset, "can_fork", lambda: False)
+    assert _image_dataset._default_processes(20000) == 0  # spawn would import torch again
+    monkeypatch.setattr(_image_dataset, "can_fork", lambda: True)
+    monkeypatch.setenv("CNNKIT_DATA_WORKERS", "1")
+    assert _image_dataset._default_processes(10) == 1
+    monkeypatch.setattr(_image_dataset, "_PROCESSES_FROM_FILES", 10)
+    monkeypatch.delenv("CNNKIT_DATA_WORKERS")
+    before = _children()
+    ds = image_dataset_from_directory(folder, batch_size=4, image_size=(4, 4), verbose=False)
+    for _ in ds:
+        assert len(_children() - before) == 4
+        break
+
+
+def _double(item):
+    if item == 3:
+        raise KeyError(item)
+    return item * 2
+
+
+def test_process_map_is_ordered_bounded_and_raises_at_the_items_turn(no_new_children):
+    started = []
+    items = (started.append(i) or i for i in range(40) if i != 3)
+    stream = ordered_process_map(_double, items, workers=2, ahead=3)
+    assert next(stream) == 0 and len(started) == 3  # two results waiting besides this one
+    assert list(stream) == [2 * i for i in range(1, 40) if i != 3]
+    stream = ordered_process_map(_double, range(10), workers=2)
+    assert [next(stream) for _ in range(3)] == [0, 2, 4]
+    with pytest.raises(KeyError):
+        next(stream)
 
 
 def test_read_ahead_is_bounded():
@@ -141,10 +252,11 @@ def test_an_error_is_raised_at_its_items_turn():
 
 def test_workers_from_the_environment_and_bad_counts(folder, monkeypatch):
     monkeypatch.setenv("CNNKIT_DATA_WORKERS", "0")
-    seen = []
+    monkeypatch.setattr(_image_dataset, "_PROCESSES_FROM_FILES", 1)
+    before, seen = _children(), []
     ds = image_dataset_from_directory(folder, batch_size=4, image_size=(4, 4), verbose=False)
     for _ in ds:
-        seen.append(len(_worker_threads()))
+        seen.append(len(_children() - before) + len(_worker_threads()))
     assert set(seen) == {0}  # decoded in the calling thread
     monkeypatch.setenv("CNNKIT_DATA_WORKERS", "many")
     with pytest.raises(ValueError, match=r"\$CNNKIT_DATA_WORKERS must be a non-negative integer"):

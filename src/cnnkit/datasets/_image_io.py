@@ -88,7 +88,9 @@ def load_image(
     pil_mode, channels = COLOR_MODES[color_mode]
     with open_image(path) as image:
         image.seek(0)
-        array = np.array(_to_8_bit(image).convert(pil_mode), dtype=np.uint8)
+        image = _to_8_bit(image)
+        # convert() to the mode an image already has makes a copy for nothing
+        array = np.array(image if image.mode == pil_mode else image.convert(pil_mode), np.uint8)
     array = array.reshape(array.shape[0], array.shape[1], channels)
     if image_size is not None:
         array = resize_images(array[None], image_size, interpolation)[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import os
@@ -12,7 +13,12 @@ import numpy as np
 import torch
 
 from cnnkit._dataset import Dataset
-from cnnkit._parallel import check_workers, default_workers, ordered_map
+from cnnkit._parallel import (
+    can_fork,
+    check_workers,
+    ordered_process_map,
+    workers_from_environment,
+)
 from cnnkit.datasets import load_image
 from cnnkit.datasets._image_io import check_color_mode
 from cnnkit.datasets._resize import check_image_size
@@ -28,6 +34,16 @@ from cnnkit.utils._directory_index import (
 _OWNER = "image_dataset_from_directory"
 _LABEL_MODES = ("int", "categorical", "binary", None)
 _INTERPOLATIONS = ("bilinear", "nearest", "bicubic")
+
+#: Fewer files than this are decoded in-process by default: starting worker processes
+#: (forked, tens of milliseconds) costs more than they save on a small set.
+_PROCESSES_FROM_FILES = 1000
+#: Files a worker process reads per task when the dataset gives single images
+#: (``batch_size=None``): one file per task would cost more in messages than in decoding.
+_SINGLES_PER_TASK = 32
+#: At most this many worker processes by default: two to four decode small images as fast
+#: as the training step takes them.
+_MAX_DEFAULT_PROCESSES = 4
 
 
 def image_dataset_from_directory(
@@ -57,9 +73,9 @@ def image_dataset_from_directory(
     same ``seed``. Each image is decoded when its batch is asked for (PNG, JPEG, BMP, GIF,
     read safely by ``cnnkit.datasets.load_image``), converted to ``color_mode`` and resized to
     ``image_size`` in float32, as ``keras.ops.image.resize`` does, so values are 0..255 and
-    not rounded. Batches are decoded in worker threads a few batches ahead (``num_workers``);
-    the whole set is never held in memory. A shuffled dataset is shuffled again at every pass (a buffer of
-    ``8 * batch_size`` files), as Keras' is.
+    not rounded. Batches are decoded in worker processes a few batches ahead (``num_workers``,
+    as PyTorch's ``DataLoader``); the whole set is never held in memory. A shuffled dataset is
+    shuffled again at every pass (a buffer of ``8 * batch_size`` files), as Keras' is.
 
     Args:
         directory: With ``labels='inferred'``, one sub-folder per class (searched
@@ -84,10 +100,23 @@ def image_dataset_from_directory(
         pad_to_aspect_ratio: Pad with zeros to the target's aspect ratio before resizing.
         data_format: ``'channels_last'`` (default) or ``'channels_first'``.
         verbose: Print how many files and classes were found.
-        num_workers: Threads decoding the images, a few batches ahead of the one asked for
-            (0: in the calling thread, one batch at a time). Default:
-            ``$CNNKIT_DATA_WORKERS``, else min(4, CPU cores). The batches are the same
-            whatever the number; the threads end with each pass over the dataset.
+        num_workers: Worker processes decoding the files of whole batches (to uint8; the
+            float32 conversion and resize stay in the calling process), at most
+            ``2 * num_workers`` batches ahead of the one asked for; 0 decodes in the calling
+            thread, one batch at a time. Default: ``$CNNKIT_DATA_WORKERS``; else min(4, CPU
+            cores) processes for 1,000 files or more on Linux with several cores (forked
+            workers start in milliseconds) when PyTorch's intra-op threads
+            (``torch.get_num_threads()``) are fewer than the cores, and 0 otherwise: starting
+            them would cost more than they save, and where PyTorch's threads already take
+            every core, the training step's threads wait for the cores the workers hold (on
+            2 cores with 2 PyTorch threads, fit's first epoch took 9-11x a plain Pillow loop
+            with 2 workers against 1.3x with none; with ``torch.set_num_threads(1)`` and 2
+            workers, 0.74x). Processes, not threads: for small images the Python work around
+            each decode holds the GIL, and threads were slower than one (on 2 cores, 20,000
+            64x64 JPEGs: threads 1.6x a plain Pillow loop's time, one thread 1.2x, two
+            processes 1.0x). The batches are the same whatever the number; the processes
+            start and end with each pass over the dataset (``take``, ``break`` and garbage
+            collection end them too).
 
     Returns:
         A ``cnnkit.utils.Dataset`` yielding ``(images, labels)`` (images alone without labels)
@@ -124,7 +153,10 @@ def image_dataset_from_directory(
     loader = _ImageLoader(
         color_mode, size, interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio
     )
-    workers = default_workers() if num_workers is None else check_workers(num_workers, _OWNER)
+    if num_workers is None:
+        workers = _default_processes(len(files))
+    else:
+        workers = check_workers(num_workers, _OWNER)
     decode = _Decode(loader, label_mode, len(names or ()), data_format == "channels_first", workers)
     subsets = ["training", "validation"] if subset == "both" else [subset]
     datasets = []
@@ -154,36 +186,87 @@ def _dataset(
     seed: int,
     class_names: list[str] | None,
 ) -> Dataset:
-    """The lazy dataset of ``files``: indices shuffled and grouped here, each group decoded
-    by ``decode`` in worker threads (``ordered_map``), in order, a few groups ahead."""
+    """The lazy dataset of ``files``: indices shuffled here, then read and made elements by
+    :func:`_elements`."""
     indices = Dataset(lambda: iter(range(len(files))), len(files))
     if shuffle:
         indices = indices.shuffle(8 * batch_size if batch_size else 1024, seed=seed)
-    group_size = batch_size or 1
-
-    def groups() -> Iterator[list[int]]:
-        iterator = iter(indices)
-        while group := list(itertools.islice(iterator, group_size)):
-            yield group
 
     def source() -> Iterator[Any]:
-        step = decode.batch if batch_size else decode.one
-        return ordered_map(lambda group: step(files, labels, group), groups(), decode.workers)
+        return _elements(files, labels, decode, iter(indices), batch_size)
 
-    length = math.ceil(len(files) / group_size)
     if batch_size is None:
-        dataset = Dataset(source, length)
+        dataset = Dataset(source, len(files))
     else:
+        length = math.ceil(len(files) / batch_size)
         dataset = Dataset(source, length, batch_size=batch_size, samples=len(files))
     dataset.class_names, dataset.file_paths = class_names, list(files)
     return dataset
 
 
-class _Decode:
-    """Files to elements: ``images`` or ``(images, labels)`` in the label mode's form.
+def _elements(
+    files: list[str],
+    labels: np.ndarray | None,
+    decode: _Decode,
+    indices: Iterator[int],
+    batch_size: int | None,
+) -> Iterator[Any]:
+    """The elements of one pass: the files of each group of ``indices`` read by
+    :func:`read_pixels` in ``decode.workers`` processes (``ordered_process_map``), in order,
+    a few groups ahead, and made batches (or single images) here."""
+    size = batch_size or (_SINGLES_PER_TASK if decode.workers else 1)
+    groups = iter(lambda: list(itertools.islice(indices, size)), [])
+    mine, theirs = itertools.tee(groups)  # the groups in flight wait in the tee
+    read = functools.partial(read_pixels, decode.loader.color_mode)
+    paths = ([files[i] for i in group] for group in theirs)
+    if decode.workers == 0:
+        pixels: Iterator[Any] = map(read, paths)
+    else:
+        pixels = ordered_process_map(read, paths, decode.workers)
+    try:
+        for group, group_pixels in zip(mine, pixels):
+            if batch_size:
+                yield decode.batch(labels, group, group_pixels)
+                continue
+            for i, index in enumerate(group):  # a group of single images
+                yield decode.one(labels, [index], group_pixels[i : i + 1])
+    finally:
+        if not isinstance(pixels, map):
+            pixels.close()  # the worker processes end with the pass, however it ends
 
-    Safe to call from several threads: it reads its settings and nothing else.
-    """
+
+def _default_processes(files: int) -> int:
+    """Worker processes when ``num_workers`` is not given: ``$CNNKIT_DATA_WORKERS``, else
+    min(4, cores) for a set large enough to pay their start where they fork and where PyTorch
+    leaves a core free, else none."""
+    from_environment = workers_from_environment()
+    if from_environment is not None:
+        return from_environment
+    cores = os.cpu_count() or 1
+    if cores < 2 or files < _PROCESSES_FROM_FILES or not can_fork():
+        return 0
+    if torch.get_num_threads() >= cores:
+        return 0  # the training step's threads would wait for the workers' cores
+    return min(_MAX_DEFAULT_PROCESSES, cores)
+
+
+def read_pixels(color_mode: str, paths: list[str]) -> np.ndarray | list[np.ndarray]:
+    """The files at ``paths`` as uint8 ``(h, w, channels)`` arrays, stacked when they have one
+    size. Runs in a worker process: NumPy and Pillow only, no PyTorch."""
+    pixels = []
+    for path in paths:
+        try:
+            pixels.append(load_image(path, color_mode))
+        except ValueError as error:
+            raise ValueError(f"{_OWNER}: {error}") from error
+    if all(p.shape == pixels[0].shape for p in pixels):
+        return np.stack(pixels)
+    return pixels
+
+
+class _Decode:
+    """Pixels read from files to elements: ``images`` or ``(images, labels)`` in the label
+    mode's form."""
 
     def __init__(
         self,
@@ -196,9 +279,12 @@ class _Decode:
         self.loader, self.label_mode, self.classes, self.first = loader, label_mode, classes, first
         self.workers = workers
 
-    def batch(self, files: list[str], labels: np.ndarray | None, group: list[int]) -> Any:
-        """The batch of the files at ``group``: images ``(n, height, width, channels)``."""
-        images = self.loader([files[i] for i in group])
+    def batch(
+        self, labels: np.ndarray | None, group: list[int], pixels: np.ndarray | list[np.ndarray]
+    ) -> Any:
+        """The batch of the files at ``group``, read as ``pixels`` (:func:`read_pixels`):
+        images ``(n, height, width, channels)``."""
+        images = self.loader(pixels)
         if self.first:
             images = images.permute(0, 3, 1, 2).contiguous()
         if self.label_mode is None:
@@ -214,21 +300,24 @@ class _Decode:
         one_hot[rows, torch.from_numpy(values[inside])] = 1.0
         return images, one_hot
 
-    def one(self, files: list[str], labels: np.ndarray | None, group: list[int]) -> Any:
+    def one(
+        self, labels: np.ndarray | None, group: list[int], pixels: np.ndarray | list[np.ndarray]
+    ) -> Any:
         """The single element of the one file at ``group``."""
-        element = self.batch(files, labels, group)
+        element = self.batch(labels, group, pixels)
         if isinstance(element, tuple):
             return tuple(part[0] for part in element)
         return element[0]
 
 
 class _ImageLoader:
-    """Read files safely and resize them in float32, as Keras' image loader does."""
+    """Resize images read safely (:func:`read_pixels`) in float32, as Keras' image loader
+    does."""
 
     def __init__(
         self, color_mode: str, size: tuple[int, int], interpolation: str, crop: bool, pad: bool
     ):
-        self.color_mode = color_mode
+        self.color_mode, self.size = color_mode, size
         self.resize = Resizing(
             size[0],
             size[1],
@@ -237,30 +326,25 @@ class _ImageLoader:
             pad_to_aspect_ratio=pad,
         )
 
-    def __call__(self, paths: list[str]) -> torch.Tensor:
-        """The images at ``paths``: float32 ``(n, height, width, channels)``, values 0..255.
+    def __call__(self, pixels: np.ndarray | list[np.ndarray]) -> torch.Tensor:
+        """uint8 images, stacked or a list of sizes: float32 ``(n, height, width, channels)``,
+        values 0..255.
 
         Images of one size are resized together (the same values as one by one: each image
         is resized on its own by the kernel).
         """
-        pixels = [self._read(path) for path in paths]
-        if all(p.shape == pixels[0].shape for p in pixels):
-            return self._resize(np.stack(pixels))
+        if isinstance(pixels, np.ndarray):
+            return self._resize(pixels)
         return torch.cat([self._resize(p[None]) for p in pixels])
 
-    def _read(self, path: str) -> np.ndarray:
-        try:
-            return load_image(path, self.color_mode)
-        except ValueError as error:
-            raise ValueError(f"{_OWNER}: {error}") from error
-
     def _resize(self, pixels: np.ndarray) -> torch.Tensor:
+        # NumPy converts the whole batch in one call on this thread; PyTorch would start its
+        # intra-op threads, which on a busy machine wait for each other longer than the work
+        images = torch.from_numpy(pixels.astype(np.float32))
+        if pixels.shape[1:3] == self.size:
+            return images  # resizing, cropping or padding to the image's own size changes nothing
         with torch.no_grad():
-            # NumPy converts on this thread alone; PyTorch would start its intra-op threads,
-            # which on a busy machine wait for each other longer than the work takes
-            images = torch.from_numpy(pixels.astype(np.float32))
-            # forward, not the layer's __call__, which records shapes on the layer: this runs
-            # in several threads at once
+            # forward, not the layer's __call__, which records shapes on the layer
             return self.resize.forward(images)
 
 

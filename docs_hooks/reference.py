@@ -13,28 +13,32 @@ from types import ModuleType
 DIRECTIVE = re.compile(r"^::: (cnnkit(?:\.\w+)*)[ \t]*$", re.MULTILINE)
 
 
-def _source_exports(module: ModuleType) -> list[str]:
-    """Names a module without ``__all__`` exports: top-level definitions and assignments, and
-    explicit ``from m import X as X`` re-exports (also under ``if TYPE_CHECKING:``)."""
+def _source_exports(module: ModuleType) -> tuple[list[str], list[str]]:
+    """A module's explicit re-exports (``from m import X as X``, also under ``if
+    TYPE_CHECKING:``) and its top-level definitions and assignments, public names only."""
     tree = ast.parse(Path(inspect.getfile(module)).read_text(encoding="utf-8"))
-    names: list[str] = []
+    reexported: list[str] = []
+    defined: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            names += [a.asname for a in node.names if a.asname and a.asname == a.name]
-        elif isinstance(node, ast.FunctionDef | ast.ClassDef) and node in tree.body:
-            names.append(node.name)
-        elif isinstance(node, ast.Assign) and node in tree.body:
-            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
-    return list(dict.fromkeys(n for n in names if not n.startswith("_")))
+            reexported += [a.name for a in node.names if a.asname == a.name]
+        elif node in tree.body and isinstance(node, ast.FunctionDef | ast.ClassDef):
+            defined.append(node.name)
+        elif node in tree.body and isinstance(node, ast.Assign):
+            defined += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    public = [n for n in reexported + defined if not n.startswith("_")]
+    return [n for n in reexported if n in public], [n for n in defined if n in public]
 
 
 def public_names(module_name: str) -> list[str]:
-    """The public functions, classes and constants of ``module_name`` (submodules excluded):
-    its ``__all__`` when it has one, else its explicit exports."""
+    """The public functions, classes and constants of ``module_name``, submodules excluded:
+    its ``__all__`` and explicit re-exports; without ``__all__``, its top-level definitions
+    too."""
     module = importlib.import_module(module_name)
+    reexported, defined = _source_exports(module)
     exported = getattr(module, "__all__", None)
-    names = list(exported) if exported is not None else _source_exports(module)
-    return [n for n in names if not inspect.ismodule(getattr(module, n, None))]
+    names = [*exported, *reexported] if exported is not None else [*reexported, *defined]
+    return [n for n in dict.fromkeys(names) if not inspect.ismodule(getattr(module, n, None))]
 
 
 def _expand(match: re.Match) -> str:

@@ -94,7 +94,8 @@ class Interpretation:
                 ``image_dataset_from_directory``), whose ``class_names`` and ``file_paths``
                 are used unless given; a dataset is loaded into memory.
             y: (n,) integer labels (or one-hot rows); None with a dataset.
-            class_names, file_paths: as for the constructor.
+            class_names: as for the constructor.
+            file_paths: as for the constructor.
             batch_size: images per prediction batch.
             from_logits: whether the model outputs logits; None tells from the outputs
                 (rows in [0, 1] summing to 1 are probabilities).

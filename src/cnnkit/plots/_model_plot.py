@@ -73,8 +73,11 @@ def model_to_dot(
 
     Args:
         model: a built cnnkit model. A subclassed model is a single box.
-        show_shapes, show_dtype, show_layer_names, show_layer_activations, show_trainable:
-            what each layer's box shows besides its type.
+        show_shapes: show each layer's input and output shapes.
+        show_dtype: show each layer's dtype.
+        show_layer_names: show each layer's name beside its type.
+        show_layer_activations: show the activation of layers that have one.
+        show_trainable: show whether each layer is trainable.
         rankdir: "TB" (top to bottom), "LR" (left to right), "BT" or "RL".
         expand_nested: draw nested models' layers inside a dashed frame.
         dpi: resolution graphviz renders at.

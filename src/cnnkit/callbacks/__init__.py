@@ -25,6 +25,7 @@ from cnnkit.callbacks._progbar import resolve_verbose as resolve_verbose
 from cnnkit.callbacks._tensorboard import TensorBoard as TensorBoard
 
 __all__ = [
+    "BackupAndRestore",
     "Callback",
     "CallbackList",
     "CSVLogger",

@@ -179,8 +179,7 @@ def test_default_is_processes_for_a_large_set_on_several_cores(folder, monkeypat
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     assert _image_dataset._default_processes(20000) == 2
     monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
-    assert _image_dataset._default_processes(20000) == 0  # PyTorch's threads take every core
-    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    assert _image_dataset._default_processes(20000) == 2  # the pass lowers PyTorch's threads
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert _image_dataset._default_processes(20000) == 0
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
@@ -202,6 +201,45 @@ def _double(item):
     if item == 3:
         raise KeyError(item)
     return item * 2
+
+
+@pytest.fixture
+def two_threads():
+    """PyTorch on 2 intra-op threads for the test, as it was afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_a_pass_with_workers_leaves_them_cores_and_puts_threads_back(
+    folder, monkeypatch, two_threads, no_new_children
+):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    ds = image_dataset_from_directory(
+        folder, batch_size=4, image_size=(4, 4), verbose=False, num_workers=1
+    )
+    seen = [torch.get_num_threads() for _ in ds]
+    assert seen == [1] * len(ds)  # 2 cores - 1 worker
+    assert torch.get_num_threads() == 2
+    for _ in ds:  # abandoned mid-pass: closing the pass puts the threads back
+        assert torch.get_num_threads() == 1
+        break
+    assert torch.get_num_threads() == 2
+    outer = iter(ds)
+    next(outer)
+    inner = iter(ds)
+    next(inner)
+    inner.close()  # an overlapping pass ends: the other still runs beside its workers
+    assert torch.get_num_threads() == 1
+    outer.close()
+    assert torch.get_num_threads() == 2
+    serial = image_dataset_from_directory(
+        folder, batch_size=4, image_size=(4, 4), verbose=False, num_workers=0
+    )
+    assert {torch.get_num_threads() for _ in serial} == {2}  # no workers: nothing lowered
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert {torch.get_num_threads() for _ in ds} == {2}  # cores to spare: never raised
 
 
 def test_process_map_is_ordered_bounded_and_raises_at_the_items_turn(no_new_children):

@@ -11,9 +11,11 @@ work around each decode holds the GIL most of the time, so worker processes are 
 from __future__ import annotations
 
 import collections
+import contextlib
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -68,6 +70,39 @@ def ordered_map(
         return
     pool = ThreadPoolExecutor(workers, thread_name_prefix="cnnkit-data")
     yield from _ordered(pool, function, items, max(1, 2 * workers if ahead is None else ahead))
+
+
+_threads_lock = threading.Lock()
+_threads_lowered: dict[str, int] = {"passes": 0, "before": 0}
+
+
+@contextlib.contextmanager
+def threads_beside(workers: int) -> Iterator[None]:
+    """PyTorch's intra-op threads lowered to the cores ``workers`` processes leave (at least
+    one) while they run, and put back when the last such pass ends.
+
+    OpenMP threads that outnumber the free cores wait for each other at every kernel's end:
+    on 2 cores, fit's first epoch over 20,000 small JPEGs took 9-11x a plain Pillow loop with
+    2 PyTorch threads beside 2 decoding processes, and 0.74x with 1 thread
+    (``bench/bench_image_dataset.py``). Never raises the count; passes may nest or overlap.
+    """
+    import torch
+
+    wanted = max(1, (os.cpu_count() or 1) - workers)
+    with _threads_lock:
+        if _threads_lowered["passes"] == 0:
+            _threads_lowered["before"] = 0  # 0: nothing to put back
+        _threads_lowered["passes"] += 1
+        if wanted < torch.get_num_threads():
+            _threads_lowered["before"] = _threads_lowered["before"] or torch.get_num_threads()
+            torch.set_num_threads(wanted)
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _threads_lowered["passes"] -= 1
+            if _threads_lowered["passes"] == 0 and _threads_lowered["before"]:
+                torch.set_num_threads(_threads_lowered["before"])
 
 
 def can_fork() -> bool:

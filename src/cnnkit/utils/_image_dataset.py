@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import math
@@ -17,6 +18,7 @@ from cnnkit._parallel import (
     can_fork,
     check_workers,
     ordered_process_map,
+    threads_beside,
     workers_from_environment,
 )
 from cnnkit.datasets import load_image
@@ -105,13 +107,13 @@ def image_dataset_from_directory(
             ``2 * num_workers`` batches ahead of the one asked for; 0 decodes in the calling
             thread, one batch at a time. Default: ``$CNNKIT_DATA_WORKERS``; else min(4, CPU
             cores) processes for 1,000 files or more on Linux with several cores (forked
-            workers start in milliseconds) when PyTorch's intra-op threads
-            (``torch.get_num_threads()``) are fewer than the cores, and 0 otherwise: starting
-            them would cost more than they save, and where PyTorch's threads already take
-            every core, the training step's threads wait for the cores the workers hold (on
-            2 cores with 2 PyTorch threads, fit's first epoch took 9-11x a plain Pillow loop
-            with 2 workers against 1.3x with none; with ``torch.set_num_threads(1)`` and 2
-            workers, 0.74x). Processes, not threads: for small images the Python work around
+            workers start in milliseconds), and 0 otherwise, where starting them would cost
+            more than they save. While a pass's workers run, PyTorch's intra-op threads
+            (``torch.set_num_threads``) are lowered to the cores they leave, at least one,
+            and put back when the pass ends: threads that outnumber the free cores wait for
+            each other (on 2 cores, fit's first epoch took 9-11x a plain Pillow loop with 2
+            PyTorch threads beside 2 workers, 1.1-1.2x with the threads lowered to 1, and
+            1.4-1.8x with no workers). Processes, not threads: for small images the Python work around
             each decode holds the GIL, and threads were slower than one (on 2 cores, 20,000
             64x64 JPEGs: threads 1.6x a plain Pillow loop's time, one thread 1.2x, two
             processes 1.0x). The batches are the same whatever the number; the processes
@@ -223,13 +225,15 @@ def _elements(
         pixels: Iterator[Any] = map(read, paths)
     else:
         pixels = ordered_process_map(read, paths, decode.workers)
+    beside = threads_beside(decode.workers) if decode.workers else contextlib.nullcontext()
     try:
-        for group, group_pixels in zip(mine, pixels):
-            if batch_size:
-                yield decode.batch(labels, group, group_pixels)
-                continue
-            for i, index in enumerate(group):  # a group of single images
-                yield decode.one(labels, [index], group_pixels[i : i + 1])
+        with beside:
+            for group, group_pixels in zip(mine, pixels):
+                if batch_size:
+                    yield decode.batch(labels, group, group_pixels)
+                    continue
+                for i, index in enumerate(group):  # a group of single images
+                    yield decode.one(labels, [index], group_pixels[i : i + 1])
     finally:
         if not isinstance(pixels, map):
             pixels.close()  # the worker processes end with the pass, however it ends
@@ -237,16 +241,14 @@ def _elements(
 
 def _default_processes(files: int) -> int:
     """Worker processes when ``num_workers`` is not given: ``$CNNKIT_DATA_WORKERS``, else
-    min(4, cores) for a set large enough to pay their start where they fork and where PyTorch
-    leaves a core free, else none."""
+    min(4, cores) for a set large enough to pay their start where they fork, else none (the
+    pass lowers PyTorch's threads beside them: :func:`threads_beside`)."""
     from_environment = workers_from_environment()
     if from_environment is not None:
         return from_environment
     cores = os.cpu_count() or 1
     if cores < 2 or files < _PROCESSES_FROM_FILES or not can_fork():
         return 0
-    if torch.get_num_threads() >= cores:
-        return 0  # the training step's threads would wait for the workers' cores
     return min(_MAX_DEFAULT_PROCESSES, cores)
 
 

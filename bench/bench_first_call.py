@@ -10,7 +10,8 @@ hand-written contender is LeNet-5 in channels-last PyTorch (``torch.optim.Adam``
 ``F.cross_entropy``), which is what cnnkit runs underneath. Rounds interleave the contenders,
 each round starting with another one; medians of wall and CPU time (``time.process_time``:
 less sensitive to other jobs on a shared machine) are printed with cnnkit's excess over the
-hand-written loop. The contender ``cnnkit-jit`` runs cnnkit with ``jit_compile=True``.
+hand-written loop. The contender ``cnnkit-jit`` runs cnnkit with ``jit_compile=True``, ``cnnkit-auto`` with
+``jit_compile='auto'``.
 ``--batches 469`` makes each fit one epoch of 60,000 images, warm-up included (the compiled
 training target).
 One thread by default (``--threads``): on a loaded machine two OpenMP threads spin-wait for
@@ -52,7 +53,7 @@ def arrays(np):
     return x, rng.integers(0, 10, len(x)).astype(np.int64)
 
 
-def run_cnnkit(jit_compile: bool) -> dict:
+def run_cnnkit(jit_compile: bool | str) -> dict:
     marks, start = {}, clocks()
     import numpy as np
     import torch
@@ -145,6 +146,7 @@ def run_torch() -> dict:
 CHILDREN = {
     "cnnkit": lambda: run_cnnkit(False),
     "cnnkit-jit": lambda: run_cnnkit(True),
+    "cnnkit-auto": lambda: run_cnnkit("auto"),
     "torch": run_torch,
 }
 

@@ -171,6 +171,10 @@ def test_train_refuses_to_overwrite_or_change_a_run(capsys, digits_run):
         capsys, "train", "--out", digits_run, "--resume", "--epochs", "3", "--lr", "0.1"
     )
     assert failed_with(changed, 1, "drop --lr")
+    smoothed = run_here(
+        capsys, "train", "--out", digits_run, "--resume", "--label-smoothing", "0.1"
+    )
+    assert failed_with(smoothed, 1, "drop --label-smoothing")
     nothing = run_here(capsys, "train", "--out", digits_run.parent / "empty", "--resume")
     assert failed_with(nothing, 1, "is not a run folder written by cnnkit train")
 
@@ -186,18 +190,29 @@ def test_a_diverging_run_fails_with_a_hint(tmp_path):
 
 def test_train_on_a_folder_of_images_with_augmentation(stripes, tmp_path):
     result = cnnkit(
-        "train", "--dataset", stripes, "--epochs", "1", "--augment", "--no-report", cwd=tmp_path
+        "train",
+        "--dataset",
+        stripes,
+        "--epochs",
+        "1",
+        "--augment",
+        "--label-smoothing",
+        "0.2",
+        "--no-report",
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert "report" not in result.stdout
     run_dir = tmp_path / "runs" / f"{stripes.name}-small_cnn"
     state = json.loads((run_dir / "run.json").read_text())
     assert state["dataset"] == str(stripes) and state["settings"]["augment"] is True
+    assert state["settings"]["label_smoothing"] == 0.2
     assert json.loads((run_dir / "class_names.json").read_text()) == ["horizontal", "vertical"]
     model = load_model(run_dir / "last.cnnkit")
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds[:3] == ["RandomFlip", "RandomTranslation", "Conv2D"]
     assert model.input_shape == (None, 16, 16, 3)
+    assert model.loss.get_config()["label_smoothing"] == 0.2  # saved with the model
     assert not (run_dir / "report.html").exists()
 
 
@@ -313,6 +328,7 @@ def test_one_cycle_warms_up_linearly_then_decays_to_a_small_rate():
         pytest.param(["summary", "lenet5", "--input-shape", "32,32"], 2, r"--input-shape must be comma-separated ints such as 32,32,3; got '32,32'", id="input-shape-without-channels"),
         pytest.param(["summary", "lenet5", "--input-shape=0,32,1"], 2, r"--input-shape must be comma-separated ints such as 32,32,3; got '0,32,1'", id="input-shape-zero"),
         pytest.param(["train"], 2, r"--dataset is required", id="train-without-dataset"),
+        pytest.param(["train", "--dataset", "digits", "--label-smoothing", "1.5"], 2, r"--label-smoothing: expected a fraction in \[0, 1\) such as 0.1; got '1.5'", id="label-smoothing-too-big"),
         pytest.param(["fly"], 2, r"invalid choice: 'fly'", id="unknown-command"),
         pytest.param(["summary", "--input_shape", "3"], 2, r"unrecognized arguments: --input_shape", id="misspelled-option"),
     ],

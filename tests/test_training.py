@@ -287,6 +287,48 @@ def test_losses_equal_keras(name, keras_name, from_logits):
     assert got == pytest.approx(expected, rel=1e-5)
 
 
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_sparse_label_smoothing_equals_keras_categorical_smoothing_on_one_hot_labels(from_logits):
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(7, 4)).astype(np.float32)
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    labels = rng.integers(0, 4, 7)
+    y_pred = logits if from_logits else probabilities
+    keras_loss = keras.losses.CategoricalCrossentropy(from_logits=from_logits, label_smoothing=0.2)
+    expected = float(keras_loss(np.eye(4, dtype=np.float32)[labels], y_pred))
+    ours = cnnkit.losses.SparseCategoricalCrossentropy(from_logits=from_logits, label_smoothing=0.2)
+    assert float(ours(torch.as_tensor(labels), torch.as_tensor(y_pred))) == pytest.approx(
+        expected, rel=1e-5
+    )
+    assert ours.get_config()["label_smoothing"] == 0.2
+    assert "label_smoothing" not in cnnkit.losses.SparseCategoricalCrossentropy().get_config()
+
+
+def test_fit_with_sparse_label_smoothing_takes_the_same_steps_as_one_hot_smoothing():
+    # fit computes a softmax model's loss from logits (F.cross_entropy); both label forms must
+    # give the same training, step for step
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(64, 6)).astype(np.float32)
+    labels = rng.integers(0, 3, 64)
+    weights = []
+    for loss, y in [
+        (cnnkit.losses.SparseCategoricalCrossentropy(label_smoothing=0.1), labels),
+        (cnnkit.losses.CategoricalCrossentropy(label_smoothing=0.1), np.eye(3)[labels]),
+    ]:
+        cnnkit.utils.set_random_seed(0)
+        model = cnnkit.Sequential([cnnkit.Input((6,)), Dense(3, activation="softmax")])
+        model.compile(optimizer="sgd", loss=loss)
+        history = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        weights.append((model.get_weights(), history.history["loss"]))
+    np.testing.assert_allclose(weights[0][0][0], weights[1][0][0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(weights[0][1], weights[1][1], rtol=1e-5)
+
+
+def test_sparse_label_smoothing_is_checked():
+    with pytest.raises(ValueError, match=r"SparseCategoricalCrossentropy: label_smoothing .*1.5"):
+        cnnkit.losses.SparseCategoricalCrossentropy(label_smoothing=1.5)
+
+
 @pytest.mark.parametrize(
     "loss, labels, expected",
     [

@@ -64,19 +64,27 @@ def sparse_categorical_crossentropy(
     y_pred: torch.Tensor,
     from_logits: bool = False,
     ignore_class: int | None = None,
+    label_smoothing: float = 0.0,
 ) -> torch.Tensor:
-    """Per-sample cross-entropy between integer labels (batch,) and class scores (batch, classes)."""
+    """Per-sample cross-entropy between integer labels (batch,) and class scores (batch, classes).
+
+    ``label_smoothing`` ε gives the loss of the one-hot label mixed with the uniform one,
+    (1 - ε) * one_hot + ε / classes, as ``categorical_crossentropy`` and PyTorch's
+    ``cross_entropy`` do.
+    """
     labels = y_true.reshape(y_pred.shape[:-1]).long()
     if from_logits:
         log_probabilities = F.log_softmax(y_pred, dim=-1)
     else:
         probabilities = y_pred / y_pred.sum(dim=-1, keepdim=True)
         log_probabilities = _clip(probabilities).log()
+    picked = -log_probabilities.gather(-1, labels.clamp_min(0).unsqueeze(-1)).squeeze(-1)
+    if label_smoothing:
+        uniform = -log_probabilities.mean(dim=-1)
+        picked = (1 - label_smoothing) * picked + label_smoothing * uniform
     if ignore_class is None:
-        return -log_probabilities.gather(-1, labels.unsqueeze(-1)).squeeze(-1)
-    keep = labels != ignore_class
-    picked = log_probabilities.gather(-1, labels.clamp_min(0).unsqueeze(-1)).squeeze(-1)
-    return -picked * keep
+        return picked
+    return picked * (labels != ignore_class)
 
 
 def binary_crossentropy(
@@ -207,13 +215,26 @@ class CategoricalCrossentropy(Loss):
 
 
 class SparseCategoricalCrossentropy(Loss):
-    """Cross-entropy for integer class labels."""
+    """Cross-entropy for integer class labels.
+
+    ``label_smoothing`` goes beyond Keras, whose sparse loss lacks it: the same smoothing as
+    :class:`CategoricalCrossentropy` on the labels' one-hot form (and PyTorch's
+    ``CrossEntropyLoss``), without building that form.
+    """
 
     name, expects = "sparse_categorical_crossentropy", "sparse"
 
-    def __init__(self, from_logits: bool = False, ignore_class: int | None = None):
+    def __init__(
+        self,
+        from_logits: bool = False,
+        ignore_class: int | None = None,
+        label_smoothing: float = 0.0,
+    ):
         ignore_class = check_int(ignore_class, "ignore_class", type(self).__name__, optional=True)
-        super().__init__(from_logits, ignore_class=ignore_class)
+        options: dict[str, Any] = {"ignore_class": ignore_class}
+        if label_smoothing != 0.0:  # kept out of the config when off, so Keras can read it
+            options["label_smoothing"] = _smoothing(label_smoothing, self)
+        super().__init__(from_logits, **options)
 
     def _shapes_fit(self, y_true, y_pred):
         return y_pred.ndim >= 1 and y_true.numel() == y_pred[..., 0].numel()
@@ -223,7 +244,11 @@ class SparseCategoricalCrossentropy(Loss):
 
     def per_sample(self, y_true, y_pred):
         return sparse_categorical_crossentropy(
-            y_true, y_pred, self.from_logits, self.options["ignore_class"]
+            y_true,
+            y_pred,
+            self.from_logits,
+            self.options["ignore_class"],
+            self.options.get("label_smoothing", 0.0),
         )
 
 

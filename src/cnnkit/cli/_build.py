@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnnkit import layers, optimizers, zoo
+from cnnkit import layers, losses, optimizers, zoo
 from cnnkit.models import Sequential
 
 
@@ -38,10 +38,13 @@ def build_model(
     return augmented
 
 
-def compile_model(model: Sequential, learning_rate: float, weight_decay: float) -> None:
-    """AdamW and integer-label cross-entropy, reporting accuracy (what every run uses)."""
+def compile_model(
+    model: Sequential, learning_rate: float, weight_decay: float, label_smoothing: float = 0.0
+) -> None:
+    """AdamW and integer-label cross-entropy (smoothed by ``label_smoothing``), reporting
+    accuracy (what every run uses)."""
     model.compile(
         optimizer=optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay),
-        loss="sparse_categorical_crossentropy",
+        loss=losses.SparseCategoricalCrossentropy(label_smoothing=label_smoothing),
         metrics=["accuracy"],
     )

@@ -142,7 +142,7 @@ def _model_maker(args: argparse.Namespace, saved: Any, audited: Audited) -> Any:
             model = clone_model(saved)
         else:
             model = build_model(recipe.model, audited.images.shape[1:], classes)
-        compile_model(model, recipe.learning_rate, recipe.weight_decay)
+        compile_model(model, recipe.learning_rate, recipe.weight_decay, recipe.label_smoothing)
         return model
 
     return make

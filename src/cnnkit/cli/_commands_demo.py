@@ -97,7 +97,7 @@ def train_cnn(name: str, data: _data.Data, recipe: Any) -> tuple[Any, Any, dict[
     """Train one zoo CNN with the dataset's recipe; returns model, history and its table row."""
     augment = {"flip": recipe.flip, "shift": recipe.shift} if recipe.augment else None
     model = build_model(name, data.input_shape, data.num_classes, augment)
-    compile_model(model, recipe.learning_rate, recipe.weight_decay)
+    compile_model(model, recipe.learning_rate, recipe.weight_decay, recipe.label_smoothing)
     start = time.perf_counter()
     history = model.fit(
         _data.scaled(data.x_train),

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     data = _data.load(_data.canonical_dataset(args.dataset), recipe.image_size)
     augment = {"flip": recipe.flip, "shift": recipe.shift} if recipe.augment else None
     model = build_model(recipe.model, data.input_shape, data.num_classes, augment)
-    compile_model(model, recipe.learning_rate, recipe.weight_decay)
+    compile_model(model, recipe.learning_rate, recipe.weight_decay, recipe.label_smoothing)
     result = model.lr_find(
         _data.scaled(data.x_train),
         data.y_train,

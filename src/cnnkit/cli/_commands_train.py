@@ -26,7 +26,7 @@ from cnnkit.cli._run_callbacks import run_callbacks
 from cnnkit.models import Sequential, load_model
 
 #: Options fixed when a run starts; ``--resume`` refuses to change them mid-run.
-_FIXED_ON_RESUME = ("batch_size", "lr", "weight_decay", "augment", "image_size")
+_FIXED_ON_RESUME = ("batch_size", "lr", "weight_decay", "label_smoothing", "augment", "image_size")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,6 +99,7 @@ def new_state(run_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
         batch_size=args.batch_size,
         learning_rate=args.lr,
         weight_decay=args.weight_decay,
+        label_smoothing=args.label_smoothing,
         augment=args.augment,
         image_size=args.image_size,
         validation_split=args.validation_split,
@@ -120,6 +121,7 @@ def _settings(recipe: Recipe, seed: int) -> dict[str, Any]:
         "batch_size": recipe.batch_size,
         "learning_rate": recipe.learning_rate,
         "weight_decay": recipe.weight_decay,
+        "label_smoothing": recipe.label_smoothing,
         "augment": recipe.augment,
         "flip": recipe.flip,
         "shift": recipe.shift,
@@ -177,7 +179,9 @@ def _new_model(state: dict[str, Any], data: _data.Data) -> Sequential:
         {"flip": settings["flip"], "shift": settings["shift"]} if settings["augment"] else None
     )
     model = build_model(state["model"], data.input_shape, data.num_classes, augment)
-    compile_model(model, settings["learning_rate"], settings["weight_decay"])
+    # runs written before label smoothing was a setting trained without it
+    smoothing = settings.get("label_smoothing", 0.0)
+    compile_model(model, settings["learning_rate"], settings["weight_decay"], smoothing)
     return model
 
 

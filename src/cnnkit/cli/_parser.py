@@ -86,9 +86,12 @@ def recipes_table() -> str:
         size = (
             f", images {recipe.image_size[0]}x{recipe.image_size[1]}" if recipe.image_size else ""
         )
+        smoothing = (
+            f", label smoothing {recipe.label_smoothing:g}" if recipe.label_smoothing else ""
+        )
         lines.append(
             f"  {name:<14} {recipe.model}, {recipe.epochs} epochs, batch {recipe.batch_size}, "
-            f"lr {recipe.learning_rate:g}, augmentation: {augment}{size}"
+            f"lr {recipe.learning_rate:g}, augmentation: {augment}{size}{smoothing}"
         )
     lines.append(
         "  all: AdamW (weight decay 5e-4), one-cycle learning rate peaking at lr, 10% of the\n"
@@ -168,6 +171,11 @@ def _train(commands, common) -> None:
     parser.add_argument("--batch-size", type=_types.parse_positive_int, help="images per step")
     parser.add_argument("--lr", type=_types.positive_float, help="peak learning rate")
     parser.add_argument("--weight-decay", type=_types.non_negative_float, help="AdamW decay")
+    parser.add_argument(
+        "--label-smoothing",
+        type=_types.fraction,
+        help="mix this share of a uniform label into each target (0: none; default per dataset)",
+    )
     parser.add_argument(
         "--augment",
         action=argparse.BooleanOptionalAction,

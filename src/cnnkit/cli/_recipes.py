@@ -28,6 +28,7 @@ class Recipe:
     shift: float = 0.1  # with augment: random shifts up to this fraction of the size (0: none)
     image_size: tuple[int, int] | None = None
     validation_split: float = 0.1
+    label_smoothing: float = 0.0  # of the cross-entropy's one-hot targets (0: none)
 
 
 RECIPES: dict[str, Recipe] = {

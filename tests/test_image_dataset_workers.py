@@ -254,6 +254,41 @@ def test_process_map_is_ordered_bounded_and_raises_at_the_items_turn(no_new_chil
         next(stream)
 
 
+def _array_like(item):
+    """Arrays of several kinds, a list, or errors a worker must report, by ``item``."""
+    if item == "big-endian":
+        return np.arange(6, dtype=">f4").reshape(2, 3)
+    if item == "empty":
+        return np.zeros((0, 4, 4, 3), np.uint8)
+    if item == "strided":
+        return np.arange(24, dtype=np.int64).reshape(4, 6)[:, ::2]
+    if item == "list":
+        return [np.ones((2, 2), np.uint8), np.zeros((3, 1), np.uint8)]
+    if item == "unpicklable":
+        error = ValueError("bad file x.png")
+        error.handle = threading.Lock()  # cannot be pickled: sent as its type and message
+        raise error
+    if item == "die":
+        os._exit(3)  # a worker killed (out of memory, a signal)
+    return np.full((128, 64, 64, 3), item, np.uint8)  # 1.5 MB: larger than a pipe's buffer
+
+
+def test_process_map_sends_arrays_whole_and_names_what_went_wrong(no_new_children):
+    items = [1, "big-endian", "empty", 2, "strided", "list", 3]
+    got = list(ordered_process_map(_array_like, items, workers=2))
+    assert [array.dtype for array in got[:3]] == [np.uint8, np.dtype(">f4"), np.uint8]
+    np.testing.assert_array_equal(got[1], np.arange(6).reshape(2, 3))
+    assert got[2].shape == (0, 4, 4, 3)
+    np.testing.assert_array_equal(got[4], np.arange(24).reshape(4, 6)[:, ::2])
+    assert [a.shape for a in got[5]] == [(2, 2), (3, 1)]
+    assert [int(got[i][0, 0, 0, 0]) for i in (0, 3, 6)] == [1, 2, 3]
+    assert got[6].shape == (128, 64, 64, 3) and (got[6] == 3).all()
+    with pytest.raises(RuntimeError, match=r"ValueError: bad file x.png"):
+        list(ordered_process_map(_array_like, [1, "unpicklable", 2], workers=2))
+    with pytest.raises(RuntimeError, match=r"data worker process ended without an answer"):
+        list(ordered_process_map(_array_like, [1, 2, "die", 4], workers=2))
+
+
 def test_read_ahead_is_bounded():
     running, most = [0], [0]
     lock = threading.Lock()

@@ -111,8 +111,7 @@ def test_report_knn_baseline_matches_scikit_learn(digits_report):
 
 def test_report_prints_progress_of_the_heavy_parts(digits_report):
     *_, printed = digits_report
-    assert "t-SNE of 60 pixel vectors" in printed
-    assert "t-SNE of 60 latent vectors" in printed
+    assert "t-SNE of 60 pixel vectors and of their latent vectors" in printed
     assert "kNN baseline on pixels" in printed
     assert printed.strip().splitlines()[-1].endswith("report.html")
 

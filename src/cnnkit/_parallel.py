@@ -14,11 +14,14 @@ import collections
 import contextlib
 import multiprocessing
 import os
+import pickle
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any, TypeVar
+
+import numpy as np
 
 T = TypeVar("T")
 
@@ -122,6 +125,11 @@ def ordered_process_map(
     with the first item and are joined when the iteration ends, fails or is abandoned; an
     exception in ``function`` is raised here, at its item's turn, with its message.
 
+    Each process has its own pipe and takes every ``workers``-th item, so results come back
+    in order without a pool's hand-over threads; an array result travels as its raw bytes
+    into an array made here (one copy; a pool pickles it, copies it through a queue thread and
+    unpickles it again, work that competes with training for this process's core).
+
     Args:
         function: Called on each item in a worker process.
         items: Iterated in the calling process.
@@ -129,8 +137,108 @@ def ordered_process_map(
         ahead: Results in flight at most (>= 1; default ``2 * workers``).
     """
     context = multiprocessing.get_context("fork" if can_fork() else "spawn")
-    pool = ProcessPoolExecutor(workers, mp_context=context)
-    yield from _ordered(pool, function, items, max(1, 2 * workers if ahead is None else ahead))
+    ahead = max(1, 2 * workers if ahead is None else ahead)
+    # (process, its end of the pipe); the i-th item goes to process i % workers
+    started: list[tuple[Any, Any]] = []
+    items = iter(items)
+    sent = received = 0
+    try:
+        while True:
+            while sent - received < ahead:
+                item = next(items, _END)
+                if item is _END:
+                    break
+                if len(started) < workers:
+                    started.append(_start_worker(context, function, started))
+                started[sent % workers][1].send(item)
+                sent += 1
+            if received == sent:
+                return
+            result = _receive(started[received % workers][1])
+            received += 1
+            yield result
+    finally:
+        for _, connection in started:
+            connection.close()  # the worker reads the end of its items and stops
+        for process, _ in started:
+            process.join(timeout=10)
+            if process.is_alive():  # stuck in a decoder: not worth waiting for
+                process.terminate()
+                process.join()
+
+
+_END = object()
+
+
+def _start_worker(
+    context: Any, function: Callable[[Any], Any], started: list[tuple[Any, Any]]
+) -> tuple[Any, Any]:
+    """A worker process serving ``function`` over a pipe, and the pipe's end in this process.
+
+    A forked child inherits this process's end of its own pipe and of the ``started``
+    workers' pipes; it closes them first, or no worker would see its pipe close when this
+    process closes its end (the end of the items, or an abandoned iteration).
+    """
+    mine, theirs = context.Pipe(duplex=True)
+    inherited = [mine, *(end for _, end in started)] if context.get_start_method() == "fork" else []
+    process = context.Process(target=_serve, args=(function, theirs, inherited), daemon=True)
+    process.start()
+    theirs.close()  # the child holds its own copy: this process sees the pipe close with it
+    return process, mine
+
+
+def _serve(function: Callable[[Any], Any], connection: Any, inherited: list[Any]) -> None:
+    """A worker's loop: ``function`` on each item received, the result (or the exception)
+    sent back, until the other end closes the pipe. NumPy arrays go as their raw bytes, read
+    straight into an array on the other side (no pickled copy on either)."""
+    for end in inherited:
+        end.close()
+    while True:
+        try:
+            item = connection.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            result = function(item)
+        except BaseException as error:  # the caller raises it at this item's turn
+            outcome: tuple = ("error", error)
+        else:
+            outcome = ("value", result)
+            if isinstance(result, np.ndarray) and not result.dtype.hasobject:
+                outcome = ("array", result.dtype.str, result.shape)
+        try:
+            try:
+                connection.send(outcome)
+            except (TypeError, AttributeError, pickle.PicklingError):  # an unpicklable error
+                error = outcome[1]
+                connection.send(("error", RuntimeError(f"{type(error).__name__}: {error}")))
+            if outcome[0] == "array":
+                connection.send_bytes(_bytes_of(result))
+        except OSError:  # the other end went away (the iteration was abandoned)
+            return
+
+
+def _bytes_of(array: np.ndarray) -> np.ndarray:
+    """The bytes of ``array`` as a flat uint8 array (a view where it is contiguous)."""
+    return np.ascontiguousarray(array).reshape(-1).view(np.uint8)
+
+
+def _receive(connection: Any) -> Any:
+    """The next result a worker sends (:func:`_serve`), or its exception raised here."""
+    try:
+        kind, *rest = connection.recv()
+        if kind == "array":
+            dtype, shape = rest
+            array = np.empty(shape, np.dtype(dtype))
+            connection.recv_bytes_into(_bytes_of(array))
+            return array
+    except EOFError:
+        raise RuntimeError(
+            "a data worker process ended without an answer (killed, or out of memory?)"
+        ) from None
+    if kind == "error":
+        raise rest[0]
+    return rest[0]
 
 
 def _ordered(

@@ -37,8 +37,9 @@ RECIPES: dict[str, Recipe] = {
     "digits": Recipe(epochs=10, batch_size=64, learning_rate=1e-2, flip=False, image_size=(32, 32)),
     "mnist": Recipe(epochs=8, flip=False),
     # Flips only: random shifts doubled the time of an epoch when measured, too slow for the
-    # 10-minute budget; 15 epochs with flips: 92.85% in 333 s (bench/README_train.md).
-    "fashion_mnist": Recipe(epochs=15, augment=True, shift=0.0),
+    # 5-minute budget. 15 epochs with flips: 92.81% in 253 s (3 seeds); label smoothing 0.1 and
+    # 17 epochs: 93.09% in the experiment behind this choice (bench/README_train.md).
+    "fashion_mnist": Recipe(epochs=17, augment=True, shift=0.0, label_smoothing=0.1),
     "cifar10": Recipe(epochs=30, augment=True),
     "cifar100": Recipe(epochs=40, augment=True),
     FOLDER: Recipe(epochs=20, batch_size=32),

@@ -144,14 +144,36 @@ def _quiet_pixel_warning(category: type[Warning]) -> Iterator[None]:
 
     Only on the main thread: ``warnings.catch_warnings`` swaps the process-wide filter list
     and is not thread-safe, so a decoding thread (``image_dataset_from_directory``) lets
-    the warning show before the ValueError that refuses the image anyway.
+    the warning show before the ValueError that refuses the image anyway. Inside
+    :func:`quiet_pixel_warnings` it does nothing more.
     """
-    if threading.current_thread() is not threading.main_thread():
+    if _quiet_already[0] or threading.current_thread() is not threading.main_thread():
         yield
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category)
         yield
+
+
+_quiet_already = [False]
+
+
+@contextlib.contextmanager
+def quiet_pixel_warnings() -> Iterator[None]:
+    """Pillow's pixel-limit warning silenced once around many :func:`load_image` calls on the
+    main thread (each call's own silencing costs about a tenth of decoding a small JPEG)."""
+    if _quiet_already[0] or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        _quiet_already[0] = True
+        try:
+            yield
+        finally:
+            _quiet_already[0] = False
 
 
 def _check_image(image: Any, path: str | Path) -> None:

@@ -117,6 +117,8 @@ class Rescaling(Layer):
             scale = torch.tensor(scale, dtype=x.dtype, device=x.device)
         if isinstance(offset, list):
             offset = torch.tensor(offset, dtype=x.dtype, device=x.device)
+        elif offset == 0:  # the usual 1 / 255: one pass over the images, not two
+            return x * scale
         return x * scale + offset
 
     def extra_repr(self) -> str:

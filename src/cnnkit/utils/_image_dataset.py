@@ -22,7 +22,7 @@ from cnnkit._parallel import (
     workers_from_environment,
 )
 from cnnkit.datasets import load_image
-from cnnkit.datasets._image_io import check_color_mode
+from cnnkit.datasets._image_io import check_color_mode, quiet_pixel_warnings
 from cnnkit.datasets._resize import check_image_size
 from cnnkit.layers import Resizing
 from cnnkit.utils._directory_index import (
@@ -256,11 +256,12 @@ def read_pixels(color_mode: str, paths: list[str]) -> np.ndarray | list[np.ndarr
     """The files at ``paths`` as uint8 ``(h, w, channels)`` arrays, stacked when they have one
     size. Runs in a worker process: NumPy and Pillow only, no PyTorch."""
     pixels = []
-    for path in paths:
-        try:
-            pixels.append(load_image(path, color_mode))
-        except ValueError as error:
-            raise ValueError(f"{_OWNER}: {error}") from error
+    with quiet_pixel_warnings():
+        for path in paths:
+            try:
+                pixels.append(load_image(path, color_mode))
+            except ValueError as error:
+                raise ValueError(f"{_OWNER}: {error}") from error
     if all(p.shape == pixels[0].shape for p in pixels):
         return np.stack(pixels)
     return pixels

@@ -268,6 +268,8 @@ def _array_like(item):
         error = ValueError("bad file x.png")
         error.handle = threading.Lock()  # cannot be pickled: sent as its type and message
         raise error
+    if item == "lock":
+        return threading.Lock()  # a result that cannot be pickled
     if item == "die":
         os._exit(3)  # a worker killed (out of memory, a signal)
     return np.full((128, 64, 64, 3), item, np.uint8)  # 1.5 MB: larger than a pipe's buffer
@@ -285,6 +287,8 @@ def test_process_map_sends_arrays_whole_and_names_what_went_wrong(no_new_childre
     assert got[6].shape == (128, 64, 64, 3) and (got[6] == 3).all()
     with pytest.raises(RuntimeError, match=r"ValueError: bad file x.png"):
         list(ordered_process_map(_array_like, [1, "unpicklable", 2], workers=2))
+    with pytest.raises(RuntimeError, match=r"the worker's result cannot be sent back: .*lock"):
+        list(ordered_process_map(_array_like, ["lock"], workers=1))
     with pytest.raises(RuntimeError, match=r"data worker process ended without an answer"):
         list(ordered_process_map(_array_like, [1, 2, "die", 4], workers=2))
 

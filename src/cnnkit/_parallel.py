@@ -15,6 +15,7 @@ import contextlib
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -193,6 +194,9 @@ def _serve(function: Callable[[Any], Any], connection: Any, inherited: list[Any]
     straight into an array on the other side (no pickled copy on either)."""
     for end in inherited:
         end.close()
+    # Ctrl-C reaches every process of the terminal's group: the calling process handles it
+    # and closes the pipes, which ends this loop without a traceback per worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
             item = connection.recv()
@@ -209,9 +213,14 @@ def _serve(function: Callable[[Any], Any], connection: Any, inherited: list[Any]
         try:
             try:
                 connection.send(outcome)
-            except (TypeError, AttributeError, pickle.PicklingError):  # an unpicklable error
-                error = outcome[1]
-                connection.send(("error", RuntimeError(f"{type(error).__name__}: {error}")))
+            except (TypeError, AttributeError, pickle.PicklingError) as failure:
+                what = outcome[1]  # an exception or a result that cannot be pickled
+                message = (
+                    f"{type(what).__name__}: {what}"
+                    if outcome[0] == "error"
+                    else f"the worker's result cannot be sent back: {failure}"
+                )
+                connection.send(("error", RuntimeError(message)))
             if outcome[0] == "array":
                 connection.send_bytes(_bytes_of(result))
         except OSError:  # the other end went away (the iteration was abandoned)

@@ -116,6 +116,23 @@ def test_pixel_limit_is_an_error_not_a_warning(tmp_path, monkeypatch, side):
     assert load_image(path, "grayscale").shape == (10, 10, 1)
 
 
+def test_a_batch_read_refuses_an_image_over_the_limit_without_a_warning(tmp_path, monkeypatch):
+    from cnnkit.datasets import _image_io
+    from cnnkit.utils._image_dataset import read_pixels
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    small = save(Image.new("L", (10, 10)), tmp_path / "small.png", "PNG")
+    big = save(Image.new("L", (11, 11)), tmp_path / "big.png", "PNG")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # silenced once for the batch, not let through
+        assert read_pixels("grayscale", [small, small]).shape == (2, 10, 10, 1)
+        with pytest.raises(ValueError, match=r"big\.png is over the pixel limit of 100"):
+            read_pixels("grayscale", [small, big])
+        assert _image_io._quiet_already == [False]  # the batch's silencing ended with it
+        with pytest.raises(ValueError, match=r"big\.png is over the pixel limit of 100"):
+            load_image(big)
+
+
 def test_16_bit_gray_png_is_scaled_like_16_bit_colour(tmp_path):
     values = np.array([[0, 255, 256, 257 * 3], [32768, 60000, 65280, 65535]], np.uint16)
     gray = tmp_path / "gray16.png"

@@ -121,7 +121,7 @@ def open_image(path: str | Path | io.IOBase) -> Iterator[Any]:
             if isinstance(path, io.IOBase)
             else open_regular(path, "image file")
         )
-        with source as stream, _quiet_pixel_warning(Image.DecompressionBombWarning):
+        with source as stream, quiet_pixel_warnings():
             with Image.open(stream, formats=IMAGE_FORMATS) as image:
                 _check_image(image, path)
                 yield image
@@ -138,30 +138,19 @@ def open_image(path: str | Path | io.IOBase) -> Iterator[Any]:
         raise ValueError(f"cannot read image file {path}: {exc}") from exc
 
 
-@contextlib.contextmanager
-def _quiet_pixel_warning(category: type[Warning]) -> Iterator[None]:
-    """Silence Pillow's pixel-limit warning: the limit is checked as an error in _check_image.
-
-    Only on the main thread: ``warnings.catch_warnings`` swaps the process-wide filter list
-    and is not thread-safe, so a decoding thread (``image_dataset_from_directory``) lets
-    the warning show before the ValueError that refuses the image anyway. Inside
-    :func:`quiet_pixel_warnings` it does nothing more.
-    """
-    if _quiet_already[0] or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category)
-        yield
-
-
 _quiet_already = [False]
 
 
 @contextlib.contextmanager
 def quiet_pixel_warnings() -> Iterator[None]:
-    """Pillow's pixel-limit warning silenced once around many :func:`load_image` calls on the
-    main thread (each call's own silencing costs about a tenth of decoding a small JPEG)."""
+    """Silence Pillow's pixel-limit warning: the limit is checked as an error in _check_image.
+
+    Only on the main thread: ``warnings.catch_warnings`` swaps the process-wide filter list
+    and is not thread-safe, so a decoding thread (``image_dataset_from_directory``) lets
+    the warning show before the ValueError that refuses the image anyway. Nested uses cost
+    nothing: wrapped once around many :func:`load_image` calls, it spares each its own
+    silencing (about a tenth of decoding a small JPEG).
+    """
     if _quiet_already[0] or threading.current_thread() is not threading.main_thread():
         yield
         return

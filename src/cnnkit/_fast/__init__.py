@@ -19,6 +19,9 @@ The tricks, and the switch that turns each off (the plain path then runs):
   (also governed by ``cnnkit.config.set_malloc_tuning`` and ``CNNKIT_MALLOC_TUNING``).
 - ``warp`` (:mod:`._warp`, described below): the image shift and flip of the augmentation
   layers; read once, at import, into ``_warp.ENABLED`` (set that to switch it later).
+- ``optimizer`` (:mod:`._optimizer`): PyTorch's optimizers run their methods without the
+  wrappers that import ``torch._dynamo`` (a second of every process's first ``fit``) while
+  nothing has loaded it.
 
 ``_compiled`` is not a trick of this list but the user's choice: ``compile(jit_compile=True or
 'auto')`` asks it for the step's forward (one graph per batch shape, 'auto' keeping the
@@ -46,7 +49,7 @@ from __future__ import annotations
 
 import os
 
-TRICKS = ("forward", "ahead", "malloc", "warp")
+TRICKS = ("forward", "ahead", "malloc", "warp", "optimizer")
 
 
 def _from_environment(value: str) -> dict[str, bool]:

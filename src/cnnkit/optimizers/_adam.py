@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import math
 
-import torch
-
+from cnnkit._fast import _optimizer as fast
 from cnnkit._lr_schedules import LearningRateSchedule
 from cnnkit._validation import check_number
 from cnnkit.optimizers._base import Optimizer
@@ -33,7 +32,7 @@ class Adam(Optimizer):
         >>> optimizer = Adam(learning_rate=3e-4)
     """
 
-    torch_class = torch.optim.Adam
+    torch_class = fast.Adam  # torch.optim.Adam (cnnkit._fast._optimizer)
 
     def __init__(
         self,
@@ -78,7 +77,7 @@ class AdamW(Adam):
     """Adam with decoupled weight decay (Keras' default weight_decay 0.004), which PyTorch's
     AdamW applies as Keras does."""
 
-    torch_class = torch.optim.AdamW
+    torch_class = fast.AdamW
     _keras_weight_decay = False
 
     def __init__(
@@ -182,7 +181,7 @@ class Nadam(_KerasDecay):
         >>> optimizer = Nadam(learning_rate=0.002)
     """
 
-    torch_class = torch.optim.NAdam
+    torch_class = fast.NAdam
 
     def __init__(
         self,

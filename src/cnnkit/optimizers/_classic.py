@@ -4,8 +4,7 @@ PyTorch's own kernels with Keras' names and defaults. Weight decay is Keras' eve
 
 from __future__ import annotations
 
-import torch
-
+from cnnkit._fast import _optimizer as fast
 from cnnkit._lr_schedules import LearningRateSchedule
 from cnnkit._validation import check_number
 from cnnkit.optimizers._base import Optimizer
@@ -24,7 +23,7 @@ class SGD(Optimizer):
         >>> optimizer = SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
     """
 
-    torch_class = torch.optim.SGD
+    torch_class = fast.SGD  # torch.optim.SGD (cnnkit._fast._optimizer)
 
     def __init__(
         self,
@@ -141,7 +140,7 @@ class Adadelta(Optimizer):
         >>> optimizer = Adadelta(learning_rate=1.0, rho=0.95)
     """
 
-    torch_class = torch.optim.Adadelta
+    torch_class = fast.Adadelta
 
     def __init__(
         self,

@@ -11,8 +11,10 @@ from collections.abc import Callable, Iterable
 
 import torch
 
+from cnnkit._fast._optimizer import WithoutDynamoImport
 
-class _Kernel(torch.optim.Optimizer):
+
+class _Kernel(WithoutDynamoImport, torch.optim.Optimizer):
     """One loop over the parameters that have a gradient; subclasses write ``update``."""
 
     state_names: tuple[str, ...] = ()

@@ -35,6 +35,12 @@ BATCH, EVAL_BATCHES = 128, 10
 BATCHES = int(os.environ.get("BENCH_BATCHES", "21"))
 PHASES = ("import", "fit", "evaluate", "predict", "fit again")
 THREADS = int(os.environ.get("BENCH_THREADS", "1"))
+# LeNet-5's multiply-adds per 32x32x1 image: conv 5x5x1->6 on 28x28, conv 5x5x6->16 on 10x10,
+# dense 400->120->84->10 (pooling and activations are not multiply-adds).
+LENET5_MACS = 28 * 28 * 6 * 25 + 10 * 10 * 16 * 150 + 400 * 120 + 120 * 84 + 84 * 10
+# A training step: the forward, the input gradients and the weight gradients, each about the
+# forward's multiply-adds, two floating-point operations each.
+TRAIN_FLOP_PER_IMAGE = 3 * 2 * LENET5_MACS
 
 
 def clocks() -> tuple[float, float]:
@@ -171,7 +177,23 @@ def fresh(name: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def report(results: dict[str, list[dict]]) -> None:
+def peak_gflops(threads: int) -> float:
+    """The machine's measured float32 peak at ``threads`` threads: the best of a few large
+    matrix products (oneDNN/MKL's GEMM is as close to the cores' limit as PyTorch gets)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    a, b = torch.rand(2048, 2048), torch.rand(2048, 2048)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(10):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2 * 2048**3 / best / 1e9
+
+
+def report(results: dict[str, list[dict]], peak: float, batches: int) -> None:
     """A markdown table: median wall / CPU seconds per phase, and cnnkit's excess over torch."""
     medians = {
         name: {p: [statistics.median(r[p][i] for r in runs) for i in (0, 1)] for p in PHASES}
@@ -190,6 +212,21 @@ def report(results: dict[str, list[dict]]) -> None:
                 for p in PHASES
             ]
             print(f"| {name} - torch | " + " | ".join(cells) + " |")
+    images = batches * BATCH
+    print(
+        f"\nTraining arithmetic: {TRAIN_FLOP_PER_IMAGE / 1e6:.2f} MFLOP per image; the "
+        f"machine's measured float32 peak (2048x2048 matrix product): {peak:.0f} GFLOP/s"
+    )
+    print(
+        "| contender | first fit vs torch | GFLOP/s first fit | GFLOP/s fit again (share of peak) |"
+    )
+    print("|---|---:|---:|---:|")
+    for name, phases in medians.items():
+        ratio = medians["torch"]["fit"][0] / phases["fit"][0] if "torch" in medians else None
+        first = images * TRAIN_FLOP_PER_IMAGE / phases["fit"][0] / 1e9
+        again = images * TRAIN_FLOP_PER_IMAGE / phases["fit again"][0] / 1e9
+        shown = f"{ratio:.2f}x" if ratio else "-"
+        print(f"| {name} | {shown} | {first:.1f} | {again:.1f} ({again / peak:.1%}) |")
 
 
 def main() -> None:
@@ -216,7 +253,7 @@ def main() -> None:
     print(
         f"{args.rounds} rounds, {args.batches} batches of {BATCH}, {args.threads} thread(s), load average {os.getloadavg()[0]:.1f} at the end"
     )
-    report(results)
+    report(results, peak_gflops(args.threads), args.batches)
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ ROWS = {
         ),
         Row(
             "fashion_mnist_long",
-            ("train", "--dataset", "fashion_mnist", "--epochs", "40"),
+            ("train", "--dataset", "fashion_mnist", "--epochs", "40", "--width", "48"),
             0.94,
             None,
             True,
@@ -195,6 +195,13 @@ def table(results: list[dict[str, object]], names: list[str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="runs per row, seeds 0.. (3)")
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seeds from this one on (0): separate runs "
+        "side by side, each with its own --out, cover other seeds",
+    )
     parser.add_argument("--only", nargs="+", choices=list(ROWS), help="rows to run (all)")
     parser.add_argument("--threads", type=int, default=2, help="OMP_NUM_THREADS (2)")
     parser.add_argument("--out", default="runs/bench-time-to-accuracy", help="results folder")
@@ -207,7 +214,7 @@ def main() -> None:
     results = load_results(path)
     names = args.only or list(ROWS)
     for name in names:
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             done = [r for r in results if r["row"] == name and r["seed"] == seed]
             if done:
                 print(f"{name} seed {seed}: already measured ({path}), skipped")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -32,6 +33,12 @@ def register(name: str) -> Callable[[Callable[..., Model]], Callable[..., Model]
 def names() -> list[str]:
     """The names of every registered model."""
     return REGISTRY.names()
+
+
+def has_width(name: str) -> bool:
+    """Whether the registered model ``name`` takes ``width`` (its first convolution's filters,
+    the later ones scaled with it)."""
+    return "width" in inspect.signature(REGISTRY.lookup(name)).parameters
 
 
 def get(name: str, **kwargs: Any) -> Model:

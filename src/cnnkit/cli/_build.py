@@ -23,10 +23,12 @@ def build_model(
     input_shape: tuple[int, int, int],
     num_classes: int,
     augment: dict[str, Any] | None = None,
+    width: int | None = None,
 ) -> Sequential:
-    """The zoo model ``name`` for this input and class count, behind augmentation layers when
-    ``augment`` gives ``{"flip": bool, "shift": float}``."""
-    model = zoo.get(name, input_shape=tuple(input_shape), num_classes=num_classes)
+    """The zoo model ``name`` for this input and class count (and ``width``, when given), behind
+    augmentation layers when ``augment`` gives ``{"flip": bool, "shift": float}``."""
+    sizes = {"width": width} if width is not None else {}
+    model = zoo.get(name, input_shape=tuple(input_shape), num_classes=num_classes, **sizes)
     extra = augmentation_layers(augment["flip"], augment["shift"]) if augment else []
     if not extra:
         return model

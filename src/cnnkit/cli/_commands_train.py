@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 import cnnkit
+from cnnkit import zoo
 from cnnkit.cli import _data, _run_dir, _tta
 from cnnkit.cli._build import build_model, compile_model
 from cnnkit.cli._errors import CommandError, UsageError
@@ -26,7 +27,15 @@ from cnnkit.cli._run_callbacks import run_callbacks
 from cnnkit.models import Sequential, load_model
 
 #: Options fixed when a run starts; ``--resume`` refuses to change them mid-run.
-_FIXED_ON_RESUME = ("batch_size", "lr", "weight_decay", "label_smoothing", "augment", "image_size")
+_FIXED_ON_RESUME = (
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "label_smoothing",
+    "augment",
+    "image_size",
+    "width",
+)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,14 +92,12 @@ def default_run_dir(args: argparse.Namespace) -> Path:
 
 def new_state(run_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
     """The state of a fresh run, after making sure it does not overwrite another by accident."""
-    if (run_dir / _run_dir.STATE).exists():
-        if not args.overwrite:
-            raise CommandError(
-                f"{run_dir} already holds a run; pass --resume to continue it, --overwrite to "
-                "start again, or --out for another folder"
-            )
-        _clear(run_dir)
-    shutil.rmtree(run_dir / _run_dir.BACKUP, ignore_errors=True)  # never resume a stray backup
+    replaces = (run_dir / _run_dir.STATE).exists()
+    if replaces and not args.overwrite:
+        raise CommandError(
+            f"{run_dir} already holds a run; pass --resume to continue it, --overwrite to "
+            "start again, or --out for another folder"
+        )
     kind = _data.dataset_kind(args.dataset)
     recipe = recipe_for(
         kind,
@@ -103,7 +110,17 @@ def new_state(run_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
         augment=args.augment,
         image_size=args.image_size,
         validation_split=args.validation_split,
+        width=args.width,
     )
+    if recipe.width is not None and not zoo.has_width(recipe.model):
+        with_width = [name for name in zoo.names() if zoo.has_width(name)]
+        raise UsageError(
+            f"--width {recipe.width}: the model {recipe.model} has no width; models with one: "
+            f"{', '.join(with_width)}"
+        )
+    if replaces:  # only once the new run's settings are known to be good
+        _clear(run_dir)
+    shutil.rmtree(run_dir / _run_dir.BACKUP, ignore_errors=True)  # never resume a stray backup
     return {
         "version": _run_dir.STATE_VERSION,
         "cnnkit_version": cnnkit.__version__,
@@ -128,6 +145,7 @@ def _settings(recipe: Recipe, seed: int) -> dict[str, Any]:
         "image_size": list(recipe.image_size) if recipe.image_size else None,
         "validation_split": recipe.validation_split,
         "seed": seed,
+        "width": recipe.width,
     }
 
 
@@ -178,7 +196,9 @@ def _new_model(state: dict[str, Any], data: _data.Data) -> Sequential:
     augment = (
         {"flip": settings["flip"], "shift": settings["shift"]} if settings["augment"] else None
     )
-    model = build_model(state["model"], data.input_shape, data.num_classes, augment)
+    # runs written before width was a setting used the model's own
+    width = settings.get("width")
+    model = build_model(state["model"], data.input_shape, data.num_classes, augment, width)
     # runs written before label smoothing was a setting trained without it
     smoothing = settings.get("label_smoothing", 0.0)
     compile_model(model, settings["learning_rate"], settings["weight_decay"], smoothing)

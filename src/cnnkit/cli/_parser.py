@@ -168,6 +168,12 @@ def _train(commands, common) -> None:
     _data_flags(parser)
     parser.add_argument("--model", help="a zoo model name (default: small_cnn)")
     parser.add_argument("--epochs", type=_types.parse_positive_int, help="total epochs")
+    parser.add_argument(
+        "--width",
+        type=_types.parse_positive_int,
+        help="filters of the model's first convolution, the later ones scaled with it "
+        "(small_cnn: 32, resnet: 16)",
+    )
     parser.add_argument("--batch-size", type=_types.parse_positive_int, help="images per step")
     parser.add_argument("--lr", type=_types.positive_float, help="peak learning rate")
     parser.add_argument("--weight-decay", type=_types.non_negative_float, help="AdamW decay")

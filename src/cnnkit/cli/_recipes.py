@@ -29,6 +29,7 @@ class Recipe:
     image_size: tuple[int, int] | None = None
     validation_split: float = 0.1
     label_smoothing: float = 0.0  # of the cross-entropy's one-hot targets (0: none)
+    width: int | None = None  # the zoo model's width (filters of its first convolution)
 
 
 RECIPES: dict[str, Recipe] = {

@@ -175,8 +175,43 @@ def test_train_refuses_to_overwrite_or_change_a_run(capsys, digits_run):
         capsys, "train", "--out", digits_run, "--resume", "--label-smoothing", "0.1"
     )
     assert failed_with(smoothed, 1, "drop --label-smoothing")
+    wider = run_here(capsys, "train", "--out", digits_run, "--resume", "--width", "8")
+    assert failed_with(wider, 1, "drop --width")
     nothing = run_here(capsys, "train", "--out", digits_run.parent / "empty", "--resume")
     assert failed_with(nothing, 1, "is not a run folder written by cnnkit train")
+
+
+def test_a_refused_setting_leaves_the_run_it_would_replace(capsys, digits_run, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(digits_run, run_dir)
+    before = sorted(path.name for path in run_dir.iterdir())
+    refused = run_here(
+        capsys, "train", "--dataset", "digits", "--model", "lenet5", "--width", "8",
+        "--out", run_dir, "--overwrite",
+    )  # fmt: skip
+    assert failed_with(
+        refused, 2, "--width 8: the model lenet5 has no width; models with one: resnet, small_cnn"
+    )
+    assert sorted(path.name for path in run_dir.iterdir()) == before
+    unknown = run_here(
+        capsys, "train", "--dataset", "digits", "--model", "alexnet", "--out", run_dir,
+        "--overwrite",
+    )  # fmt: skip
+    assert failed_with(unknown, 1, "unknown model 'alexnet'")
+    assert sorted(path.name for path in run_dir.iterdir()) == before
+
+
+@pytest.mark.parametrize("width", [10**9, "48", True, 0])
+def test_resume_refuses_a_run_json_with_a_bad_width(capsys, digits_run, tmp_path, width):
+    run_dir = tmp_path / "run"
+    shutil.copytree(digits_run, run_dir)
+    state = json.loads((run_dir / "run.json").read_text())
+    state["settings"]["width"] = width
+    (run_dir / "run.json").write_text(json.dumps(state))
+    refused = run_here(capsys, "train", "--out", run_dir, "--resume", "--epochs", "2")
+    assert failed_with(
+        refused, 1, f"settings.width must be null or a whole number from 1 to 1024; got {width!r}"
+    )
 
 
 def test_a_diverging_run_fails_with_a_hint(tmp_path):
@@ -198,6 +233,8 @@ def test_train_on_a_folder_of_images_with_augmentation(stripes, tmp_path):
         "--augment",
         "--label-smoothing",
         "0.2",
+        "--width",
+        "8",
         "--no-report",
         cwd=tmp_path,
     )
@@ -206,11 +243,12 @@ def test_train_on_a_folder_of_images_with_augmentation(stripes, tmp_path):
     run_dir = tmp_path / "runs" / f"{stripes.name}-small_cnn"
     state = json.loads((run_dir / "run.json").read_text())
     assert state["dataset"] == str(stripes) and state["settings"]["augment"] is True
-    assert state["settings"]["label_smoothing"] == 0.2
+    assert state["settings"]["label_smoothing"] == 0.2 and state["settings"]["width"] == 8
     assert json.loads((run_dir / "class_names.json").read_text()) == ["horizontal", "vertical"]
     model = load_model(run_dir / "last.cnnkit")
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds[:3] == ["RandomFlip", "RandomTranslation", "Conv2D"]
+    assert [layer.filters for layer in model.layers if hasattr(layer, "filters")] == [8, 16]
     assert model.input_shape == (None, 16, 16, 3)
     assert model.loss.get_config()["label_smoothing"] == 0.2  # saved with the model
     assert not (run_dir / "report.html").exists()
@@ -329,6 +367,8 @@ def test_one_cycle_warms_up_linearly_then_decays_to_a_small_rate():
         pytest.param(["summary", "lenet5", "--input-shape=0,32,1"], 2, r"--input-shape must be comma-separated ints such as 32,32,3; got '0,32,1'", id="input-shape-zero"),
         pytest.param(["train"], 2, r"--dataset is required", id="train-without-dataset"),
         pytest.param(["train", "--dataset", "digits", "--label-smoothing", "1.5"], 2, r"--label-smoothing: expected a fraction in \[0, 1\) such as 0.1; got '1.5'", id="label-smoothing-too-big"),
+        pytest.param(["train", "--dataset", "digits", "--width", "0"], 2, r"--width", id="width-zero"),
+        pytest.param(["train", "--dataset", "digits", "--width", "2000"], 2, r"--width 2000: at most 1024 filters", id="width-too-big"),
         pytest.param(["fly"], 2, r"invalid choice: 'fly'", id="unknown-command"),
         pytest.param(["summary", "--input_shape", "3"], 2, r"unrecognized arguments: --input_shape", id="misspelled-option"),
     ],

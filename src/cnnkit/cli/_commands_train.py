@@ -27,6 +27,7 @@ from cnnkit.cli._run_callbacks import run_callbacks
 from cnnkit.models import Sequential, load_model
 
 #: Options fixed when a run starts; ``--resume`` refuses to change them mid-run.
+MAX_WIDTH = 1024  # --width: filters of a zoo model's first convolution
 _FIXED_ON_RESUME = (
     "batch_size",
     "lr",
@@ -112,7 +113,10 @@ def new_state(run_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
         validation_split=args.validation_split,
         width=args.width,
     )
-    if recipe.width is not None and not zoo.has_width(recipe.model):
+    if recipe.width is not None and recipe.width > MAX_WIDTH:
+        raise UsageError(f"--width {recipe.width}: at most {MAX_WIDTH} filters")
+    # looking the model up refuses an unknown name here, before anything is cleared
+    if not zoo.has_width(recipe.model) and recipe.width is not None:
         with_width = [name for name in zoo.names() if zoo.has_width(name)]
         raise UsageError(
             f"--width {recipe.width}: the model {recipe.model} has no width; models with one: "
@@ -153,6 +157,14 @@ def resumed_state(run_dir: Path, args: argparse.Namespace) -> dict[str, Any] | N
     """The saved state, with ``--epochs`` as the new total; None when nothing is left to do."""
     state = _run_dir.read_state(run_dir)
     _check_resume_args(run_dir, state, args)
+    width = state["settings"].get("width") if isinstance(state["settings"], dict) else None
+    if width is not None and not (
+        isinstance(width, int) and not isinstance(width, bool) and 1 <= width <= MAX_WIDTH
+    ):
+        raise CommandError(
+            f"{run_dir / _run_dir.STATE}: settings.width must be null or a whole number from 1 "
+            f"to {MAX_WIDTH}; got {width!r}"
+        )
     if args.epochs is not None:
         state["epochs"] = args.epochs
     if has_backup(run_dir):

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnkit import constraints, initializers, regularizers
+from cnnkit._onednn import pointwise_at_unit_stride
 from cnnkit._validation import check_positive_int, normalize_tuple
 from cnnkit.layers._base import Layer
 from cnnkit.layers._spatial import (
@@ -184,7 +185,8 @@ class Conv2D(Layer):
         if self.padding == "same":
             same = self._same_padding(x.shape[2], x.shape[3])
             x, padding = same.pad(x), same.kernel_padding
-        strides, single = self.strides, (False, False)
+        x, strides = pointwise_at_unit_stride(x, self.kernel_size, self.strides)
+        single = (False, False)
         if strides != (1, 1):
             strides, single = _strides_without_single_outputs(
                 x.shape[2:], padding, self.kernel_size, strides, self.dilation_rate

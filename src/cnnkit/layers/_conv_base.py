@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from cnnkit import constraints, initializers, regularizers
+from cnnkit._onednn import pointwise_at_unit_stride
 from cnnkit._validation import normalize_tuple
 from cnnkit.layers._base import Layer
 from cnnkit.layers._conv import _strides_without_single_outputs
@@ -148,7 +149,8 @@ class _ConvBase(Layer):
                 )
                 self._same_for = (height, width)
             x, padding = self._same.pad(x), self._same.kernel_padding
-        strides, single = self.strides, (False, False)
+        x, strides = pointwise_at_unit_stride(x, self.kernel_size, self.strides)
+        single = (False, False)
         if strides != (1, 1):
             strides, single = _strides_without_single_outputs(
                 x.shape[2:], padding, self.kernel_size, strides, self.dilation_rate

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from cnnkit._onednn import pointwise_at_unit_stride
 from cnnkit.arithmetic import same_padding
 from cnnkit.ops._dispatch import op, to_tensor
 
@@ -152,6 +153,7 @@ def conv(
     if padding.lower() == "same":
         x = F.pad(x, _same_pads(x.shape[2:], weight.shape[:rank], strides, dilation))
     weight = torch.movedim(torch.movedim(weight, -1, 0), -1, 1)  # (out, in, *kernel_size)
+    x, strides = pointwise_at_unit_stride(x, tuple(weight.shape[2:]), strides)
     function = (F.conv1d, F.conv2d, F.conv3d)[rank - 1]
     y = function(x, weight, None, strides, 0, dilation, x.shape[1] // weight.shape[1])
     return torch.movedim(y, 1, -1) if last else y

@@ -24,9 +24,12 @@ JOB = Path(__file__).with_name("resume_job.py")
 
 @pytest.fixture(autouse=True)
 def on_the_cpu():
-    """Bit-for-bit equality is promised on the CPU (GPU kernels may sum in any order)."""
+    """Bit-for-bit equality is promised on the CPU (GPU kernels may sum in any order); the
+    tests that set one torch thread leave the process's thread count as they found it."""
     cnnkit.config.set_device("cpu")
+    threads = torch.get_num_threads()
     yield
+    torch.set_num_threads(threads)
     cnnkit.config.set_device("auto")
 
 

@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "cnnkit"
 # Each top-level module or package of cnnkit, by rank: a module may import its own rank or lower.
 RANKS = {
     0: {"_arrays", "_dataset", "_fast", "_file_tensors", "_files", "_graph_header", "_header_fields",
-        "_malloc", "_model_header", "_optimizer_file", "_parallel", "_registry", "_shapes",
+        "_malloc", "_model_header", "_onednn", "_optimizer_file", "_parallel", "_registry", "_shapes",
         "_validation", "_variable",
         "_lr_schedule_base", "_lr_schedule_decays", "_lr_schedules", "config", "distributed",
         "backend", "_pydataset"},

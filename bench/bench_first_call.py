@@ -1,6 +1,7 @@
 """First-call latency: a fresh process's first fit, evaluate and predict, cnnkit vs hand-written.
 
 Run: python3 bench/bench_first_call.py [--rounds 5] [--contenders cnnkit,torch] [--batches 21]
+[--eval-batches 10]
 Each measurement is a fresh Python process (``--child NAME``) that imports its library, makes
 Fashion-MNIST-shaped arrays (21 batches of 128 images of 32x32x1, random values: the data are
 not the point), then times its first ``fit`` (building the model and the optimizer included,
@@ -13,7 +14,8 @@ less sensitive to other jobs on a shared machine) are printed with cnnkit's exce
 hand-written loop. The contender ``cnnkit-jit`` runs cnnkit with ``jit_compile=True``, ``cnnkit-auto`` with
 ``jit_compile='auto'``.
 ``--batches 469`` makes each fit one epoch of 60,000 images, warm-up included (the compiled
-training target).
+training target); with ``--eval-batches 79`` evaluate and predict see 10,000 images, and the
+table's ratios are the issue's train and predict leads over channels-last PyTorch.
 One thread by default (``--threads``): on a loaded machine two OpenMP threads spin-wait for
 each other and a LeNet-5 step's CPU time grows from about 17 ms to 300 ms, which buries the
 one-time costs this measures.
@@ -30,7 +32,9 @@ import sys
 import tempfile
 import time
 
-BATCH, EVAL_BATCHES = 128, 10
+BATCH = 128
+#: Batches per evaluate and predict (``--eval-batches``: 79 is the 10,000-image test set).
+EVAL_BATCHES = int(os.environ.get("BENCH_EVAL_BATCHES", "10"))
 #: Training batches per fit (``--batches``: 469 is one epoch of 60,000 images).
 BATCHES = int(os.environ.get("BENCH_BATCHES", "21"))
 PHASES = ("import", "fit", "evaluate", "predict", "fit again")
@@ -218,15 +222,22 @@ def report(results: dict[str, list[dict]], peak: float, batches: int) -> None:
         f"machine's measured float32 peak (2048x2048 matrix product): {peak:.0f} GFLOP/s"
     )
     print(
-        "| contender | first fit vs torch | GFLOP/s first fit | GFLOP/s fit again (share of peak) |"
+        "| contender | first fit vs torch | fit again vs torch | predict vs torch "
+        "| GFLOP/s first fit | GFLOP/s fit again (share of peak) |"
     )
-    print("|---|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|")
     for name, phases in medians.items():
-        ratio = medians["torch"]["fit"][0] / phases["fit"][0] if "torch" in medians else None
+        ratios = [
+            f"{medians['torch'][p][0] / phases[p][0]:.2f}x" if "torch" in medians else "-"
+            for p in ("fit", "fit again", "predict")
+        ]
         first = images * TRAIN_FLOP_PER_IMAGE / phases["fit"][0] / 1e9
         again = images * TRAIN_FLOP_PER_IMAGE / phases["fit again"][0] / 1e9
-        shown = f"{ratio:.2f}x" if ratio else "-"
-        print(f"| {name} | {shown} | {first:.1f} | {again:.1f} ({again / peak:.1%}) |")
+        print(
+            f"| {name} | "
+            + " | ".join(ratios)
+            + f" | {first:.1f} | {again:.1f} ({again / peak:.1%}) |"
+        )
 
 
 def main() -> None:
@@ -235,6 +246,7 @@ def main() -> None:
     parser.add_argument("--contenders", default="cnnkit,torch")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--batches", type=int, default=21)
+    parser.add_argument("--eval-batches", type=int, default=10)
     parser.add_argument("--child", choices=sorted(CHILDREN))
     args = parser.parse_args()
     if args.child:
@@ -242,6 +254,9 @@ def main() -> None:
         return
     os.environ["BENCH_THREADS"] = str(args.threads)
     os.environ["BENCH_BATCHES"] = str(args.batches)
+    if not 1 <= args.eval_batches <= args.batches:
+        parser.error(f"--eval-batches must be 1 to --batches ({args.batches}): {args.eval_batches}")
+    os.environ["BENCH_EVAL_BATCHES"] = str(args.eval_batches)
     names = args.contenders.split(",")
     results: dict[str, list[dict]] = {name: [] for name in names}
     for name in names:  # warm-up, not counted: fills the byte-code cache

@@ -393,3 +393,29 @@ def test_fashion_mnist_accuracy_and_agreement_with_sklearn():
     assert np.mean(knn.predict(subset) == theirs.predict(subset)) >= 0.998
     distances, _ = knn.kneighbors(subset)
     np.testing.assert_allclose(distances, theirs.kneighbors(subset)[0])
+
+
+@pytest.mark.parametrize("int8_products", [True, False], ids=["int8", "float32"])
+def test_l2_on_uint8_images_is_exact_with_either_matrix_product(images, monkeypatch, int8_products):
+    """The 8-bit L2 screen multiplies int8 codes where the CPU runs them fast (AVX-512) and
+    float32 ones elsewhere; both give the reference's distances and order."""
+    from cnnkit.neighbors import _screens
+
+    if int8_products and not _screens._int_mm_works():
+        pytest.skip("this torch build has no int8 matrix product on the CPU")
+    monkeypatch.setattr(_screens, "_INT_MM", int8_products)
+    x_train, y_train, x_test, _ = images
+    knn = KNeighborsClassifier(9, metric="l2").fit(x_train, y_train)
+    distances, indices = knn.kneighbors(x_test)
+    ref_distances, ref_indices = stable_reference(x_train, x_test, 9, "l2")
+    np.testing.assert_array_equal(distances, ref_distances)
+    np.testing.assert_array_equal(indices, ref_indices)
+
+
+def test_int8_products_are_used_only_where_the_cpu_runs_them_fast(monkeypatch):
+    from cnnkit.neighbors import _screens
+
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
+    assert not _screens._int_mm_is_fast()
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
+    assert _screens._int_mm_is_fast()
